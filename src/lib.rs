@@ -1,0 +1,18 @@
+//! reeplan: plan rare-earth magnet supply from mine to magnet as a linear
+//! program solved with HiGHS.
+//!
+//! The program flows one way, each stage in its own module:
+//! `plan` (load and validate a plan file) → `model` (formulate the LP) →
+//! `solve` (HiGHS) → `outcome` (the answer in the planner's terms) →
+//! `report` (tables, JSON, Markdown, CSV).
+
+pub mod error;
+pub mod model;
+pub mod outcome;
+pub mod plan;
+pub mod report;
+pub mod solve;
+
+pub use error::{Error, Result};
+pub use outcome::{solve_plan, Outcome};
+pub use plan::{Plan, PlanSource};

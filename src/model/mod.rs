@@ -1,0 +1,511 @@
+//! Formulation: the LP of FORMULATION.md, built from a checked [`Plan`].
+//!
+//! Each constraint family has one function below, named for it. The LP is
+//! built year by year (years are independent periods), and only the
+//! variables that can be non-zero are created: shipments between facilities
+//! that operate, on lanes that are not embargoed, of elements the receiving
+//! plant needs, and only the origin classes that some share rule can tell
+//! apart (a plan without share rules gets one class).
+
+pub mod lp;
+mod resilience;
+
+use crate::plan::{Plan, Product, Stage, StageSet};
+use lp::{Col, Lp, Row, Sense};
+
+pub use resilience::{build_resilience, ResilienceLp};
+
+/// Origin classes are bit masks of [`Stage`]s; there are at most 8.
+pub const NUM_CLASSES: usize = 8;
+
+const MINING: StageSet = 1 << (Stage::Mining as u8);
+const REFINING: StageSet = 1 << (Stage::Refining as u8);
+const MAGNET: StageSet = 1 << (Stage::Magnet as u8);
+
+/// The origin classes this plan needs to keep apart.
+#[derive(Clone, Debug)]
+pub struct Classes {
+    /// Stages that some share rule mentions; classes are subsets of these.
+    pub tracked: StageSet,
+    /// Production classes `d ⊆ {mining, refining} ∩ tracked`.
+    pub production: Vec<StageSet>,
+}
+
+impl Classes {
+    pub fn for_plan(plan: &Plan) -> Classes {
+        let tracked = plan.share_rules.iter().fold(0, |acc, r| acc | r.stages);
+        let upstream = tracked & (MINING | REFINING);
+        let production = (0..=upstream).filter(|d| d & !upstream == 0).collect();
+        Classes { tracked, production }
+    }
+
+    /// Class of concentrate from mine `m`.
+    pub fn mined(&self, plan: &Plan, m: usize) -> StageSet {
+        if plan.is_concern(&plan.mines[m].facility.country) {
+            0
+        } else {
+            MINING & self.tracked
+        }
+    }
+
+    /// Class of oxide separated at refinery `r` from concentrate of class `a`.
+    pub fn refined(&self, plan: &Plan, r: usize, a: StageSet) -> StageSet {
+        if plan.is_concern(&plan.refineries[r].facility.country) {
+            a
+        } else {
+            a | (REFINING & self.tracked)
+        }
+    }
+
+    /// Class of magnets of production class `d` made at plant `p`.
+    pub fn magnet(&self, plan: &Plan, p: usize, d: StageSet) -> StageSet {
+        if plan.is_concern(&plan.plants[p].facility.country) {
+            d
+        } else {
+            d | (MAGNET & self.tracked)
+        }
+    }
+}
+
+/// Cost of one unit of a variable, split as the report splits it (undiscounted).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct CostParts {
+    pub production: f64,
+    pub transport: f64,
+    pub tariffs: f64,
+}
+
+impl CostParts {
+    pub fn total(&self) -> f64 {
+        self.production + self.transport + self.tariffs
+    }
+}
+
+/// Per t REO shipped from mine `m` to refinery `r`: mining and separation
+/// costs, concentrate transport and duty.
+pub fn concentrate_cost(plan: &Plan, year: i64, m: usize, r: usize) -> CostParts {
+    let (mine, refinery) = (&plan.mines[m].facility, &plan.refineries[r].facility);
+    CostParts {
+        production: mine.unit_cost(year) + refinery.unit_cost(year),
+        transport: plan.transport.cost(Product::Concentrate, &mine.country, &refinery.country),
+        tariffs: plan.tariff(Product::Concentrate, None, &mine.country, &refinery.country, year),
+    }
+}
+
+/// Per t oxide of element `e` shipped from refinery `r` to plant `p`.
+pub fn oxide_cost(plan: &Plan, year: i64, r: usize, p: usize, e: usize) -> CostParts {
+    let (from, to) = (&plan.refineries[r].facility.country, &plan.plants[p].facility.country);
+    CostParts {
+        production: 0.0,
+        transport: plan.transport.cost(Product::Oxide, from, to),
+        tariffs: plan.tariff(Product::Oxide, Some(e), from, to, year),
+    }
+}
+
+/// Per t magnet made at plant `p` and shipped to market `k`.
+pub fn magnet_cost(plan: &Plan, year: i64, p: usize, k: usize) -> CostParts {
+    let (plant, market) = (&plan.plants[p].facility, &plan.markets[k]);
+    CostParts {
+        production: plant.unit_cost(year),
+        transport: plan.transport.cost(Product::Magnet, &plant.country, &market.country),
+        tariffs: plan.tariff(Product::Magnet, None, &plant.country, &market.country, year),
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct ConcentrateVar {
+    pub mine: usize,
+    pub refinery: usize,
+    pub col: Col,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct OxideVar {
+    pub refinery: usize,
+    pub plant: usize,
+    pub element: usize,
+    pub class: StageSet,
+    pub col: Col,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct MagnetVar {
+    pub plant: usize,
+    pub market: usize,
+    /// Production class `d`.
+    pub class: StageSet,
+    pub col: Col,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct UnmetVar {
+    pub market: usize,
+    pub col: Col,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct ShareRow {
+    pub rule: usize,
+    pub required: f64,
+    pub row: Row,
+}
+
+/// A facility's capacity row in one year (for utilization and reserves).
+#[derive(Clone, Copy, Debug)]
+pub struct CapacityRow {
+    pub kind: FacilityKind,
+    pub index: usize,
+    pub capacity: f64,
+    pub row: Row,
+    /// Spare-capacity reserve `v[f]` (max-resilience only).
+    pub reserve: Option<Col>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FacilityKind {
+    Mine,
+    Refinery,
+    Plant,
+}
+
+/// The variables and rows of one year.
+#[derive(Clone, Debug, Default)]
+pub struct YearModel {
+    pub year: i64,
+    pub weight: f64,
+    pub concentrate: Vec<ConcentrateVar>,
+    pub oxide: Vec<OxideVar>,
+    pub magnet: Vec<MagnetVar>,
+    pub unmet: Vec<UnmetVar>,
+    pub share_rows: Vec<ShareRow>,
+    pub capacity_rows: Vec<CapacityRow>,
+    /// Oxide-use columns `q[p,e,b,d]` (not reported, kept for completeness).
+    pub oxide_use: Vec<Col>,
+}
+
+/// The min-cost LP and what each of its columns and rows means.
+#[derive(Clone, Debug)]
+pub struct Formulation {
+    pub lp: Lp,
+    pub classes: Classes,
+    pub years: Vec<YearModel>,
+}
+
+/// Options that change what is built.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct BuildOptions {
+    /// Add a spare-capacity reserve column to every capacity row
+    /// (`throughput + v ≤ cap`), costed at `reserve_cost × unit cost`.
+    pub reserves: bool,
+}
+
+/// Build the min-cost LP of FORMULATION.md.
+pub fn formulate(plan: &Plan, options: BuildOptions) -> Formulation {
+    let classes = Classes::for_plan(plan);
+    let mut lp = Lp::default();
+    lp.sense = Sense::Minimize;
+    let years = plan
+        .years()
+        .map(|year| build_year(plan, &classes, &mut lp, year, options))
+        .collect();
+    Formulation { lp, classes, years }
+}
+
+/// Index helpers for per-(facility, element, class) lists.
+struct Grid {
+    elements: usize,
+}
+
+impl Grid {
+    fn at(&self, f: usize, e: usize, class: StageSet) -> usize {
+        (f * self.elements + e) * NUM_CLASSES + class as usize
+    }
+}
+
+fn build_year(plan: &Plan, classes: &Classes, lp: &mut Lp, year: i64, options: BuildOptions) -> YearModel {
+    let w = plan.weight(year);
+    let num_e = plan.elements.len();
+    let grid = Grid { elements: num_e };
+    let cap_mine: Vec<f64> = plan.mines.iter().map(|m| m.facility.effective_capacity(year)).collect();
+    let cap_ref: Vec<f64> = plan.refineries.iter().map(|r| r.facility.effective_capacity(year)).collect();
+    let cap_plant: Vec<f64> = plan.plants.iter().map(|p| p.facility.effective_capacity(year)).collect();
+    let demand: Vec<f64> = plan.markets.iter().map(|k| k.demand.at(year)).collect();
+    let mut ym = YearModel {
+        year,
+        weight: w,
+        ..Default::default()
+    };
+
+    // Variables x[m,r].
+    let mut x_by_ref: Vec<Vec<(usize, Col)>> = vec![Vec::new(); plan.refineries.len()];
+    let mut x_by_mine: Vec<Vec<Col>> = vec![Vec::new(); plan.mines.len()];
+    for (m, mine) in plan.mines.iter().enumerate() {
+        if cap_mine[m] <= 0.0 || mine.grade.iter().all(|&g| g <= 0.0) {
+            continue;
+        }
+        for (r, refinery) in plan.refineries.iter().enumerate() {
+            let (from, to) = (&mine.facility.country, &refinery.facility.country);
+            if cap_ref[r] <= 0.0 || plan.embargoed(Product::Concentrate, None, from, to, year) {
+                continue;
+            }
+            let col = lp.add_col(w * concentrate_cost(plan, year, m, r).total());
+            x_by_ref[r].push((m, col));
+            x_by_mine[m].push(col);
+            ym.concentrate.push(ConcentrateVar { mine: m, refinery: r, col });
+        }
+    }
+
+    // Variables o[r,p,e,b]: oxide classes that refinery r can actually make.
+    let mut o_by_source = vec![Vec::new(); plan.refineries.len() * num_e * NUM_CLASSES];
+    let mut o_at_plant = vec![Vec::new(); plan.plants.len() * num_e * NUM_CLASSES];
+    for (r, refinery) in plan.refineries.iter().enumerate() {
+        for e in 0..num_e {
+            let mut made = [false; NUM_CLASSES];
+            for &(m, _) in &x_by_ref[r] {
+                if plan.mines[m].grade[e] > 0.0 {
+                    made[classes.refined(plan, r, classes.mined(plan, m)) as usize] = true;
+                }
+            }
+            for (p, plant) in plan.plants.iter().enumerate() {
+                if cap_plant[p] <= 0.0
+                    || plant.recipe[e] <= 0.0
+                    || plan.embargoed(Product::Oxide, Some(e), &refinery.facility.country, &plant.facility.country, year)
+                {
+                    continue;
+                }
+                let cost = w * oxide_cost(plan, year, r, p, e).total();
+                for b in (0..NUM_CLASSES).filter(|&b| made[b]) {
+                    let col = lp.add_col(cost);
+                    let b = b as StageSet;
+                    o_by_source[grid.at(r, e, b)].push(col);
+                    o_at_plant[grid.at(p, e, b)].push(col);
+                    ym.oxide.push(OxideVar {
+                        refinery: r,
+                        plant: p,
+                        element: e,
+                        class: b,
+                        col,
+                    });
+                }
+            }
+        }
+    }
+
+    // Variables q[p,e,b,d] and the oxide-use rows (4).
+    let mut q_for_recipe = vec![Vec::new(); plan.plants.len() * num_e * NUM_CLASSES];
+    for p in 0..plan.plants.len() {
+        for e in 0..num_e {
+            for b in 0..NUM_CLASSES as StageSet {
+                let delivered = &o_at_plant[grid.at(p, e, b)];
+                if delivered.is_empty() {
+                    continue;
+                }
+                let mut terms = Vec::new();
+                for &d in classes.production.iter().filter(|&&d| d & !b == 0) {
+                    let q = lp.add_col(0.0);
+                    ym.oxide_use.push(q);
+                    q_for_recipe[grid.at(p, e, d)].push(q);
+                    terms.push((q, 1.0));
+                }
+                terms.extend(delivered.iter().map(|&o| (o, -1.0)));
+                oxide_use_row(lp, terms);
+            }
+        }
+    }
+
+    // Variables z[p,k,d]: production classes whose whole recipe can be met.
+    let mut z_by_plant: Vec<Vec<Col>> = vec![Vec::new(); plan.plants.len()];
+    let mut z_by_plant_class = vec![Vec::new(); plan.plants.len() * NUM_CLASSES];
+    for (p, plant) in plan.plants.iter().enumerate() {
+        if cap_plant[p] <= 0.0 {
+            continue;
+        }
+        for &d in &classes.production {
+            let feasible = (0..num_e).all(|e| plant.recipe[e] <= 0.0 || !q_for_recipe[grid.at(p, e, d)].is_empty());
+            if !feasible {
+                continue;
+            }
+            for (k, market) in plan.markets.iter().enumerate() {
+                if demand[k] <= 0.0
+                    || plan.embargoed(Product::Magnet, None, &plant.facility.country, &market.country, year)
+                {
+                    continue;
+                }
+                let col = lp.add_col(w * magnet_cost(plan, year, p, k).total());
+                z_by_plant[p].push(col);
+                z_by_plant_class[p * NUM_CLASSES + d as usize].push(col);
+                ym.magnet.push(MagnetVar {
+                    plant: p,
+                    market: k,
+                    class: d,
+                    col,
+                });
+            }
+        }
+    }
+
+    // Variables u[k].
+    for (k, market) in plan.markets.iter().enumerate() {
+        if let (Some(penalty), true) = (market.unmet_penalty, demand[k] > 0.0) {
+            let col = lp.add_col(w * penalty);
+            ym.unmet.push(UnmetVar { market: k, col });
+        }
+    }
+
+    // Rows.
+    let reserve_cost = |lp: &mut Lp, unit_cost: f64| {
+        options
+            .reserves
+            .then(|| lp.add_col(w * plan.resilience.reserve_cost * unit_cost))
+    };
+    for (m, cols) in x_by_mine.iter().enumerate() {
+        if !cols.is_empty() {
+            let reserve = reserve_cost(lp, plan.mines[m].facility.unit_cost(year));
+            let row = capacity_row(lp, cols.iter().copied(), reserve, cap_mine[m]);
+            ym.capacity_rows.push(CapacityRow {
+                kind: FacilityKind::Mine,
+                index: m,
+                capacity: cap_mine[m],
+                row,
+                reserve,
+            });
+        }
+    }
+    for (r, xs) in x_by_ref.iter().enumerate() {
+        if xs.is_empty() {
+            continue;
+        }
+        let reserve = reserve_cost(lp, plan.refineries[r].facility.unit_cost(year));
+        let row = capacity_row(lp, xs.iter().map(|&(_, c)| c), reserve, cap_ref[r]);
+        ym.capacity_rows.push(CapacityRow {
+            kind: FacilityKind::Refinery,
+            index: r,
+            capacity: cap_ref[r],
+            row,
+            reserve,
+        });
+        separation_rows(plan, classes, lp, &grid, r, xs, &o_by_source);
+    }
+    for (p, plant) in plan.plants.iter().enumerate() {
+        for &d in &classes.production {
+            let made = &z_by_plant_class[p * NUM_CLASSES + d as usize];
+            if made.is_empty() {
+                continue;
+            }
+            for e in (0..num_e).filter(|&e| plant.recipe[e] > 0.0) {
+                recipe_row(lp, &q_for_recipe[grid.at(p, e, d)], plant.recipe[e], made);
+            }
+        }
+        if !z_by_plant[p].is_empty() {
+            let reserve = reserve_cost(lp, plant.facility.unit_cost(year));
+            let row = capacity_row(lp, z_by_plant[p].iter().copied(), reserve, cap_plant[p]);
+            ym.capacity_rows.push(CapacityRow {
+                kind: FacilityKind::Plant,
+                index: p,
+                capacity: cap_plant[p],
+                row,
+                reserve,
+            });
+        }
+    }
+    demand_rows(plan, lp, &ym, &demand);
+    share_rule_rows(plan, classes, lp, &mut ym);
+    ym
+}
+
+/// Constraints 1, 2 and 6: throughput (plus reserve) within effective capacity.
+fn capacity_row(lp: &mut Lp, flows: impl Iterator<Item = Col>, reserve: Option<Col>, capacity: f64) -> Row {
+    let terms: Vec<(Col, f64)> = flows.map(|c| (c, 1.0)).chain(reserve.map(|v| (v, 1.0))).collect();
+    lp.add_row(f64::NEG_INFINITY, capacity, terms)
+}
+
+/// Constraint 3: oxide shipped from `r`, per element and concentrate class,
+/// at most what separation recovers from the concentrate of that class.
+fn separation_rows(
+    plan: &Plan,
+    classes: &Classes,
+    lp: &mut Lp,
+    grid: &Grid,
+    r: usize,
+    x_in: &[(usize, Col)],
+    o_by_source: &[Vec<Col>],
+) {
+    let recovery = &plan.refineries[r].recovery;
+    for e in 0..plan.elements.len() {
+        for a in [0, MINING & classes.tracked] {
+            let b = classes.refined(plan, r, a);
+            let shipped = &o_by_source[grid.at(r, e, b)];
+            if shipped.is_empty() {
+                continue;
+            }
+            let terms: Vec<(Col, f64)> = shipped
+                .iter()
+                .map(|&o| (o, 1.0))
+                .chain(
+                    x_in.iter()
+                        .filter(|&&(m, _)| classes.mined(plan, m) == a)
+                        .map(|&(m, x)| (x, -recovery[e] * plan.mines[m].grade[e])),
+                )
+                .collect();
+            lp.add_row(f64::NEG_INFINITY, 0.0, terms);
+            if MINING & classes.tracked == 0 {
+                break; // only one concentrate class
+            }
+        }
+    }
+}
+
+/// Constraint 4: oxide used for production classes at most what arrived.
+fn oxide_use_row(lp: &mut Lp, terms: Vec<(Col, f64)>) -> Row {
+    lp.add_row(f64::NEG_INFINITY, 0.0, terms)
+}
+
+/// Constraint 5: each recipe element of production class `d` met from
+/// oxide whose class contains `d`.
+fn recipe_row(lp: &mut Lp, used: &[Col], per_tonne: f64, made: &[Col]) -> Row {
+    let terms: Vec<(Col, f64)> = used
+        .iter()
+        .map(|&q| (q, 1.0))
+        .chain(made.iter().map(|&z| (z, -per_tonne)))
+        .collect();
+    lp.add_row(0.0, f64::INFINITY, terms)
+}
+
+/// Constraint 7: deliveries plus unserved demand equal demand.
+fn demand_rows(plan: &Plan, lp: &mut Lp, ym: &YearModel, demand: &[f64]) {
+    let mut terms: Vec<Vec<(Col, f64)>> = vec![Vec::new(); plan.markets.len()];
+    for z in &ym.magnet {
+        terms[z.market].push((z.col, 1.0));
+    }
+    for u in &ym.unmet {
+        terms[u.market].push((u.col, 1.0));
+    }
+    for (k, t) in terms.into_iter().enumerate() {
+        if demand[k] > 0.0 {
+            lp.add_row(demand[k], demand[k], t);
+        }
+    }
+}
+
+/// Constraint 8: clean deliveries at least `min_share` of all deliveries to
+/// the rule's markets.
+fn share_rule_rows(plan: &Plan, classes: &Classes, lp: &mut Lp, ym: &mut YearModel) {
+    for (s, rule) in plan.share_rules.iter().enumerate() {
+        if !plan.rule_applies(rule, ym.year) {
+            continue;
+        }
+        let required = rule.min_share.at(ym.year);
+        let in_rule: Vec<bool> = (0..plan.markets.len()).map(|k| rule.markets.contains(&k)).collect();
+        let terms: Vec<(Col, f64)> = ym
+            .magnet
+            .iter()
+            .filter(|z| in_rule[z.market])
+            .map(|z| {
+                let clean = rule.stages & !classes.magnet(plan, z.plant, z.class) == 0;
+                (z.col, if clean { 1.0 - required } else { -required })
+            })
+            .collect();
+        let row = lp.add_row(0.0, f64::INFINITY, terms);
+        ym.share_rows.push(ShareRow { rule: s, required, row });
+    }
+}

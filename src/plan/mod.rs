@@ -1,0 +1,501 @@
+//! The plan: checked, resolved, and ready to formulate. Everything after
+//! [`load`] trusts these values; every rule of PLAN_FORMAT.md is enforced in
+//! `read.rs` on the way in.
+
+mod read;
+mod scenario;
+pub mod tree;
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::error::{Error, Result, SourceFile};
+
+pub use read::MAX_HORIZON_YEARS;
+
+/// A value given per year: a constant or a table interpolated linearly between
+/// listed years and flat outside them.
+#[derive(Clone, Debug, PartialEq)]
+pub enum YearValue {
+    Constant(f64),
+    /// Sorted by year, at least one point, years distinct.
+    Table(Vec<(i64, f64)>),
+}
+
+impl YearValue {
+    pub fn at(&self, year: i64) -> f64 {
+        match self {
+            YearValue::Constant(v) => *v,
+            YearValue::Table(points) => {
+                let (first, last) = (points[0], points[points.len() - 1]);
+                if year <= first.0 {
+                    return first.1;
+                }
+                if year >= last.0 {
+                    return last.1;
+                }
+                let i = points.partition_point(|&(y, _)| y <= year);
+                let (y0, v0) = points[i - 1];
+                let (y1, v1) = points[i];
+                if y0 == year {
+                    return v0;
+                }
+                // i128: year keys may be any i64, and their difference may not fit.
+                let t = (i128::from(year) - i128::from(y0)) as f64 / (i128::from(y1) - i128::from(y0)) as f64;
+                v0 + t * (v1 - v0)
+            }
+        }
+    }
+}
+
+/// An inclusive range of years `[first, last]`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct YearRange {
+    pub first: i64,
+    pub last: i64,
+}
+
+impl YearRange {
+    pub fn contains(&self, year: i64) -> bool {
+        self.first <= year && year <= self.last
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Product {
+    Concentrate,
+    Oxide,
+    Magnet,
+}
+
+impl Product {
+    pub const ALL: [Product; 3] = [Product::Concentrate, Product::Oxide, Product::Magnet];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Product::Concentrate => "concentrate",
+            Product::Oxide => "oxide",
+            Product::Magnet => "magnet",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Product> {
+        Product::ALL.into_iter().find(|p| p.name() == name)
+    }
+
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// The three stages at which origin is traced.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Stage {
+    Mining,
+    Refining,
+    Magnet,
+}
+
+impl Stage {
+    pub const ALL: [Stage; 3] = [Stage::Mining, Stage::Refining, Stage::Magnet];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Stage::Mining => "mining",
+            Stage::Refining => "refining",
+            Stage::Magnet => "magnet",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Stage> {
+        Stage::ALL.into_iter().find(|s| s.name() == name)
+    }
+
+    /// Bit of this stage in a [`StageSet`].
+    pub fn bit(self) -> u8 {
+        1 << (self as u8)
+    }
+}
+
+/// A set of stages as a bit mask (bit 0 mining, 1 refining, 2 magnet).
+pub type StageSet = u8;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Objective {
+    MinCost,
+    MaxResilience,
+}
+
+impl Objective {
+    pub fn name(self) -> &'static str {
+        match self {
+            Objective::MinCost => "min-cost",
+            Objective::MaxResilience => "max-resilience",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Objective> {
+        match name {
+            "min-cost" => Some(Objective::MinCost),
+            "max-resilience" => Some(Objective::MaxResilience),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Element {
+    pub name: String,
+    /// Reference value per t oxide, for ad-valorem tariffs.
+    pub price: f64,
+}
+
+/// What mines, refineries and magnet plants have in common.
+#[derive(Clone, Debug)]
+pub struct Facility {
+    pub id: String,
+    pub name: String,
+    pub country: String,
+    pub capacity: YearValue,
+    pub cost: YearValue,
+    pub online: i64,
+    pub ramp: Vec<f64>,
+    pub closes: Option<i64>,
+}
+
+impl Facility {
+    /// Capacity × ramp factor, 0 outside `[online, closes)`.
+    pub fn effective_capacity(&self, year: i64) -> f64 {
+        if year < self.online || self.closes.is_some_and(|c| year >= c) {
+            return 0.0;
+        }
+        let since_online = year.saturating_sub(self.online);
+        let ramp = usize::try_from(since_online)
+            .ok()
+            .and_then(|i| self.ramp.get(i))
+            .copied()
+            .unwrap_or(1.0);
+        self.capacity.at(year) * ramp
+    }
+
+    pub fn unit_cost(&self, year: i64) -> f64 {
+        self.cost.at(year)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Mine {
+    pub facility: Facility,
+    /// t oxide of each element (by index into `Plan::elements`) per t REO.
+    pub grade: Vec<f64>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Refinery {
+    pub facility: Facility,
+    /// Share of each element's contained oxide recovered.
+    pub recovery: Vec<f64>,
+}
+
+#[derive(Clone, Debug)]
+pub struct MagnetPlant {
+    pub facility: Facility,
+    /// t oxide of each element per t magnet.
+    pub recipe: Vec<f64>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Market {
+    pub id: String,
+    pub name: String,
+    pub country: String,
+    pub demand: YearValue,
+    pub unmet_penalty: Option<f64>,
+}
+
+/// A country code or the wildcard `"*"` (tariffs and embargoes only).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CountryMatch {
+    Any,
+    Is(String),
+}
+
+impl CountryMatch {
+    pub fn matches(&self, country: &str) -> bool {
+        match self {
+            CountryMatch::Any => true,
+            CountryMatch::Is(c) => c == country,
+        }
+    }
+
+    pub fn label(&self) -> &str {
+        match self {
+            CountryMatch::Any => "*",
+            CountryMatch::Is(c) => c,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Tariff {
+    pub id: Option<String>,
+    pub product: Product,
+    /// Index into `Plan::elements`; oxide only.
+    pub element: Option<usize>,
+    pub from: CountryMatch,
+    pub to: CountryMatch,
+    pub ad_valorem: f64,
+    pub per_tonne: f64,
+    pub years: Option<YearRange>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Embargo {
+    pub id: Option<String>,
+    /// `None` is `"*"`: every product.
+    pub product: Option<Product>,
+    pub element: Option<usize>,
+    pub from: CountryMatch,
+    pub to: CountryMatch,
+    pub years: Option<YearRange>,
+}
+
+#[derive(Clone, Debug)]
+pub struct ShareRule {
+    pub id: String,
+    /// Indices into `Plan::markets`.
+    pub markets: Vec<usize>,
+    pub stages: StageSet,
+    pub min_share: YearValue,
+    pub years: Option<YearRange>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Resilience {
+    pub budget: f64,
+    pub reserve_cost: f64,
+}
+
+#[derive(Clone, Debug)]
+pub struct Disruption {
+    pub id: String,
+    pub description: Option<String>,
+    pub exports_from: Vec<String>,
+    pub countries: Vec<String>,
+    pub facilities: Vec<String>,
+    pub capacity_factor: f64,
+    pub years: Option<YearRange>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Transport {
+    /// Cost per t by product index, same country.
+    pub domestic: [f64; 3],
+    /// Cost per t by product index, different countries.
+    pub cross_border: [f64; 3],
+    /// `(from, to)` → cost per t by product index where the lane gives one.
+    pub lanes: HashMap<(String, String), [Option<f64>; 3]>,
+}
+
+impl Transport {
+    /// `T(prod, a, b)` of FORMULATION.md.
+    pub fn cost(&self, product: Product, from: &str, to: &str) -> f64 {
+        let p = product.index();
+        if let Some(lane) = self.lanes.get(&(from.to_string(), to.to_string())) {
+            if let Some(v) = lane[p] {
+                return v;
+            }
+        }
+        if from == to {
+            self.domestic[p]
+        } else {
+            self.cross_border[p]
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    pub name: String,
+    pub description: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Plan {
+    pub name: String,
+    pub first_year: i64,
+    pub last_year: i64,
+    pub objective: Objective,
+    pub currency: String,
+    pub discount_rate: f64,
+    pub concern: Vec<String>,
+    pub elements: Vec<Element>,
+    pub concentrate_price: f64,
+    pub magnet_price: f64,
+    pub mines: Vec<Mine>,
+    pub refineries: Vec<Refinery>,
+    pub plants: Vec<MagnetPlant>,
+    pub markets: Vec<Market>,
+    pub transport: Transport,
+    pub tariffs: Vec<Tariff>,
+    pub embargoes: Vec<Embargo>,
+    pub share_rules: Vec<ShareRule>,
+    pub resilience: Resilience,
+    pub disruptions: Vec<Disruption>,
+    /// The scenario applied to the base plan, if any.
+    pub scenario: Option<Scenario>,
+}
+
+impl Plan {
+    pub fn years(&self) -> impl Iterator<Item = i64> + Clone {
+        self.first_year..=self.last_year
+    }
+
+    pub fn num_years(&self) -> usize {
+        (self.last_year - self.first_year + 1) as usize
+    }
+
+    /// Discount weight `w_y = (1 + r)^-(y - first_year)`.
+    pub fn weight(&self, year: i64) -> f64 {
+        (1.0 + self.discount_rate).powf(-((year - self.first_year) as f64))
+    }
+
+    pub fn is_concern(&self, country: &str) -> bool {
+        self.concern.iter().any(|c| c == country)
+    }
+
+    /// Reference value per t of a product, for ad-valorem tariffs.
+    pub fn reference_value(&self, product: Product, element: Option<usize>) -> f64 {
+        match product {
+            Product::Concentrate => self.concentrate_price,
+            Product::Magnet => self.magnet_price,
+            Product::Oxide => element.map_or(0.0, |e| self.elements[e].price),
+        }
+    }
+
+    /// `τ(prod, e, a, b, y)`: the sum of every matching tariff, 0 within a country.
+    pub fn tariff(&self, product: Product, element: Option<usize>, from: &str, to: &str, year: i64) -> f64 {
+        if from == to {
+            return 0.0;
+        }
+        let value = self.reference_value(product, element);
+        self.tariffs
+            .iter()
+            .filter(|t| {
+                t.product == product
+                    && (t.element.is_none() || t.element == element)
+                    && t.from.matches(from)
+                    && t.to.matches(to)
+                    && t.years.is_none_or(|r| r.contains(year))
+            })
+            .map(|t| t.ad_valorem * value + t.per_tonne)
+            .sum()
+    }
+
+    /// Whether a cross-border shipment is banned by some embargo.
+    pub fn embargoed(&self, product: Product, element: Option<usize>, from: &str, to: &str, year: i64) -> bool {
+        from != to
+            && self.embargoes.iter().any(|b| {
+                b.product.is_none_or(|p| p == product)
+                    && (b.element.is_none() || b.element == element)
+                    && b.from.matches(from)
+                    && b.to.matches(to)
+                    && b.years.is_none_or(|r| r.contains(year))
+            })
+    }
+
+    /// Whether share rule `rule` applies in `year`.
+    pub fn rule_applies(&self, rule: &ShareRule, year: i64) -> bool {
+        rule.years.is_none_or(|r| r.contains(year))
+    }
+
+    pub fn element_index(&self, name: &str) -> Option<usize> {
+        self.elements.iter().position(|e| e.name == name)
+    }
+}
+
+/// A loaded plan file: the base plan and the names of its scenarios, all
+/// validated.
+pub struct PlanSource {
+    file: Arc<SourceFile>,
+    root: tree::Node,
+    pub scenarios: Vec<Scenario>,
+}
+
+impl PlanSource {
+    /// Read, parse and validate a plan file and every scenario in it.
+    pub fn load(path: &Path) -> Result<PlanSource> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        PlanSource::from_text(path, text)
+    }
+
+    pub fn from_text(path: &Path, text: String) -> Result<PlanSource> {
+        let file = SourceFile::new(path, text);
+        let root = tree::parse(&file).map_err(Error::Plan)?;
+        let (base, scenario_nodes) = scenario::split(&root).map_err(Error::Plan)?;
+        let default_name = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "plan".into());
+        read::read_plan(&base, &default_name, None).map_err(Error::Plan)?;
+        let mut diags = Vec::new();
+        let mut scenarios = Vec::new();
+        for sc in &scenario_nodes {
+            match scenario::apply(&base, sc) {
+                Ok(patched) => {
+                    if let Err(mut d) = read::read_plan(&patched, &default_name, Some(sc.info.clone())) {
+                        for diag in &mut d {
+                            diag.message = format!("scenario \"{}\": {}", sc.info.name, diag.message);
+                        }
+                        diags.extend(d);
+                    }
+                }
+                Err(d) => diags.extend(d),
+            }
+            scenarios.push(sc.info.clone());
+        }
+        if !diags.is_empty() {
+            return Err(Error::Plan(diags));
+        }
+        Ok(PlanSource {
+            file,
+            root,
+            scenarios,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.file.path
+    }
+
+    /// The base plan (`None`) or a named scenario of it.
+    pub fn plan(&self, scenario_name: Option<&str>) -> Result<Plan> {
+        let default_name = self
+            .file
+            .path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "plan".into());
+        let (base, scenario_nodes) = scenario::split(&self.root).map_err(Error::Plan)?;
+        match scenario_name {
+            None => read::read_plan(&base, &default_name, None).map_err(Error::Plan),
+            Some(name) => {
+                let sc = scenario_nodes.iter().find(|s| s.info.name == name).ok_or_else(|| {
+                    let known: Vec<&str> = scenario_nodes.iter().map(|s| s.info.name.as_str()).collect();
+                    Error::Usage(if known.is_empty() {
+                        format!("{}: no scenario named \"{name}\" (the plan has no scenarios)", self.file.path.display())
+                    } else {
+                        format!(
+                            "{}: no scenario named \"{name}\" (known: {})",
+                            self.file.path.display(),
+                            known.join(", ")
+                        )
+                    })
+                })?;
+                let patched = scenario::apply(&base, sc).map_err(Error::Plan)?;
+                read::read_plan(&patched, &default_name, Some(sc.info.clone())).map_err(Error::Plan)
+            }
+        }
+    }
+}

@@ -1,0 +1,292 @@
+//! Reports: the outcome of a solve as tables, rendered for the terminal
+//! (comfy-table), for reports (GitHub Markdown), for spreadsheets (CSV) or
+//! for tools (JSON).
+
+mod render;
+
+use crate::outcome::Outcome;
+use crate::plan::Plan;
+
+pub use render::{render_csv_files, render_markdown, render_table, write_atomically};
+
+/// A cell keeps its raw value for CSV and a display format for people.
+#[derive(Clone, Debug)]
+pub enum Cell {
+    Text(String),
+    /// A quantity shown with thousands separators and `decimals` decimals.
+    Number { value: f64, decimals: usize },
+    /// A share shown as a percentage.
+    Percent(f64),
+    Empty,
+}
+
+impl Cell {
+    pub fn text(s: impl Into<String>) -> Cell {
+        Cell::Text(s.into())
+    }
+    pub fn tonnes(v: f64) -> Cell {
+        Cell::Number { value: v, decimals: 1 }
+    }
+    pub fn money(v: f64) -> Cell {
+        Cell::Number { value: v, decimals: 0 }
+    }
+    pub fn year(y: i64) -> Cell {
+        Cell::Text(y.to_string())
+    }
+    pub fn opt_percent(v: Option<f64>) -> Cell {
+        v.map_or(Cell::Empty, Cell::Percent)
+    }
+
+    /// Text for people: `12,345.6`, `41.2 %`.
+    pub fn display(&self) -> String {
+        match self {
+            Cell::Text(s) => s.clone(),
+            Cell::Number { value, decimals } => thousands(*value, *decimals),
+            Cell::Percent(p) => format!("{:.1} %", p * 100.0),
+            Cell::Empty => "–".into(),
+        }
+    }
+
+    /// Raw text for CSV: full precision, no separators.
+    pub fn raw(&self) -> String {
+        match self {
+            Cell::Text(s) => s.clone(),
+            Cell::Number { value, .. } | Cell::Percent(value) => value.to_string(),
+            Cell::Empty => String::new(),
+        }
+    }
+
+    pub fn is_numeric(&self) -> bool {
+        matches!(self, Cell::Number { .. } | Cell::Percent(_))
+    }
+}
+
+/// `1234567.891` → `1,234,567.9` (with `decimals` = 1).
+pub fn thousands(v: f64, decimals: usize) -> String {
+    if !v.is_finite() {
+        return v.to_string();
+    }
+    let s = format!("{:.*}", decimals, v.abs());
+    let (int, frac) = match s.split_once('.') {
+        Some((i, f)) => (i.to_string(), Some(f.to_string())),
+        None => (s.clone(), None),
+    };
+    let mut grouped = String::new();
+    for (i, ch) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(ch);
+    }
+    let negative = v < 0.0 && s.chars().any(|c| c.is_ascii_digit() && c != '0');
+    let mut out = if negative { format!("-{grouped}") } else { grouped };
+    if let Some(f) = frac {
+        out.push('.');
+        out.push_str(&f);
+    }
+    out
+}
+
+#[derive(Clone, Debug)]
+pub struct Table {
+    /// File stem for CSV output (`flows_magnet` → `flows_magnet.csv`).
+    pub name: String,
+    pub title: String,
+    pub headers: Vec<String>,
+    pub rows: Vec<Vec<Cell>>,
+    /// Rows after these are totals (rendered apart in Markdown).
+    pub footer: Vec<Vec<Cell>>,
+}
+
+impl Table {
+    pub fn new(name: &str, title: impl Into<String>, headers: &[&str]) -> Table {
+        Table {
+            name: name.to_string(),
+            title: title.into(),
+            headers: headers.iter().map(|h| h.to_string()).collect(),
+            rows: Vec::new(),
+            footer: Vec::new(),
+        }
+    }
+}
+
+/// The tables of a `solve`.
+pub fn solve_tables(plan: &Plan, o: &Outcome) -> Vec<Table> {
+    let cur = &o.currency;
+    let mut tables = Vec::new();
+
+    let mut summary = Table::new("summary", "Summary", &["item", "value"]);
+    let title = match &o.scenario {
+        Some(s) => format!("{} (scenario {s})", o.plan),
+        None => o.plan.clone(),
+    };
+    summary.rows.push(vec![Cell::text("plan"), Cell::text(title)]);
+    summary.rows.push(vec![Cell::text("years"), Cell::text(format!("{}–{}", plan.first_year, plan.last_year))]);
+    summary.rows.push(vec![Cell::text("status"), Cell::text(o.status.name())]);
+    summary.rows.push(vec![Cell::text("objective"), Cell::text(o.objective)]);
+    if let Some(v) = o.objective_value {
+        let cell = if o.objective == "max-resilience" {
+            Cell::Percent(v)
+        } else {
+            Cell::money(v)
+        };
+        let label = if o.objective == "max-resilience" {
+            "worst-case share of demand served (λ*)".to_string()
+        } else {
+            format!("objective value ({cur}, discounted)")
+        };
+        summary.rows.push(vec![Cell::text(label), cell]);
+    }
+    if let Some(c) = &o.cost {
+        for (label, v) in [
+            ("production", c.production),
+            ("transport", c.transport),
+            ("tariffs", c.tariffs),
+            ("unmet demand", c.unmet),
+            ("reserves", c.reserves),
+        ] {
+            summary.rows.push(vec![Cell::text(format!("cost: {label} ({cur})")), Cell::money(v)]);
+        }
+        summary.footer.push(vec![Cell::text(format!("cost: total ({cur})")), Cell::money(c.total)]);
+        let delivered: f64 = o.flows.magnet.iter().map(|f| f.tonnes).sum();
+        if delivered > 0.0 {
+            summary.footer.push(vec![
+                Cell::text(format!("cost per t magnet delivered ({cur}/t)")),
+                Cell::money(c.total / delivered),
+            ]);
+        }
+    }
+    summary.rows.push(vec![
+        Cell::text("LP size (columns × rows, nonzeros)"),
+        Cell::text(format!(
+            "{} × {}, {}",
+            thousands(o.lp_size.columns as f64, 0),
+            thousands(o.lp_size.rows as f64, 0),
+            thousands(o.lp_size.nonzeros as f64, 0)
+        )),
+    ]);
+    tables.push(summary);
+
+    if o.cost.is_none() {
+        return tables;
+    }
+
+    let mut t = Table::new(
+        "flows_concentrate",
+        "Concentrate: mine → refinery (t REO)",
+        &["year", "mine", "refinery", "t REO"],
+    );
+    for f in &o.flows.concentrate {
+        t.rows.push(vec![Cell::year(f.year), Cell::text(&f.from), Cell::text(&f.to), Cell::tonnes(f.tonnes)]);
+    }
+    tables.push(t);
+
+    let mut t = Table::new(
+        "flows_oxide",
+        "Oxide: refinery → magnet plant (t oxide)",
+        &["year", "refinery", "magnet plant", "element", "t oxide"],
+    );
+    for f in &o.flows.oxide {
+        t.rows.push(vec![
+            Cell::year(f.year),
+            Cell::text(&f.from),
+            Cell::text(&f.to),
+            Cell::text(&f.element),
+            Cell::tonnes(f.tonnes),
+        ]);
+    }
+    tables.push(t);
+
+    let mut t = Table::new(
+        "flows_magnet",
+        "Magnets: plant → market (t magnet)",
+        &["year", "magnet plant", "market", "t magnet"],
+    );
+    for f in &o.flows.magnet {
+        t.rows.push(vec![Cell::year(f.year), Cell::text(&f.from), Cell::text(&f.to), Cell::tonnes(f.tonnes)]);
+    }
+    let total: f64 = o.flows.magnet.iter().map(|f| f.tonnes).sum();
+    t.footer.push(vec![Cell::text("total"), Cell::Empty, Cell::Empty, Cell::tonnes(total)]);
+    tables.push(t);
+
+    if !o.unmet.is_empty() {
+        let mut t = Table::new("unmet", "Unmet demand (t magnet)", &["year", "market", "t magnet short"]);
+        for u in &o.unmet {
+            t.rows.push(vec![Cell::year(u.year), Cell::text(&u.market), Cell::tonnes(u.tonnes)]);
+        }
+        tables.push(t);
+    }
+
+    let mut t = Table::new(
+        "utilization",
+        "Utilization of effective capacity (mines and refineries in t REO, plants in t magnet)",
+        &["year", "stage", "facility", "country", "capacity", "throughput", "utilization", "binding"],
+    );
+    for u in &o.utilization {
+        t.rows.push(vec![
+            Cell::year(u.year),
+            Cell::text(u.stage),
+            Cell::text(&u.facility),
+            Cell::text(&u.country),
+            Cell::tonnes(u.capacity),
+            Cell::tonnes(u.throughput),
+            Cell::Percent(u.share),
+            Cell::text(if u.binding { "yes" } else { "" }),
+        ]);
+    }
+    tables.push(t);
+
+    if !o.shares.is_empty() {
+        let price_header = format!("shadow price ({cur} per pp)");
+        let mut t = Table::new(
+            "share_rules",
+            "Share rules: required vs achieved clean share",
+            &["rule", "year", "required", "achieved", "t delivered", &price_header],
+        );
+        for s in &o.shares {
+            t.rows.push(vec![
+                Cell::text(&s.rule),
+                Cell::year(s.year),
+                Cell::Percent(s.required),
+                Cell::opt_percent(s.achieved),
+                Cell::tonnes(s.delivered),
+                s.shadow_price.map_or(Cell::Empty, Cell::money),
+            ]);
+        }
+        tables.push(t);
+    }
+
+    if let Some(r) = &o.resilience {
+        let mut t = Table::new(
+            "reserves",
+            format!(
+                "Spare-capacity reserves (λ* = {:.1} %, budget {:.1} % over the min-cost {})",
+                r.lambda * 100.0,
+                r.budget * 100.0,
+                thousands(r.min_cost, 0)
+            ),
+            &["year", "facility", "t reserved"],
+        );
+        for v in &r.reserves {
+            t.rows.push(vec![Cell::year(v.year), Cell::text(&v.facility), Cell::tonnes(v.tonnes)]);
+        }
+        tables.push(t);
+        let mut t = Table::new(
+            "disruptions",
+            "Demand served under each disruption",
+            &["disruption", "year", "market", "demand (t)", "served (t)", "share served"],
+        );
+        for s in &r.served {
+            t.rows.push(vec![
+                Cell::text(&s.disruption),
+                Cell::year(s.year),
+                Cell::text(&s.market),
+                Cell::tonnes(s.demand),
+                Cell::tonnes(s.served),
+                Cell::Percent(s.share),
+            ]);
+        }
+        tables.push(t);
+    }
+    tables
+}

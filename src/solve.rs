@@ -1,0 +1,239 @@
+//! HiGHS, called through `highs-sys` on a model passed in one piece.
+//!
+//! The `highs` crate (and good_lp above it) would copy the matrix once more
+//! and hide the calls we need (row-wise loading, writing the model, the
+//! model status that tells "unbounded" from "infeasible"); this module keeps
+//! all unsafe code of the program in one place behind a small safe API.
+
+use std::ffi::CString;
+use std::os::raw::c_void;
+use std::path::Path;
+
+use highs_sys::*;
+
+use crate::error::{Error, Result};
+use crate::model::lp::{Lp, Sense};
+
+/// How a solve ended, in the words of FORMULATION.md.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    Optimal,
+    Infeasible,
+    Unbounded,
+    TimeLimit,
+    Error,
+}
+
+impl Status {
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Optimal => "optimal",
+            Status::Infeasible => "infeasible",
+            Status::Unbounded => "unbounded",
+            Status::TimeLimit => "time-limit",
+            Status::Error => "error",
+        }
+    }
+}
+
+/// Solver settings passed through from the command line.
+#[derive(Clone, Debug, Default)]
+pub struct SolverOptions {
+    pub time_limit: Option<f64>,
+    pub threads: Option<u32>,
+    pub verbose: bool,
+}
+
+/// Values of a finished solve; empty vectors when there is no solution.
+#[derive(Clone, Debug)]
+pub struct LpSolution {
+    pub status: Status,
+    pub objective: f64,
+    pub col_value: Vec<f64>,
+    pub row_value: Vec<f64>,
+    pub row_dual: Vec<f64>,
+}
+
+struct Highs(*mut c_void);
+
+impl Drop for Highs {
+    fn drop(&mut self) {
+        // SAFETY: the pointer came from Highs_create and is destroyed once.
+        unsafe { Highs_destroy(self.0) }
+    }
+}
+
+impl Highs {
+    fn new() -> Highs {
+        // SAFETY: Highs_create has no preconditions.
+        Highs(unsafe { Highs_create() })
+    }
+
+    fn set_bool(&mut self, name: &str, value: bool) -> Result<()> {
+        let c = cstring(name)?;
+        // SAFETY: valid instance and NUL-terminated name.
+        check(unsafe { Highs_setBoolOptionValue(self.0, c.as_ptr(), HighsInt::from(value)) }, name)
+    }
+
+    fn set_int(&mut self, name: &str, value: i32) -> Result<()> {
+        let c = cstring(name)?;
+        // SAFETY: as above.
+        check(unsafe { Highs_setIntOptionValue(self.0, c.as_ptr(), value) }, name)
+    }
+
+    fn set_double(&mut self, name: &str, value: f64) -> Result<()> {
+        let c = cstring(name)?;
+        // SAFETY: as above.
+        check(unsafe { Highs_setDoubleOptionValue(self.0, c.as_ptr(), value) }, name)
+    }
+
+    fn set_string(&mut self, name: &str, value: &str) -> Result<()> {
+        let (c, v) = (cstring(name)?, cstring(value)?);
+        // SAFETY: as above.
+        check(unsafe { Highs_setStringOptionValue(self.0, c.as_ptr(), v.as_ptr()) }, name)
+    }
+
+    fn pass(&mut self, lp: &Lp) -> Result<()> {
+        let too_big = || Error::Solver("the LP is too large for HiGHS's 32-bit indices".into());
+        let num_col = HighsInt::try_from(lp.num_cols()).map_err(|_| too_big())?;
+        let num_row = HighsInt::try_from(lp.num_rows()).map_err(|_| too_big())?;
+        let num_nz = HighsInt::try_from(lp.num_nonzeros()).map_err(|_| too_big())?;
+        let start: Vec<HighsInt> = lp.row_start[..lp.num_rows()].iter().map(|&s| s as HighsInt).collect();
+        let index: Vec<HighsInt> = lp.index.iter().map(|&i| i as HighsInt).collect();
+        let sense = match lp.sense {
+            Sense::Minimize => OBJECTIVE_SENSE_MINIMIZE,
+            Sense::Maximize => OBJECTIVE_SENSE_MAXIMIZE,
+        };
+        // SAFETY: every array has the length HiGHS expects for the counts passed.
+        let status = unsafe {
+            Highs_passLp(
+                self.0,
+                num_col,
+                num_row,
+                num_nz,
+                MATRIX_FORMAT_ROW_WISE,
+                sense,
+                0.0,
+                lp.col_cost.as_ptr(),
+                lp.col_lower.as_ptr(),
+                lp.col_upper.as_ptr(),
+                lp.row_lower.as_ptr(),
+                lp.row_upper.as_ptr(),
+                start.as_ptr(),
+                index.as_ptr(),
+                lp.value.as_ptr(),
+            )
+        };
+        check(status, "passLp")
+    }
+}
+
+fn cstring(s: &str) -> Result<CString> {
+    CString::new(s).map_err(|_| Error::Solver(format!("invalid option text {s:?}")))
+}
+
+fn check(status: HighsInt, what: &str) -> Result<()> {
+    if status == STATUS_ERROR {
+        Err(Error::Solver(format!("HiGHS rejected {what}")))
+    } else {
+        Ok(())
+    }
+}
+
+fn configure(highs: &mut Highs, options: &SolverOptions) -> Result<()> {
+    highs.set_bool("output_flag", options.verbose)?;
+    if let Some(t) = options.time_limit {
+        highs.set_double("time_limit", t)?;
+    }
+    if let Some(n) = options.threads {
+        highs.set_int("threads", i32::try_from(n).unwrap_or(i32::MAX))?;
+    }
+    Ok(())
+}
+
+/// Write the LP to an `.mps` or `.lp` file (HiGHS picks the format from the name).
+pub fn write_model(lp: &Lp, path: &Path) -> Result<()> {
+    let mut highs = Highs::new();
+    highs.set_bool("output_flag", false)?;
+    highs.pass(lp)?;
+    let name = cstring(&path.to_string_lossy())?;
+    // SAFETY: valid instance and NUL-terminated file name.
+    let status = unsafe { Highs_writeModel(highs.0, name.as_ptr()) };
+    if status == STATUS_ERROR {
+        return Err(Error::io(path, std::io::Error::other("HiGHS could not write the model")));
+    }
+    Ok(())
+}
+
+/// Solve an LP and read back its status, values and row duals.
+pub fn solve(lp: &Lp, options: &SolverOptions) -> Result<LpSolution> {
+    let mut highs = Highs::new();
+    configure(&mut highs, options)?;
+    highs.pass(lp)?;
+    let mut status = run(&mut highs)?;
+    if status == MODEL_STATUS_UNBOUNDED_OR_INFEASIBLE {
+        // Presolve could not tell which; without it, simplex can.
+        highs.set_string("presolve", "off")?;
+        status = run(&mut highs)?;
+    }
+    let status = match status {
+        MODEL_STATUS_OPTIMAL => Status::Optimal,
+        MODEL_STATUS_MODEL_EMPTY => Status::Optimal,
+        MODEL_STATUS_INFEASIBLE => Status::Infeasible,
+        // Still undecided after a solve without presolve: the LPs reeplan builds
+        // have bounded objectives, so this can only be infeasibility.
+        MODEL_STATUS_UNBOUNDED_OR_INFEASIBLE => Status::Infeasible,
+        MODEL_STATUS_UNBOUNDED => Status::Unbounded,
+        MODEL_STATUS_REACHED_TIME_LIMIT => Status::TimeLimit,
+        _ => Status::Error,
+    };
+    if status != Status::Optimal {
+        return Ok(LpSolution {
+            status,
+            objective: f64::NAN,
+            col_value: Vec::new(),
+            row_value: Vec::new(),
+            row_dual: Vec::new(),
+        });
+    }
+    let mut col_value = vec![0.0; lp.num_cols()];
+    let mut col_dual = vec![0.0; lp.num_cols()];
+    let mut row_value = vec![0.0; lp.num_rows()];
+    let mut row_dual = vec![0.0; lp.num_rows()];
+    // SAFETY: each buffer has the length of the model passed.
+    let st = unsafe {
+        Highs_getSolution(
+            highs.0,
+            col_value.as_mut_ptr(),
+            col_dual.as_mut_ptr(),
+            row_value.as_mut_ptr(),
+            row_dual.as_mut_ptr(),
+        )
+    };
+    check(st, "getSolution")?;
+    // SAFETY: valid instance.
+    let objective = unsafe { Highs_getObjectiveValue(highs.0) };
+    Ok(LpSolution {
+        status,
+        objective,
+        col_value,
+        row_value,
+        row_dual,
+    })
+}
+
+fn run(highs: &mut Highs) -> Result<HighsInt> {
+    // SAFETY: valid instance with a model passed.
+    let st = unsafe { Highs_run(highs.0) };
+    if st == STATUS_ERROR {
+        // SAFETY: valid instance.
+        let ms = unsafe { Highs_getModelStatus(highs.0) };
+        if ms == MODEL_STATUS_REACHED_TIME_LIMIT {
+            return Ok(ms);
+        }
+        return Err(Error::Solver(format!("HiGHS failed (model status {ms})")));
+    }
+    // SAFETY: valid instance.
+    Ok(unsafe { Highs_getModelStatus(highs.0) })
+}
