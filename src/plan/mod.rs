@@ -2,6 +2,7 @@
 //! [`load`] trusts these values; every rule of PLAN_FORMAT.md is enforced in
 //! `read.rs` on the way in.
 
+mod data;
 mod read;
 mod scenario;
 pub mod tree;
@@ -432,7 +433,9 @@ impl PlanSource {
 
     pub fn from_text(path: &Path, text: String) -> Result<PlanSource> {
         let file = SourceFile::new(path, text);
-        let root = tree::parse(&file).map_err(Error::Plan)?;
+        let mut root = tree::parse(&file).map_err(Error::Plan)?;
+        let plan_dir = path.parent().unwrap_or(Path::new("."));
+        data::expand(&mut root, plan_dir).map_err(Error::Plan)?;
         let (base, scenario_nodes) = scenario::split(&root).map_err(Error::Plan)?;
         let default_name = path
             .file_stem()

@@ -39,7 +39,6 @@ const PLAN_KEYS: &[&str] = &[
 ];
 const ELEMENT_KEYS: &[&str] = &["price"];
 const PRICE_KEYS: &[&str] = &["concentrate", "magnet"];
-const FACILITY_KEYS: &[&str] = &["id", "name", "country", "capacity", "cost", "online", "ramp", "closes"];
 const MARKET_KEYS: &[&str] = &["id", "name", "country", "demand", "unmet_penalty"];
 const TRANSPORT_KEYS: &[&str] = &["domestic", "cross_border", "lane"];
 const PRODUCT_KEYS: &[&str] = &["concentrate", "oxide", "magnet"];
@@ -84,8 +83,6 @@ pub fn known_keys(section: &str) -> &'static [&'static str] {
 /// Numeric checks on a value.
 #[derive(Clone, Copy)]
 enum Range01 {
-    /// any finite number
-    Any,
     /// `>= 0`
     NonNeg,
     /// in `[0, 1]`
@@ -97,7 +94,6 @@ enum Range01 {
 impl Range01 {
     fn check(self, v: f64) -> Option<&'static str> {
         match self {
-            Range01::Any => None,
             Range01::NonNeg if v < 0.0 => Some("must be >= 0"),
             Range01::Unit if !(0.0..=1.0).contains(&v) => Some("must be between 0 and 1"),
             Range01::OpenUnit if !(v > 0.0 && v <= 1.0) => Some("must be greater than 0 and at most 1"),
