@@ -149,7 +149,11 @@ fn count_by_country<'a>(countries: impl Iterator<Item = &'a str>) -> String {
 
 fn summary(plan: &Plan, source: &PlanSource) -> String {
     let mut s = String::new();
-    s.push_str(&format!("{}: valid plan \"{}\"\n", source.path().display(), plan.name));
+    s.push_str(&format!(
+        "{}: valid plan \"{}\"\n",
+        source.path().display(),
+        plan.name
+    ));
     s.push_str(&format!(
         "  horizon       {}–{} ({} years), objective {}, currency {}{}\n",
         plan.first_year,
@@ -165,7 +169,11 @@ fn summary(plan: &Plan, source: &PlanSource) -> String {
     ));
     s.push_str(&format!(
         "  elements      {}\n",
-        plan.elements.iter().map(|e| e.name.as_str()).collect::<Vec<_>>().join(", ")
+        plan.elements
+            .iter()
+            .map(|e| e.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
     ));
     s.push_str(&format!("  concern       {}\n", plan.concern.join(", ")));
     s.push_str(&format!(
@@ -184,7 +192,13 @@ fn summary(plan: &Plan, source: &PlanSource) -> String {
         "  markets       {}\n",
         count_by_country(plan.markets.iter().map(|m| m.country.as_str()))
     ));
-    let ids = |ids: Vec<String>| if ids.is_empty() { String::new() } else { format!(": {}", ids.join(", ")) };
+    let ids = |ids: Vec<String>| {
+        if ids.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", ids.join(", "))
+        }
+    };
     s.push_str(&format!(
         "  tariffs       {}{}\n",
         plan.tariffs.len(),
@@ -216,7 +230,9 @@ fn summary(plan: &Plan, source: &PlanSource) -> String {
 fn solve(args: &SolveArgs) -> Result<ExitCode, Error> {
     if let Some(t) = args.time_limit {
         if !(t > 0.0 && t.is_finite()) {
-            return Err(Error::Usage(format!("--time-limit {t}: must be a positive number of seconds")));
+            return Err(Error::Usage(format!(
+                "--time-limit {t}: must be a positive number of seconds"
+            )));
         }
     }
     if args.threads == Some(0) {

@@ -8,7 +8,8 @@ use serde::Serialize;
 
 use crate::error::Result;
 use crate::model::{
-    self, build_resilience, concentrate_cost, magnet_cost, oxide_cost, BuildOptions, FacilityKind, Formulation,
+    self, build_resilience, concentrate_cost, magnet_cost, oxide_cost, BuildOptions, FacilityKind,
+    Formulation,
 };
 use crate::plan::{Objective, Plan};
 use crate::solve::{self, LpSolution, SolverOptions, Status};
@@ -191,13 +192,21 @@ fn solve_resilience(plan: &Plan, c_star: f64, options: &SolverOptions) -> Result
     let mut rlp = build_resilience(plan, c_star);
     let stage2 = solve::solve(&rlp.formulation.lp, options)?;
     if stage2.status != Status::Optimal {
-        return Ok(Outcome::empty(plan, stage2.status, size_of(&rlp.formulation)));
+        return Ok(Outcome::empty(
+            plan,
+            stage2.status,
+            size_of(&rlp.formulation),
+        ));
     }
     let lambda_star = stage2.col_value[rlp.lambda.0 as usize];
     rlp.minimize_cost_at(lambda_star);
     let stage3 = solve::solve(&rlp.formulation.lp, options)?;
     if stage3.status != Status::Optimal {
-        return Ok(Outcome::empty(plan, stage3.status, size_of(&rlp.formulation)));
+        return Ok(Outcome::empty(
+            plan,
+            stage3.status,
+            size_of(&rlp.formulation),
+        ));
     }
     let value = |c: model::lp::Col| stage3.col_value[c.0 as usize];
     let mut reserves = Vec::new();
@@ -351,7 +360,11 @@ fn read_outcome(
             let rule = &plan.share_rules[s.rule];
             let mut delivered = 0.0;
             let mut clean = 0.0;
-            for z in ym.magnet.iter().filter(|z| rule.markets.contains(&z.market)) {
+            for z in ym
+                .magnet
+                .iter()
+                .filter(|z| rule.markets.contains(&z.market))
+            {
                 let t = v(z.col);
                 delivered += t;
                 if rule.stages & !f.classes.magnet(plan, z.plant, z.class) == 0 {
@@ -373,7 +386,11 @@ fn read_outcome(
             });
         }
         for cap in &ym.capacity_rows {
-            let throughput: f64 = f.lp.row_terms(cap.row).filter(|&(c, _)| Some(c) != cap.reserve).map(|(c, _)| v(c)).sum();
+            let throughput: f64 =
+                f.lp.row_terms(cap.row)
+                    .filter(|&(c, _)| Some(c) != cap.reserve)
+                    .map(|(c, _)| v(c))
+                    .sum();
             let fac = facility(plan, cap.kind, cap.index);
             out.utilization.push(Utilization {
                 year: y,
@@ -382,7 +399,11 @@ fn read_outcome(
                 country: fac.country.clone(),
                 capacity: cap.capacity,
                 throughput,
-                share: if cap.capacity > 0.0 { throughput / cap.capacity } else { 0.0 },
+                share: if cap.capacity > 0.0 {
+                    throughput / cap.capacity
+                } else {
+                    0.0
+                },
                 binding: throughput >= cap.capacity * (1.0 - 1e-6) - 1e-9,
             });
         }

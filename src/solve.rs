@@ -73,25 +73,37 @@ impl Highs {
     fn set_bool(&mut self, name: &str, value: bool) -> Result<()> {
         let c = cstring(name)?;
         // SAFETY: valid instance and NUL-terminated name.
-        check(unsafe { Highs_setBoolOptionValue(self.0, c.as_ptr(), HighsInt::from(value)) }, name)
+        check(
+            unsafe { Highs_setBoolOptionValue(self.0, c.as_ptr(), HighsInt::from(value)) },
+            name,
+        )
     }
 
     fn set_int(&mut self, name: &str, value: i32) -> Result<()> {
         let c = cstring(name)?;
         // SAFETY: as above.
-        check(unsafe { Highs_setIntOptionValue(self.0, c.as_ptr(), value) }, name)
+        check(
+            unsafe { Highs_setIntOptionValue(self.0, c.as_ptr(), value) },
+            name,
+        )
     }
 
     fn set_double(&mut self, name: &str, value: f64) -> Result<()> {
         let c = cstring(name)?;
         // SAFETY: as above.
-        check(unsafe { Highs_setDoubleOptionValue(self.0, c.as_ptr(), value) }, name)
+        check(
+            unsafe { Highs_setDoubleOptionValue(self.0, c.as_ptr(), value) },
+            name,
+        )
     }
 
     fn set_string(&mut self, name: &str, value: &str) -> Result<()> {
         let (c, v) = (cstring(name)?, cstring(value)?);
         // SAFETY: as above.
-        check(unsafe { Highs_setStringOptionValue(self.0, c.as_ptr(), v.as_ptr()) }, name)
+        check(
+            unsafe { Highs_setStringOptionValue(self.0, c.as_ptr(), v.as_ptr()) },
+            name,
+        )
     }
 
     fn pass(&mut self, lp: &Lp) -> Result<()> {
@@ -99,7 +111,10 @@ impl Highs {
         let num_col = HighsInt::try_from(lp.num_cols()).map_err(|_| too_big())?;
         let num_row = HighsInt::try_from(lp.num_rows()).map_err(|_| too_big())?;
         let num_nz = HighsInt::try_from(lp.num_nonzeros()).map_err(|_| too_big())?;
-        let start: Vec<HighsInt> = lp.row_start[..lp.num_rows()].iter().map(|&s| s as HighsInt).collect();
+        let start: Vec<HighsInt> = lp.row_start[..lp.num_rows()]
+            .iter()
+            .map(|&s| s as HighsInt)
+            .collect();
         let index: Vec<HighsInt> = lp.index.iter().map(|&i| i as HighsInt).collect();
         let sense = match lp.sense {
             Sense::Minimize => OBJECTIVE_SENSE_MINIMIZE,
@@ -161,7 +176,10 @@ pub fn write_model(lp: &Lp, path: &Path) -> Result<()> {
     // SAFETY: valid instance and NUL-terminated file name.
     let status = unsafe { Highs_writeModel(highs.0, name.as_ptr()) };
     if status == STATUS_ERROR {
-        return Err(Error::io(path, std::io::Error::other("HiGHS could not write the model")));
+        return Err(Error::io(
+            path,
+            std::io::Error::other("HiGHS could not write the model"),
+        ));
     }
     Ok(())
 }

@@ -72,7 +72,12 @@ impl Lp {
     }
 
     /// `lower <= Σ coef × col <= upper`; zero coefficients are dropped.
-    pub fn add_row(&mut self, lower: f64, upper: f64, terms: impl IntoIterator<Item = (Col, f64)>) -> Row {
+    pub fn add_row(
+        &mut self,
+        lower: f64,
+        upper: f64,
+        terms: impl IntoIterator<Item = (Col, f64)>,
+    ) -> Row {
         for (col, coef) in terms {
             if coef != 0.0 {
                 self.index.push(col.0);

@@ -36,7 +36,10 @@ impl Classes {
         let tracked = plan.share_rules.iter().fold(0, |acc, r| acc | r.stages);
         let upstream = tracked & (MINING | REFINING);
         let production = (0..=upstream).filter(|d| d & !upstream == 0).collect();
-        Classes { tracked, production }
+        Classes {
+            tracked,
+            production,
+        }
     }
 
     /// Class of concentrate from mine `m`.
@@ -87,14 +90,25 @@ pub fn concentrate_cost(plan: &Plan, year: i64, m: usize, r: usize) -> CostParts
     let (mine, refinery) = (&plan.mines[m].facility, &plan.refineries[r].facility);
     CostParts {
         production: mine.unit_cost(year) + refinery.unit_cost(year),
-        transport: plan.transport.cost(Product::Concentrate, &mine.country, &refinery.country),
-        tariffs: plan.tariff(Product::Concentrate, None, &mine.country, &refinery.country, year),
+        transport: plan
+            .transport
+            .cost(Product::Concentrate, &mine.country, &refinery.country),
+        tariffs: plan.tariff(
+            Product::Concentrate,
+            None,
+            &mine.country,
+            &refinery.country,
+            year,
+        ),
     }
 }
 
 /// Per t oxide of element `e` shipped from refinery `r` to plant `p`.
 pub fn oxide_cost(plan: &Plan, year: i64, r: usize, p: usize, e: usize) -> CostParts {
-    let (from, to) = (&plan.refineries[r].facility.country, &plan.plants[p].facility.country);
+    let (from, to) = (
+        &plan.refineries[r].facility.country,
+        &plan.plants[p].facility.country,
+    );
     CostParts {
         production: 0.0,
         transport: plan.transport.cost(Product::Oxide, from, to),
@@ -107,7 +121,9 @@ pub fn magnet_cost(plan: &Plan, year: i64, p: usize, k: usize) -> CostParts {
     let (plant, market) = (&plan.plants[p].facility, &plan.markets[k]);
     CostParts {
         production: plant.unit_cost(year),
-        transport: plan.transport.cost(Product::Magnet, &plant.country, &market.country),
+        transport: plan
+            .transport
+            .cost(Product::Magnet, &plant.country, &market.country),
         tariffs: plan.tariff(Product::Magnet, None, &plant.country, &market.country, year),
     }
 }
@@ -222,13 +238,31 @@ impl Grid {
     }
 }
 
-fn build_year(plan: &Plan, classes: &Classes, lp: &mut Lp, year: i64, options: BuildOptions) -> YearModel {
+fn build_year(
+    plan: &Plan,
+    classes: &Classes,
+    lp: &mut Lp,
+    year: i64,
+    options: BuildOptions,
+) -> YearModel {
     let w = plan.weight(year);
     let num_e = plan.elements.len();
     let grid = Grid { elements: num_e };
-    let cap_mine: Vec<f64> = plan.mines.iter().map(|m| m.facility.effective_capacity(year)).collect();
-    let cap_ref: Vec<f64> = plan.refineries.iter().map(|r| r.facility.effective_capacity(year)).collect();
-    let cap_plant: Vec<f64> = plan.plants.iter().map(|p| p.facility.effective_capacity(year)).collect();
+    let cap_mine: Vec<f64> = plan
+        .mines
+        .iter()
+        .map(|m| m.facility.effective_capacity(year))
+        .collect();
+    let cap_ref: Vec<f64> = plan
+        .refineries
+        .iter()
+        .map(|r| r.facility.effective_capacity(year))
+        .collect();
+    let cap_plant: Vec<f64> = plan
+        .plants
+        .iter()
+        .map(|p| p.facility.effective_capacity(year))
+        .collect();
     let demand: Vec<f64> = plan.markets.iter().map(|k| k.demand.at(year)).collect();
     let mut ym = YearModel {
         year,
@@ -251,7 +285,11 @@ fn build_year(plan: &Plan, classes: &Classes, lp: &mut Lp, year: i64, options: B
             let col = lp.add_col(w * concentrate_cost(plan, year, m, r).total());
             x_by_ref[r].push((m, col));
             x_by_mine[m].push(col);
-            ym.concentrate.push(ConcentrateVar { mine: m, refinery: r, col });
+            ym.concentrate.push(ConcentrateVar {
+                mine: m,
+                refinery: r,
+                col,
+            });
         }
     }
 
@@ -269,7 +307,13 @@ fn build_year(plan: &Plan, classes: &Classes, lp: &mut Lp, year: i64, options: B
             for (p, plant) in plan.plants.iter().enumerate() {
                 if cap_plant[p] <= 0.0
                     || plant.recipe[e] <= 0.0
-                    || plan.embargoed(Product::Oxide, Some(e), &refinery.facility.country, &plant.facility.country, year)
+                    || plan.embargoed(
+                        Product::Oxide,
+                        Some(e),
+                        &refinery.facility.country,
+                        &plant.facility.country,
+                        year,
+                    )
                 {
                     continue;
                 }
@@ -321,13 +365,20 @@ fn build_year(plan: &Plan, classes: &Classes, lp: &mut Lp, year: i64, options: B
             continue;
         }
         for &d in &classes.production {
-            let feasible = (0..num_e).all(|e| plant.recipe[e] <= 0.0 || !q_for_recipe[grid.at(p, e, d)].is_empty());
+            let feasible = (0..num_e)
+                .all(|e| plant.recipe[e] <= 0.0 || !q_for_recipe[grid.at(p, e, d)].is_empty());
             if !feasible {
                 continue;
             }
             for (k, market) in plan.markets.iter().enumerate() {
                 if demand[k] <= 0.0
-                    || plan.embargoed(Product::Magnet, None, &plant.facility.country, &market.country, year)
+                    || plan.embargoed(
+                        Product::Magnet,
+                        None,
+                        &plant.facility.country,
+                        &market.country,
+                        year,
+                    )
                 {
                     continue;
                 }
@@ -414,8 +465,16 @@ fn build_year(plan: &Plan, classes: &Classes, lp: &mut Lp, year: i64, options: B
 }
 
 /// Constraints 1, 2 and 6: throughput (plus reserve) within effective capacity.
-fn capacity_row(lp: &mut Lp, flows: impl Iterator<Item = Col>, reserve: Option<Col>, capacity: f64) -> Row {
-    let terms: Vec<(Col, f64)> = flows.map(|c| (c, 1.0)).chain(reserve.map(|v| (v, 1.0))).collect();
+fn capacity_row(
+    lp: &mut Lp,
+    flows: impl Iterator<Item = Col>,
+    reserve: Option<Col>,
+    capacity: f64,
+) -> Row {
+    let terms: Vec<(Col, f64)> = flows
+        .map(|c| (c, 1.0))
+        .chain(reserve.map(|v| (v, 1.0)))
+        .collect();
     lp.add_row(f64::NEG_INFINITY, capacity, terms)
 }
 
@@ -495,7 +554,9 @@ fn share_rule_rows(plan: &Plan, classes: &Classes, lp: &mut Lp, ym: &mut YearMod
             continue;
         }
         let required = rule.min_share.at(ym.year);
-        let in_rule: Vec<bool> = (0..plan.markets.len()).map(|k| rule.markets.contains(&k)).collect();
+        let in_rule: Vec<bool> = (0..plan.markets.len())
+            .map(|k| rule.markets.contains(&k))
+            .collect();
         let terms: Vec<(Col, f64)> = ym
             .magnet
             .iter()
@@ -506,6 +567,10 @@ fn share_rule_rows(plan: &Plan, classes: &Classes, lp: &mut Lp, ym: &mut YearMod
             })
             .collect();
         let row = lp.add_row(0.0, f64::INFINITY, terms);
-        ym.share_rows.push(ShareRow { rule: s, required, row });
+        ym.share_rows.push(ShareRow {
+            rule: s,
+            required,
+            row,
+        });
     }
 }

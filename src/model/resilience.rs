@@ -89,19 +89,30 @@ pub fn build_resilience(plan: &Plan, c_star: f64) -> ResilienceLp {
                 continue;
             }
             let year = ym.year;
-            let blocked = |from: &str, to: &str| from != to && disruption.exports_from.iter().any(|c| c == from);
+            let blocked = |from: &str, to: &str| {
+                from != to && disruption.exports_from.iter().any(|c| c == from)
+            };
 
             // Recourse flows, on the plan's own (non-embargoed) routes.
             let mut flows: HashMap<(FacilityKind, usize), Vec<Col>> = HashMap::new();
             let mut x_at_ref: HashMap<usize, Vec<(usize, Col)>> = HashMap::new();
             for x in &ym.concentrate {
-                let (from, to) = (&plan.mines[x.mine].facility.country, &plan.refineries[x.refinery].facility.country);
+                let (from, to) = (
+                    &plan.mines[x.mine].facility.country,
+                    &plan.refineries[x.refinery].facility.country,
+                );
                 if blocked(from, to) {
                     continue;
                 }
                 let col = lp.add_col(0.0);
-                flows.entry((FacilityKind::Mine, x.mine)).or_default().push(col);
-                flows.entry((FacilityKind::Refinery, x.refinery)).or_default().push(col);
+                flows
+                    .entry((FacilityKind::Mine, x.mine))
+                    .or_default()
+                    .push(col);
+                flows
+                    .entry((FacilityKind::Refinery, x.refinery))
+                    .or_default()
+                    .push(col);
                 x_at_ref.entry(x.refinery).or_default().push((x.mine, col));
             }
             let mut o_seen: HashMap<(usize, usize, usize), Col> = HashMap::new();
@@ -112,7 +123,10 @@ pub fn build_resilience(plan: &Plan, c_star: f64) -> ResilienceLp {
                 if o_seen.contains_key(&key) {
                     continue;
                 }
-                let (from, to) = (&plan.refineries[o.refinery].facility.country, &plan.plants[o.plant].facility.country);
+                let (from, to) = (
+                    &plan.refineries[o.refinery].facility.country,
+                    &plan.plants[o.plant].facility.country,
+                );
                 if blocked(from, to) {
                     continue;
                 }
@@ -128,7 +142,10 @@ pub fn build_resilience(plan: &Plan, c_star: f64) -> ResilienceLp {
                 if z_seen.contains_key(&(z.plant, z.market)) {
                     continue;
                 }
-                let (from, to) = (&plan.plants[z.plant].facility.country, &plan.markets[z.market].country);
+                let (from, to) = (
+                    &plan.plants[z.plant].facility.country,
+                    &plan.markets[z.market].country,
+                );
                 if blocked(from, to) {
                     continue;
                 }
@@ -143,15 +160,15 @@ pub fn build_resilience(plan: &Plan, c_star: f64) -> ResilienceLp {
             refineries.sort();
             for &r in refineries {
                 for e in 0..plan.elements.len() {
-                    let Some(out) = o_from.get(&(r, e)) else { continue };
+                    let Some(out) = o_from.get(&(r, e)) else {
+                        continue;
+                    };
                     let terms: Vec<(Col, f64)> = out
                         .iter()
                         .map(|&c| (c, 1.0))
-                        .chain(
-                            x_at_ref[&r]
-                                .iter()
-                                .map(|&(m, c)| (c, -plan.refineries[r].recovery[e] * plan.mines[m].grade[e])),
-                        )
+                        .chain(x_at_ref[&r].iter().map(|&(m, c)| {
+                            (c, -plan.refineries[r].recovery[e] * plan.mines[m].grade[e])
+                        }))
                         .collect();
                     lp.add_row(f64::NEG_INFINITY, 0.0, terms);
                 }
@@ -174,14 +191,21 @@ pub fn build_resilience(plan: &Plan, c_star: f64) -> ResilienceLp {
                 }
             }
             for (p, cols) in &z_of_plant {
-                flows.entry((FacilityKind::Plant, *p)).or_default().extend(cols);
+                flows
+                    .entry((FacilityKind::Plant, *p))
+                    .or_default()
+                    .extend(cols);
             }
             // Recourse throughput within a_s(f) × (throughput + reserve).
             for cap in &ym.capacity_rows {
-                let Some(recourse) = flows.get(&(cap.kind, cap.index)) else { continue };
+                let Some(recourse) = flows.get(&(cap.kind, cap.index)) else {
+                    continue;
+                };
                 let a = hit_factor(plan, disruption, cap.kind, cap.index);
-                let planned: Vec<(Col, f64)> = lp.row_terms(cap.row).map(|(c, _)| (c, -a)).collect();
-                let terms: Vec<(Col, f64)> = recourse.iter().map(|&c| (c, 1.0)).chain(planned).collect();
+                let planned: Vec<(Col, f64)> =
+                    lp.row_terms(cap.row).map(|(c, _)| (c, -a)).collect();
+                let terms: Vec<(Col, f64)> =
+                    recourse.iter().map(|&c| (c, 1.0)).chain(planned).collect();
                 lp.add_row(f64::NEG_INFINITY, 0.0, terms);
             }
             // Deliveries: at most demand, at least λ × demand.
@@ -192,7 +216,11 @@ pub fn build_resilience(plan: &Plan, c_star: f64) -> ResilienceLp {
                 }
                 let deliveries = z_to_market.get(&k).cloned().unwrap_or_default();
                 lp.add_row(f64::NEG_INFINITY, d, deliveries.iter().map(|&c| (c, 1.0)));
-                let terms: Vec<(Col, f64)> = deliveries.iter().map(|&c| (c, 1.0)).chain([(lambda, -d)]).collect();
+                let terms: Vec<(Col, f64)> = deliveries
+                    .iter()
+                    .map(|&c| (c, 1.0))
+                    .chain([(lambda, -d)])
+                    .collect();
                 lp.add_row(0.0, f64::INFINITY, terms);
                 served.push(ServedRow {
                     disruption: s,

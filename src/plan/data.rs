@@ -50,7 +50,10 @@ pub fn expand(root: &mut Node, plan_dir: &Path) -> Result<(), Vec<Diagnostic>> {
     let Value::Table(files) = &data.value else {
         return Err(vec![diag(
             &data.span,
-            format!("[data]: expected a table of CSV paths, found {}", data.value.type_name()),
+            format!(
+                "[data]: expected a table of CSV paths, found {}",
+                data.value.type_name()
+            ),
         )]);
     };
     let mut diags = Vec::new();
@@ -59,7 +62,11 @@ pub fn expand(root: &mut Node, plan_dir: &Path) -> Result<(), Vec<Diagnostic>> {
             let names: Vec<&str> = SECTIONS.iter().map(|(k, _)| *k).collect();
             diags.push(diag(
                 &key.span,
-                format!("[data]: unknown key \"{}\" (expected one of: {})", key.name, names.join(", ")),
+                format!(
+                    "[data]: unknown key \"{}\" (expected one of: {})",
+                    key.name,
+                    names.join(", ")
+                ),
             ));
             continue;
         };
@@ -69,7 +76,11 @@ pub fn expand(root: &mut Node, plan_dir: &Path) -> Result<(), Vec<Diagnostic>> {
             other => {
                 diags.push(diag(
                     &value.span,
-                    format!("[data] {}: expected a CSV path or an array of paths, found {}", key.name, other.type_name()),
+                    format!(
+                        "[data] {}: expected a CSV path or an array of paths, found {}",
+                        key.name,
+                        other.type_name()
+                    ),
                 ));
                 continue;
             }
@@ -78,7 +89,11 @@ pub fn expand(root: &mut Node, plan_dir: &Path) -> Result<(), Vec<Diagnostic>> {
             let Value::Str(rel) = &path_node.value else {
                 diags.push(diag(
                     &path_node.span,
-                    format!("[data] {}: expected a path (string), found {}", key.name, path_node.value.type_name()),
+                    format!(
+                        "[data] {}: expected a path (string), found {}",
+                        key.name,
+                        path_node.value.type_name()
+                    ),
                 ));
                 continue;
             };
@@ -88,7 +103,11 @@ pub fn expand(root: &mut Node, plan_dir: &Path) -> Result<(), Vec<Diagnostic>> {
                 Err(e) => {
                     diags.push(diag(
                         &path_node.span,
-                        format!("[data] {} = {rel:?}: cannot read {}: {e}", key.name, path.display()),
+                        format!(
+                            "[data] {} = {rel:?}: cannot read {}: {e}",
+                            key.name,
+                            path.display()
+                        ),
                     ));
                     continue;
                 }
@@ -161,13 +180,19 @@ fn read_csv(file: &Arc<SourceFile>, section: &str) -> Result<Vec<Node>, Vec<Diag
     let mut columns = Vec::new();
     for (i, h) in headers.iter().enumerate() {
         let h = h.trim();
-        let span = Span::new(file, header_offsets.get(i).copied().unwrap_or(0)..header_offsets.get(i).copied().unwrap_or(0));
+        let span = Span::new(
+            file,
+            header_offsets.get(i).copied().unwrap_or(0)
+                ..header_offsets.get(i).copied().unwrap_or(0),
+        );
         let (base, sub) = match h.split_once('.') {
             Some((b, s)) => (b, Some(s)),
             None => (h, None),
         };
         let known = DOC_COLUMNS.contains(&h)
-            || (allowed.contains(&base) && (sub.is_none() || DOTTED.contains(&base)) && base != "ramp");
+            || (allowed.contains(&base)
+                && (sub.is_none() || DOTTED.contains(&base))
+                && base != "ramp");
         let ramp_ok = base == "ramp" && sub.is_none() && allowed.contains(&"ramp");
         if !(known || ramp_ok) {
             diags.push(diag(
@@ -180,7 +205,12 @@ fn read_csv(file: &Arc<SourceFile>, section: &str) -> Result<Vec<Node>, Vec<Diag
                 ),
             ));
         }
-        columns.push((h.to_string(), base.to_string(), sub.map(str::to_string), span));
+        columns.push((
+            h.to_string(),
+            base.to_string(),
+            sub.map(str::to_string),
+            span,
+        ));
     }
     if !diags.is_empty() {
         return Err(diags);
@@ -191,14 +221,16 @@ fn read_csv(file: &Arc<SourceFile>, section: &str) -> Result<Vec<Node>, Vec<Diag
         let record = match result {
             Ok(r) => r,
             Err(e) => {
-                let span = e
-                    .position()
-                    .map_or(whole.clone(), |p| Span::new(file, p.byte() as usize..p.byte() as usize));
+                let span = e.position().map_or(whole.clone(), |p| {
+                    Span::new(file, p.byte() as usize..p.byte() as usize)
+                });
                 diags.push(diag(&span, format!("invalid CSV: {e}")));
                 continue;
             }
         };
-        let Some(pos) = record.position() else { continue };
+        let Some(pos) = record.position() else {
+            continue;
+        };
         let line_start = pos.byte() as usize;
         let line_text = file.text[line_start..].lines().next().unwrap_or("");
         let offsets = field_offsets(line_text);
@@ -213,7 +245,10 @@ fn read_csv(file: &Arc<SourceFile>, section: &str) -> Result<Vec<Node>, Vec<Diag
             let at = line_start + offsets.get(i).copied().unwrap_or(0);
             let span = Span::new(file, at..at + cell.len());
             let value = cell_value(base, cell, &span);
-            let node = Node { span: span.clone(), value };
+            let node = Node {
+                span: span.clone(),
+                value,
+            };
             let key = |name: &str| Key {
                 name: name.to_string(),
                 span: span.clone(),
@@ -237,7 +272,9 @@ fn read_csv(file: &Arc<SourceFile>, section: &str) -> Result<Vec<Node>, Vec<Diag
                         };
                         entry.set(key(base), table);
                     }
-                    let Some(parent) = entry.get_mut(base) else { continue };
+                    let Some(parent) = entry.get_mut(base) else {
+                        continue;
+                    };
                     match &mut parent.value {
                         Value::Table(t) => t.set(key(sub), node),
                         _ => diags.push(diag(

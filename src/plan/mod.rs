@@ -43,7 +43,8 @@ impl YearValue {
                     return v0;
                 }
                 // i128: year keys may be any i64, and their difference may not fit.
-                let t = (i128::from(year) - i128::from(y0)) as f64 / (i128::from(y1) - i128::from(y0)) as f64;
+                let t = (i128::from(year) - i128::from(y0)) as f64
+                    / (i128::from(y1) - i128::from(y0)) as f64;
                 v0 + t * (v1 - v0)
             }
         }
@@ -376,7 +377,14 @@ impl Plan {
     }
 
     /// `τ(prod, e, a, b, y)`: the sum of every matching tariff, 0 within a country.
-    pub fn tariff(&self, product: Product, element: Option<usize>, from: &str, to: &str, year: i64) -> f64 {
+    pub fn tariff(
+        &self,
+        product: Product,
+        element: Option<usize>,
+        from: &str,
+        to: &str,
+        year: i64,
+    ) -> f64 {
         if from == to {
             return 0.0;
         }
@@ -395,7 +403,14 @@ impl Plan {
     }
 
     /// Whether a cross-border shipment is banned by some embargo.
-    pub fn embargoed(&self, product: Product, element: Option<usize>, from: &str, to: &str, year: i64) -> bool {
+    pub fn embargoed(
+        &self,
+        product: Product,
+        element: Option<usize>,
+        from: &str,
+        to: &str,
+        year: i64,
+    ) -> bool {
         from != to
             && self.embargoes.iter().any(|b| {
                 b.product.is_none_or(|p| p == product)
@@ -447,9 +462,12 @@ impl PlanSource {
         for sc in &scenario_nodes {
             match scenario::apply(&base, sc) {
                 Ok(patched) => {
-                    if let Err(mut d) = read::read_plan(&patched, &default_name, Some(sc.info.clone())) {
+                    if let Err(mut d) =
+                        read::read_plan(&patched, &default_name, Some(sc.info.clone()))
+                    {
                         for diag in &mut d {
-                            diag.message = format!("scenario \"{}\": {}", sc.info.name, diag.message);
+                            diag.message =
+                                format!("scenario \"{}\": {}", sc.info.name, diag.message);
                         }
                         diags.extend(d);
                     }
@@ -484,21 +502,265 @@ impl PlanSource {
         match scenario_name {
             None => read::read_plan(&base, &default_name, None).map_err(Error::Plan),
             Some(name) => {
-                let sc = scenario_nodes.iter().find(|s| s.info.name == name).ok_or_else(|| {
-                    let known: Vec<&str> = scenario_nodes.iter().map(|s| s.info.name.as_str()).collect();
-                    Error::Usage(if known.is_empty() {
-                        format!("{}: no scenario named \"{name}\" (the plan has no scenarios)", self.file.path.display())
-                    } else {
-                        format!(
-                            "{}: no scenario named \"{name}\" (known: {})",
-                            self.file.path.display(),
-                            known.join(", ")
-                        )
-                    })
-                })?;
+                let sc = scenario_nodes
+                    .iter()
+                    .find(|s| s.info.name == name)
+                    .ok_or_else(|| {
+                        let known: Vec<&str> = scenario_nodes
+                            .iter()
+                            .map(|s| s.info.name.as_str())
+                            .collect();
+                        Error::Usage(if known.is_empty() {
+                            format!(
+                                "{}: no scenario named \"{name}\" (the plan has no scenarios)",
+                                self.file.path.display()
+                            )
+                        } else {
+                            format!(
+                                "{}: no scenario named \"{name}\" (known: {})",
+                                self.file.path.display(),
+                                known.join(", ")
+                            )
+                        })
+                    })?;
                 let patched = scenario::apply(&base, sc).map_err(Error::Plan)?;
                 read::read_plan(&patched, &default_name, Some(sc.info.clone())).map_err(Error::Plan)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(extra: &str) -> Plan {
+        let text = format!(
+            r#"
+[plan]
+first_year = 2025
+last_year = 2030
+[elements.NdPr]
+price = 60000
+[elements.Dy]
+price = 300000
+[prices]
+concentrate = 1000
+magnet = 50000
+{extra}
+"#
+        );
+        let src =
+            PlanSource::from_text(Path::new("t.toml"), text).unwrap_or_else(|e| panic!("{e}"));
+        src.plan(None).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn year_table_interpolates_linearly_and_is_flat_outside() {
+        let v = YearValue::Table(vec![(2025, 100.0), (2030, 400.0)]);
+        assert_eq!(v.at(2020), 100.0);
+        assert_eq!(v.at(2025), 100.0);
+        // 100 + 3/5 × 300 = 280
+        assert_eq!(v.at(2028), 280.0);
+        assert_eq!(v.at(2030), 400.0);
+        assert_eq!(v.at(2040), 400.0);
+        // A step: two keys in consecutive years.
+        let step = YearValue::Table(vec![(2027, 1000.0), (2028, 5000.0)]);
+        assert_eq!(step.at(2027), 1000.0);
+        assert_eq!(step.at(2028), 5000.0);
+        // Extreme keys do not overflow.
+        let wide = YearValue::Table(vec![(i64::MIN, 0.0), (i64::MAX, 1.0)]);
+        assert!((wide.at(0) - 0.5).abs() < 1e-9);
+    }
+
+    #[test]
+    fn effective_capacity_applies_ramp_online_and_closes() {
+        let plan = load(
+            r#"
+[[mine]]
+id = "m"
+country = "AU"
+capacity = { 2025 = 1000, 2030 = 2000 }
+online = 2026
+ramp = [0.25, 0.5]
+closes = 2030
+grade = { NdPr = 0.2 }
+"#,
+        );
+        let f = &plan.mines[0].facility;
+        assert_eq!(f.effective_capacity(2025), 0.0); // before online
+        assert_eq!(f.effective_capacity(2026), 1200.0 * 0.25); // capacity(2026) = 1200
+        assert_eq!(f.effective_capacity(2027), 1400.0 * 0.5);
+        assert_eq!(f.effective_capacity(2028), 1600.0);
+        assert_eq!(f.effective_capacity(2029), 1800.0);
+        assert_eq!(f.effective_capacity(2030), 0.0); // closed
+    }
+
+    #[test]
+    fn transport_lane_overrides_domestic_and_cross_border() {
+        let plan = load(
+            r#"
+[transport]
+domestic = { magnet = 10 }
+cross_border = { oxide = 50, magnet = 100 }
+[[transport.lane]]
+from = "CN"
+to = "US"
+magnet = 300
+[[transport.lane]]
+from = "CN"
+to = "US"
+oxide = 70
+[[transport.lane]]
+from = "US"
+to = "US"
+magnet = 5
+"#,
+        );
+        let t = &plan.transport;
+        assert_eq!(t.cost(Product::Magnet, "CN", "US"), 300.0);
+        assert_eq!(t.cost(Product::Oxide, "CN", "US"), 70.0); // merged lane entry
+        assert_eq!(t.cost(Product::Concentrate, "CN", "US"), 0.0); // lane silent → cross_border default 0
+        assert_eq!(t.cost(Product::Magnet, "US", "CN"), 100.0); // lanes are directed
+        assert_eq!(t.cost(Product::Magnet, "US", "US"), 5.0); // a lane from == to overrides domestic
+        assert_eq!(t.cost(Product::Magnet, "JP", "JP"), 10.0);
+    }
+
+    #[test]
+    fn tariffs_stack_match_wildcards_and_years_and_never_apply_domestically() {
+        let plan = load(
+            r#"
+[[tariff]]
+id = "s301"
+product = "magnet"
+from = "CN"
+to = "US"
+ad_valorem = 0.25
+years = [2026, 2040]
+[[tariff]]
+id = "mfn"
+product = "magnet"
+from = "*"
+to = "US"
+ad_valorem = 0.021
+per_tonne = 10
+[[tariff]]
+id = "dy"
+product = "oxide"
+element = "Dy"
+from = "CN"
+to = "*"
+per_tonne = 1000
+[[tariff]]
+id = "ox"
+product = "oxide"
+from = "*"
+to = "*"
+ad_valorem = 0.1
+"#,
+        );
+        let dy = plan.element_index("Dy");
+        let nd = plan.element_index("NdPr");
+        // 2025: only MFN: 0.021 × 50,000 + 10 = 1,060
+        assert!((plan.tariff(Product::Magnet, None, "CN", "US", 2025) - 1060.0).abs() < 1e-9);
+        // 2026: + 25 % × 50,000 = 12,500 → 13,560
+        assert!((plan.tariff(Product::Magnet, None, "CN", "US", 2026) - 13560.0).abs() < 1e-9);
+        assert!((plan.tariff(Product::Magnet, None, "JP", "US", 2026) - 1060.0).abs() < 1e-9);
+        assert_eq!(plan.tariff(Product::Magnet, None, "US", "US", 2026), 0.0);
+        // Dy oxide from CN: 1,000 + 10 % × 300,000 = 31,000; NdPr: 10 % × 60,000 = 6,000
+        assert!((plan.tariff(Product::Oxide, dy, "CN", "JP", 2027) - 31000.0).abs() < 1e-9);
+        assert!((plan.tariff(Product::Oxide, nd, "CN", "JP", 2027) - 6000.0).abs() < 1e-9);
+        assert_eq!(plan.tariff(Product::Oxide, dy, "CN", "CN", 2027), 0.0);
+        assert_eq!(
+            plan.tariff(Product::Concentrate, None, "CN", "US", 2027),
+            0.0
+        );
+    }
+
+    #[test]
+    fn embargoes_match_product_element_wildcards_and_years() {
+        let plan = load(
+            r#"
+[[embargo]]
+id = "dy-ban"
+product = "*"
+element = "Dy"
+from = "CN"
+to = "*"
+years = [2027, 2028]
+[[embargo]]
+id = "magnets"
+product = "magnet"
+from = "CN"
+to = "US"
+"#,
+        );
+        let dy = plan.element_index("Dy");
+        let nd = plan.element_index("NdPr");
+        assert!(!plan.embargoed(Product::Oxide, dy, "CN", "US", 2026));
+        assert!(plan.embargoed(Product::Oxide, dy, "CN", "US", 2027));
+        assert!(!plan.embargoed(Product::Oxide, nd, "CN", "US", 2027));
+        // "*" with an element matches only that element's oxide.
+        assert!(!plan.embargoed(Product::Magnet, None, "CN", "JP", 2027));
+        assert!(!plan.embargoed(Product::Concentrate, None, "CN", "JP", 2027));
+        assert!(plan.embargoed(Product::Magnet, None, "CN", "US", 2025));
+        assert!(!plan.embargoed(Product::Magnet, None, "CN", "CN", 2025));
+    }
+
+    #[test]
+    fn discount_weight() {
+        let mut plan = load("");
+        plan.discount_rate = 0.1;
+        assert_eq!(plan.weight(2025), 1.0);
+        assert!((plan.weight(2027) - 1.0 / 1.21).abs() < 1e-12);
+    }
+
+    #[test]
+    fn scenario_patches_apply_in_order() {
+        let text = r#"
+[plan]
+first_year = 2026
+last_year = 2026
+[elements.NdPr]
+price = 1
+[transport]
+cross_border = { oxide = 5, magnet = 7 }
+[[mine]]
+id = "a"
+country = "AU"
+capacity = 10
+grade = { NdPr = 0.2 }
+[[mine]]
+id = "b"
+country = "AU"
+capacity = { 2026 = 30 }
+grade = { NdPr = 0.1 }
+
+[scenario.s]
+description = "patched"
+remove = ["a"]
+[scenario.s.transport]
+cross_border = { oxide = 9 }
+[[scenario.s.mine]]
+id = "b"
+capacity = 99
+[[scenario.s.mine]]
+id = "c"
+country = "US"
+capacity = 1
+grade = { NdPr = 0.5 }
+"#;
+        let src = PlanSource::from_text(Path::new("t.toml"), text.to_string())
+            .unwrap_or_else(|e| panic!("{e}"));
+        let base = src.plan(None).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(base.mines.len(), 2);
+        let s = src.plan(Some("s")).unwrap_or_else(|e| panic!("{e}"));
+        let ids: Vec<&str> = s.mines.iter().map(|m| m.facility.id.as_str()).collect();
+        assert_eq!(ids, ["b", "c"]);
+        assert_eq!(s.mines[0].facility.capacity, YearValue::Constant(99.0));
+        assert_eq!(s.mines[0].grade, vec![0.1]); // keys not given are kept
+        assert_eq!(s.transport.cross_border[Product::Oxide.index()], 9.0);
+        assert_eq!(s.transport.cross_border[Product::Magnet.index()], 7.0); // recursive merge
+        assert_eq!(src.scenarios[0].description.as_deref(), Some("patched"));
     }
 }

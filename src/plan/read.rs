@@ -43,7 +43,16 @@ const MARKET_KEYS: &[&str] = &["id", "name", "country", "demand", "unmet_penalty
 const TRANSPORT_KEYS: &[&str] = &["domestic", "cross_border", "lane"];
 const PRODUCT_KEYS: &[&str] = &["concentrate", "oxide", "magnet"];
 const LANE_KEYS: &[&str] = &["from", "to", "concentrate", "oxide", "magnet"];
-const TARIFF_KEYS: &[&str] = &["id", "product", "element", "from", "to", "ad_valorem", "per_tonne", "years"];
+const TARIFF_KEYS: &[&str] = &[
+    "id",
+    "product",
+    "element",
+    "from",
+    "to",
+    "ad_valorem",
+    "per_tonne",
+    "years",
+];
 const EMBARGO_KEYS: &[&str] = &["id", "product", "element", "from", "to", "years"];
 const SHARE_RULE_KEYS: &[&str] = &["id", "markets", "stages", "min_share", "years"];
 const RESILIENCE_KEYS: &[&str] = &["budget", "reserve_cost"];
@@ -65,9 +74,15 @@ pub fn known_keys(section: &str) -> &'static [&'static str] {
         "plan" => PLAN_KEYS,
         "elements" => ELEMENT_KEYS,
         "prices" => PRICE_KEYS,
-        "mine" => &["id", "name", "country", "capacity", "cost", "online", "ramp", "closes", "grade"],
-        "refinery" => &["id", "name", "country", "capacity", "cost", "online", "ramp", "closes", "recovery"],
-        "magnet_plant" => &["id", "name", "country", "capacity", "cost", "online", "ramp", "closes", "recipe"],
+        "mine" => &[
+            "id", "name", "country", "capacity", "cost", "online", "ramp", "closes", "grade",
+        ],
+        "refinery" => &[
+            "id", "name", "country", "capacity", "cost", "online", "ramp", "closes", "recovery",
+        ],
+        "magnet_plant" => &[
+            "id", "name", "country", "capacity", "cost", "online", "ramp", "closes", "recipe",
+        ],
         "market" => MARKET_KEYS,
         "transport" => TRANSPORT_KEYS,
         "lane" => LANE_KEYS,
@@ -96,7 +111,9 @@ impl Range01 {
         match self {
             Range01::NonNeg if v < 0.0 => Some("must be >= 0"),
             Range01::Unit if !(0.0..=1.0).contains(&v) => Some("must be between 0 and 1"),
-            Range01::OpenUnit if !(v > 0.0 && v <= 1.0) => Some("must be greater than 0 and at most 1"),
+            Range01::OpenUnit if !(v > 0.0 && v <= 1.0) => {
+                Some("must be greater than 0 and at most 1")
+            }
             _ => None,
         }
     }
@@ -189,13 +206,19 @@ impl Reader {
             Some(c) => format!(" (did you mean \"{c}\"?)"),
             None => format!(" (expected one of: {})", allowed.join(", ")),
         };
-        self.error(&key.span, format!("{what}: unknown key \"{}\"{hint}", key.name));
+        self.error(
+            &key.span,
+            format!("{what}: unknown key \"{}\"{hint}", key.name),
+        );
     }
 
     fn required<'a>(&mut self, f: &Fields<'a>, key: &str) -> Option<&'a Node> {
         let node = f.get(key);
         if node.is_none() {
-            self.error(f.span, format!("{}: missing required key \"{key}\"", f.what));
+            self.error(
+                f.span,
+                format!("{}: missing required key \"{key}\"", f.what),
+            );
         }
         node
     }
@@ -206,7 +229,11 @@ impl Reader {
             other => {
                 self.error(
                     &node.span,
-                    format!("{what}: expected a string, found {} {}", other.type_name(), node.show()),
+                    format!(
+                        "{what}: expected a string, found {} {}",
+                        other.type_name(),
+                        node.show()
+                    ),
                 );
                 None
             }
@@ -234,12 +261,17 @@ impl Reader {
             }
             self.error(
                 &node.span,
-                format!("{what} = \"*\": the wildcard \"*\" is allowed only in tariffs and embargoes"),
+                format!(
+                    "{what} = \"*\": the wildcard \"*\" is allowed only in tariffs and embargoes"
+                ),
             );
             return None;
         }
         if s.trim().is_empty() {
-            self.error(&node.span, format!("{what} = {s:?}: expected a country code such as \"US\""));
+            self.error(
+                &node.span,
+                format!("{what} = {s:?}: expected a country code such as \"US\""),
+            );
             return None;
         }
         Some(CountryMatch::Is(s))
@@ -258,7 +290,11 @@ impl Reader {
             other => {
                 self.error(
                     &node.span,
-                    format!("{what}: expected an integer, found {} {}", other.type_name(), node.show()),
+                    format!(
+                        "{what}: expected an integer, found {} {}",
+                        other.type_name(),
+                        node.show()
+                    ),
                 );
                 None
             }
@@ -272,13 +308,20 @@ impl Reader {
             other => {
                 self.error(
                     &node.span,
-                    format!("{what}: expected a number, found {} {}", other.type_name(), node.show()),
+                    format!(
+                        "{what}: expected a number, found {} {}",
+                        other.type_name(),
+                        node.show()
+                    ),
                 );
                 return None;
             }
         };
         if !v.is_finite() {
-            self.error(&node.span, format!("{what} = {}: must be a finite number", node.show()));
+            self.error(
+                &node.span,
+                format!("{what} = {}: must be a finite number", node.show()),
+            );
             return None;
         }
         if let Some(problem) = range.check(v) {
@@ -300,7 +343,10 @@ impl Reader {
         match &node.value {
             Value::Table(table) => {
                 if table.entries.is_empty() {
-                    self.error(&node.span, format!("{what}: a year table needs at least one year"));
+                    self.error(
+                        &node.span,
+                        format!("{what}: a year table needs at least one year"),
+                    );
                     return None;
                 }
                 let mut points = Vec::new();
@@ -321,12 +367,17 @@ impl Reader {
                 }
                 points.sort_by_key(|p| p.0);
                 if let Some(w) = points.windows(2).find(|w| w[0].0 == w[1].0) {
-                    self.error(&node.span, format!("{what}: year {} is given twice", w[0].0));
+                    self.error(
+                        &node.span,
+                        format!("{what}: year {} is given twice", w[0].0),
+                    );
                     ok = false;
                 }
                 ok.then_some(YearValue::Table(points))
             }
-            Value::Int(_) | Value::Float(_) => self.number(node, what, range).map(YearValue::Constant),
+            Value::Int(_) | Value::Float(_) => {
+                self.number(node, what, range).map(YearValue::Constant)
+            }
             other => {
                 self.error(
                     &node.span,
@@ -345,21 +396,31 @@ impl Reader {
         let Value::Array(items) = &node.value else {
             self.error(
                 &node.span,
-                format!("{what}: expected a year range [first, last], found {} {}", node.value.type_name(), node.show()),
+                format!(
+                    "{what}: expected a year range [first, last], found {} {}",
+                    node.value.type_name(),
+                    node.show()
+                ),
             );
             return None;
         };
         if items.len() != 2 {
             self.error(
                 &node.span,
-                format!("{what}: expected exactly two years [first, last], found {} values", items.len()),
+                format!(
+                    "{what}: expected exactly two years [first, last], found {} values",
+                    items.len()
+                ),
             );
             return None;
         }
         let first = self.integer(&items[0], what)?;
         let last = self.integer(&items[1], what)?;
         if first > last {
-            self.error(&node.span, format!("{what} = [{first}, {last}]: the first year must not be after the last"));
+            self.error(
+                &node.span,
+                format!("{what} = [{first}, {last}]: the first year must not be after the last"),
+            );
             return None;
         }
         Some(YearRange { first, last })
@@ -381,7 +442,11 @@ impl Reader {
             other => {
                 self.error(
                     &node.span,
-                    format!("{what}: expected an array, found {} {}", other.type_name(), node.show()),
+                    format!(
+                        "{what}: expected an array, found {} {}",
+                        other.type_name(),
+                        node.show()
+                    ),
                 );
                 None
             }
@@ -426,7 +491,11 @@ impl Reader {
         let Value::Table(table) = &node.value else {
             self.error(
                 &node.span,
-                format!("{what}: expected a table of element = number, found {} {}", node.value.type_name(), node.show()),
+                format!(
+                    "{what}: expected a table of element = number, found {} {}",
+                    node.value.type_name(),
+                    node.show()
+                ),
             );
             return None;
         };
@@ -461,7 +530,10 @@ impl Reader {
             let names: Vec<&str> = elements.iter().map(|e| e.name.as_str()).collect();
             self.error(
                 &node.span,
-                format!("{what} = {name:?}: not declared under [elements] (declared: {})", names.join(", ")),
+                format!(
+                    "{what} = {name:?}: not declared under [elements] (declared: {})",
+                    names.join(", ")
+                ),
             );
         }
         found
@@ -475,7 +547,10 @@ impl Reader {
                 other => {
                     self.error(
                         &node.span,
-                        format!("{key}: expected an array of tables ([[{key}]]), found {}", other.type_name()),
+                        format!(
+                            "{key}: expected an array of tables ([[{key}]]), found {}",
+                            other.type_name()
+                        ),
                     );
                     Vec::new()
                 }
@@ -488,7 +563,11 @@ impl Reader {
 /// or `mine #3`.
 fn entry_name(kind: &str, node: &Node, index: usize) -> String {
     if let Value::Table(t) = &node.value {
-        if let Some(Node { value: Value::Str(id), .. }) = t.get("id") {
+        if let Some(Node {
+            value: Value::Str(id),
+            ..
+        }) = t.get("id")
+        {
             return format!("{kind} \"{id}\"");
         }
     }
@@ -501,7 +580,11 @@ struct Horizon {
 
 /// Read and check a whole plan. `root` is the base tree, already patched by a
 /// scenario if one is selected.
-pub fn read_plan(root: &Node, default_name: &str, scenario: Option<Scenario>) -> Result<Plan, Vec<Diagnostic>> {
+pub fn read_plan(
+    root: &Node,
+    default_name: &str,
+    scenario: Option<Scenario>,
+) -> Result<Plan, Vec<Diagnostic>> {
     let mut r = Reader { diags: Vec::new() };
     let plan = read_all(&mut r, root, default_name, scenario);
     match plan {
@@ -518,13 +601,21 @@ pub fn read_plan(root: &Node, default_name: &str, scenario: Option<Scenario>) ->
     }
 }
 
-fn read_all(r: &mut Reader, root: &Node, default_name: &str, scenario: Option<Scenario>) -> Option<Plan> {
+fn read_all(
+    r: &mut Reader,
+    root: &Node,
+    default_name: &str,
+    scenario: Option<Scenario>,
+) -> Option<Plan> {
     let top = r.table(root, "plan file", TOP_KEYS)?;
     let root_table = top.table;
 
     // [plan]
     let Some(plan_node) = root_table.get("plan") else {
-        r.error(&root.span, "missing the [plan] table (it needs at least first_year and last_year)");
+        r.error(
+            &root.span,
+            "missing the [plan] table (it needs at least first_year and last_year)",
+        );
         return None;
     };
     let pf = r.table(plan_node, "[plan]", PLAN_KEYS)?;
@@ -532,12 +623,19 @@ fn read_all(r: &mut Reader, root: &Node, default_name: &str, scenario: Option<Sc
         Some(n) => r.string(n, "[plan] name"),
         None => Some(default_name.to_string()),
     };
-    let first_year = r.required(&pf, "first_year").and_then(|n| r.integer(n, "[plan] first_year"));
-    let last_year = r.required(&pf, "last_year").and_then(|n| r.integer(n, "[plan] last_year"));
+    let first_year = r
+        .required(&pf, "first_year")
+        .and_then(|n| r.integer(n, "[plan] first_year"));
+    let last_year = r
+        .required(&pf, "last_year")
+        .and_then(|n| r.integer(n, "[plan] last_year"));
     if let (Some(a), Some(b)) = (first_year, last_year) {
         let node = pf.get("last_year").unwrap_or(plan_node);
         if b < a {
-            r.error(&node.span, format!("[plan] last_year = {b}: must be >= first_year ({a})"));
+            r.error(
+                &node.span,
+                format!("[plan] last_year = {b}: must be >= first_year ({a})"),
+            );
         } else if i128::from(b) - i128::from(a) >= i128::from(MAX_HORIZON_YEARS) {
             r.error(
                 &node.span,
@@ -551,7 +649,9 @@ fn read_all(r: &mut Reader, root: &Node, default_name: &str, scenario: Option<Sc
             if o.is_none() {
                 r.error(
                     &n.span,
-                    format!("[plan] objective = {s:?}: expected \"min-cost\" or \"max-resilience\""),
+                    format!(
+                        "[plan] objective = {s:?}: expected \"min-cost\" or \"max-resilience\""
+                    ),
                 );
             }
             o
@@ -570,7 +670,10 @@ fn read_all(r: &mut Reader, root: &Node, default_name: &str, scenario: Option<Sc
     if let Some(n) = pf.get("version") {
         if let Some(v) = r.integer(n, "[plan] version") {
             if v != 1 {
-                r.error(&n.span, format!("[plan] version = {v}: only format version 1 is supported"));
+                r.error(
+                    &n.span,
+                    format!("[plan] version = {v}: only format version 1 is supported"),
+                );
             }
         }
     }
@@ -581,11 +684,17 @@ fn read_all(r: &mut Reader, root: &Node, default_name: &str, scenario: Option<Sc
     // [elements]
     let mut elements = Vec::new();
     match root_table.get("elements") {
-        None => r.error(&root.span, "missing [elements]: declare at least one element, e.g. [elements.NdPr]"),
+        None => r.error(
+            &root.span,
+            "missing [elements]: declare at least one element, e.g. [elements.NdPr]",
+        ),
         Some(node) => {
             if let Value::Table(t) = &node.value {
                 if t.entries.is_empty() {
-                    r.error(&node.span, "[elements]: declare at least one element, e.g. [elements.NdPr]");
+                    r.error(
+                        &node.span,
+                        "[elements]: declare at least one element, e.g. [elements.NdPr]",
+                    );
                 }
                 for (key, value) in &t.entries {
                     let what = format!("[elements.{}]", key.name);
@@ -595,14 +704,22 @@ fn read_all(r: &mut Reader, root: &Node, default_name: &str, scenario: Option<Sc
                     let Some(ef) = r.table(value, &what, ELEMENT_KEYS) else {
                         continue;
                     };
-                    let price = r.opt_number(&ef, "price", Range01::NonNeg, 0.0).unwrap_or(0.0);
+                    let price = r
+                        .opt_number(&ef, "price", Range01::NonNeg, 0.0)
+                        .unwrap_or(0.0);
                     elements.push(Element {
                         name: key.name.clone(),
                         price,
                     });
                 }
             } else {
-                r.error(&node.span, format!("[elements]: expected a table, found {}", node.value.type_name()));
+                r.error(
+                    &node.span,
+                    format!(
+                        "[elements]: expected a table, found {}",
+                        node.value.type_name()
+                    ),
+                );
             }
         }
     }
@@ -611,8 +728,12 @@ fn read_all(r: &mut Reader, root: &Node, default_name: &str, scenario: Option<Sc
     let (mut concentrate_price, mut magnet_price) = (0.0, 0.0);
     if let Some(node) = root_table.get("prices") {
         if let Some(f) = r.table(node, "[prices]", PRICE_KEYS) {
-            concentrate_price = r.opt_number(&f, "concentrate", Range01::NonNeg, 0.0).unwrap_or(0.0);
-            magnet_price = r.opt_number(&f, "magnet", Range01::NonNeg, 0.0).unwrap_or(0.0);
+            concentrate_price = r
+                .opt_number(&f, "concentrate", Range01::NonNeg, 0.0)
+                .unwrap_or(0.0);
+            magnet_price = r
+                .opt_number(&f, "magnet", Range01::NonNeg, 0.0)
+                .unwrap_or(0.0);
         }
     }
 
@@ -635,7 +756,9 @@ fn read_all(r: &mut Reader, root: &Node, default_name: &str, scenario: Option<Sc
     let mut mines = Vec::new();
     for (i, node) in r.entries(root_table, "mine").into_iter().enumerate() {
         let what = entry_name("mine", node, i);
-        let Some(f) = r.table(node, &what, known_keys("mine")) else { continue };
+        let Some(f) = r.table(node, &what, known_keys("mine")) else {
+            continue;
+        };
         let facility = read_facility(r, &f, &horizon, &mut claim_id, "mine");
         let grade = r
             .required(&f, "grade")
@@ -643,7 +766,10 @@ fn read_all(r: &mut Reader, root: &Node, default_name: &str, scenario: Option<Sc
         if let (Some(g), Some(n)) = (&grade, f.get("grade")) {
             let sum: f64 = g.iter().sum();
             if sum > 1.0 + 1e-9 {
-                r.error(&n.span, format!("{} grades sum to {sum}: must be at most 1", f.what));
+                r.error(
+                    &n.span,
+                    format!("{} grades sum to {sum}: must be at most 1", f.what),
+                );
             }
         }
         if let (Some(facility), Some(grade)) = (facility, grade) {
@@ -654,7 +780,9 @@ fn read_all(r: &mut Reader, root: &Node, default_name: &str, scenario: Option<Sc
     let mut refineries = Vec::new();
     for (i, node) in r.entries(root_table, "refinery").into_iter().enumerate() {
         let what = entry_name("refinery", node, i);
-        let Some(f) = r.table(node, &what, known_keys("refinery")) else { continue };
+        let Some(f) = r.table(node, &what, known_keys("refinery")) else {
+            continue;
+        };
         let facility = read_facility(r, &f, &horizon, &mut claim_id, "refinery");
         let recovery = match f.get("recovery") {
             None => Some(vec![1.0; elements.len()]),
@@ -671,9 +799,15 @@ fn read_all(r: &mut Reader, root: &Node, default_name: &str, scenario: Option<Sc
     }
 
     let mut plants = Vec::new();
-    for (i, node) in r.entries(root_table, "magnet_plant").into_iter().enumerate() {
+    for (i, node) in r
+        .entries(root_table, "magnet_plant")
+        .into_iter()
+        .enumerate()
+    {
         let what = entry_name("magnet_plant", node, i);
-        let Some(f) = r.table(node, &what, known_keys("magnet_plant")) else { continue };
+        let Some(f) = r.table(node, &what, known_keys("magnet_plant")) else {
+            continue;
+        };
         let facility = read_facility(r, &f, &horizon, &mut claim_id, "magnet_plant");
         let recipe = r
             .required(&f, "recipe")
@@ -686,7 +820,9 @@ fn read_all(r: &mut Reader, root: &Node, default_name: &str, scenario: Option<Sc
     let mut markets = Vec::new();
     for (i, node) in r.entries(root_table, "market").into_iter().enumerate() {
         let what = entry_name("market", node, i);
-        let Some(f) = r.table(node, &what, MARKET_KEYS) else { continue };
+        let Some(f) = r.table(node, &what, MARKET_KEYS) else {
+            continue;
+        };
         let id = r.required(&f, "id").and_then(|n| r.id(n, &f.field("id")));
         if let (Some(id), Some(n)) = (&id, f.get("id")) {
             claim_id(r, id, "market", n);
@@ -695,12 +831,16 @@ fn read_all(r: &mut Reader, root: &Node, default_name: &str, scenario: Option<Sc
             Some(n) => r.string(n, &f.field("name")),
             None => id.clone(),
         };
-        let country = r.required(&f, "country").and_then(|n| r.plain_country(n, &f.field("country")));
+        let country = r
+            .required(&f, "country")
+            .and_then(|n| r.plain_country(n, &f.field("country")));
         let demand = r
             .required(&f, "demand")
             .and_then(|n| r.year_value(n, &f.field("demand"), Range01::NonNeg));
         let unmet_penalty = match f.get("unmet_penalty") {
-            Some(n) => r.number(n, &f.field("unmet_penalty"), Range01::NonNeg).map(Some),
+            Some(n) => r
+                .number(n, &f.field("unmet_penalty"), Range01::NonNeg)
+                .map(Some),
             None => Some(None),
         };
         if let (Some(id), Some(name), Some(country), Some(demand), Some(unmet_penalty)) =
@@ -723,7 +863,9 @@ fn read_all(r: &mut Reader, root: &Node, default_name: &str, scenario: Option<Sc
     let mut tariff_ids = HashMap::new();
     for (i, node) in r.entries(root_table, "tariff").into_iter().enumerate() {
         let what = entry_name("tariff", node, i);
-        let Some(f) = r.table(node, &what, TARIFF_KEYS) else { continue };
+        let Some(f) = r.table(node, &what, TARIFF_KEYS) else {
+            continue;
+        };
         let id = read_opt_id(r, &f, &mut tariff_ids);
         let product = r.required(&f, "product").and_then(|n| {
             let s = r.string(n, &f.field("product"))?;
@@ -731,7 +873,10 @@ fn read_all(r: &mut Reader, root: &Node, default_name: &str, scenario: Option<Sc
             if p.is_none() {
                 r.error(
                     &n.span,
-                    format!("{} = {s:?}: expected \"concentrate\", \"oxide\" or \"magnet\"", f.field("product")),
+                    format!(
+                        "{} = {s:?}: expected \"concentrate\", \"oxide\" or \"magnet\"",
+                        f.field("product")
+                    ),
                 );
             }
             p
@@ -740,15 +885,25 @@ fn read_all(r: &mut Reader, root: &Node, default_name: &str, scenario: Option<Sc
             None => Some(None),
             Some(n) => {
                 if product.is_some_and(|p| p != Product::Oxide) {
-                    r.error(&n.span, format!("{}: allowed only when product = \"oxide\"", f.field("element")));
+                    r.error(
+                        &n.span,
+                        format!(
+                            "{}: allowed only when product = \"oxide\"",
+                            f.field("element")
+                        ),
+                    );
                     None
                 } else {
                     r.element_ref(n, &f.field("element"), &elements).map(Some)
                 }
             }
         };
-        let from = r.required(&f, "from").and_then(|n| r.country(n, &f.field("from"), true));
-        let to = r.required(&f, "to").and_then(|n| r.country(n, &f.field("to"), true));
+        let from = r
+            .required(&f, "from")
+            .and_then(|n| r.country(n, &f.field("from"), true));
+        let to = r
+            .required(&f, "to")
+            .and_then(|n| r.country(n, &f.field("to"), true));
         let ad_valorem = r.opt_number(&f, "ad_valorem", Range01::NonNeg, 0.0);
         let per_tonne = r.opt_number(&f, "per_tonne", Range01::NonNeg, 0.0);
         let (years, years_ok) = r.opt_years(&f);
@@ -800,9 +955,18 @@ fn read_all(r: &mut Reader, root: &Node, default_name: &str, scenario: Option<Sc
                 }
             }
         }
-        if let (Some(id), Some(product), Some(element), Some(from), Some(to), Some(ad_valorem), Some(per_tonne), true) =
-            (id, product, element, from, to, ad_valorem, per_tonne, years_ok)
-        {
+        if let (
+            Some(id),
+            Some(product),
+            Some(element),
+            Some(from),
+            Some(to),
+            Some(ad_valorem),
+            Some(per_tonne),
+            true,
+        ) = (
+            id, product, element, from, to, ad_valorem, per_tonne, years_ok,
+        ) {
             tariffs.push(Tariff {
                 id,
                 product,
@@ -821,7 +985,9 @@ fn read_all(r: &mut Reader, root: &Node, default_name: &str, scenario: Option<Sc
     let mut embargo_ids = HashMap::new();
     for (i, node) in r.entries(root_table, "embargo").into_iter().enumerate() {
         let what = entry_name("embargo", node, i);
-        let Some(f) = r.table(node, &what, EMBARGO_KEYS) else { continue };
+        let Some(f) = r.table(node, &what, EMBARGO_KEYS) else {
+            continue;
+        };
         let id = read_opt_id(r, &f, &mut embargo_ids);
         let product = r.required(&f, "product").and_then(|n| {
             let s = r.string(n, &f.field("product"))?;
@@ -846,7 +1012,10 @@ fn read_all(r: &mut Reader, root: &Node, default_name: &str, scenario: Option<Sc
                 if matches!(product, Some(Some(p)) if p != Product::Oxide) {
                     r.error(
                         &n.span,
-                        format!("{}: allowed only when product is \"oxide\" or \"*\"", f.field("element")),
+                        format!(
+                            "{}: allowed only when product is \"oxide\" or \"*\"",
+                            f.field("element")
+                        ),
                     );
                     None
                 } else {
@@ -854,8 +1023,12 @@ fn read_all(r: &mut Reader, root: &Node, default_name: &str, scenario: Option<Sc
                 }
             }
         };
-        let from = r.required(&f, "from").and_then(|n| r.country(n, &f.field("from"), true));
-        let to = r.required(&f, "to").and_then(|n| r.country(n, &f.field("to"), true));
+        let from = r
+            .required(&f, "from")
+            .and_then(|n| r.country(n, &f.field("from"), true));
+        let to = r
+            .required(&f, "to")
+            .and_then(|n| r.country(n, &f.field("to"), true));
         let (years, years_ok) = r.opt_years(&f);
         if let (Some(id), Some(mut product), Some(element), Some(from), Some(to), true) =
             (id, product, element, from, to, years_ok)
@@ -880,7 +1053,9 @@ fn read_all(r: &mut Reader, root: &Node, default_name: &str, scenario: Option<Sc
     let mut rule_ids = HashMap::new();
     for (i, node) in r.entries(root_table, "share_rule").into_iter().enumerate() {
         let what = entry_name("share_rule", node, i);
-        let Some(f) = r.table(node, &what, SHARE_RULE_KEYS) else { continue };
+        let Some(f) = r.table(node, &what, SHARE_RULE_KEYS) else {
+            continue;
+        };
         let id = r.required(&f, "id").and_then(|n| r.id(n, &f.field("id")));
         if let (Some(id), Some(n)) = (&id, f.get("id")) {
             unique_in(r, &mut rule_ids, id, n, "share_rule");
@@ -891,7 +1066,10 @@ fn read_all(r: &mut Reader, root: &Node, default_name: &str, scenario: Option<Sc
                 if list.is_empty() {
                     r.error(
                         &n.span,
-                        format!("{}: must name at least one market (leave it out to pool all markets)", f.field("markets")),
+                        format!(
+                            "{}: must name at least one market (leave it out to pool all markets)",
+                            f.field("markets")
+                        ),
                     );
                     return None;
                 }
@@ -903,7 +1081,13 @@ fn read_all(r: &mut Reader, root: &Node, default_name: &str, scenario: Option<Sc
                         Some(_) => {}
                         None => {
                             let hint = closest_id(&m, markets.iter().map(|k| k.id.as_str()));
-                            r.error(&span, format!("{} = {m:?}: no market has this id{hint}", f.field("markets")));
+                            r.error(
+                                &span,
+                                format!(
+                                    "{} = {m:?}: no market has this id{hint}",
+                                    f.field("markets")
+                                ),
+                            );
                             ok = false;
                         }
                     }
@@ -915,7 +1099,10 @@ fn read_all(r: &mut Reader, root: &Node, default_name: &str, scenario: Option<Sc
             None => Some(Stage::ALL.iter().fold(0, |acc, s| acc | s.bit())),
             Some(n) => r.string_list(n, &f.field("stages")).and_then(|list| {
                 if list.is_empty() {
-                    r.error(&n.span, format!("{}: must list at least one stage", f.field("stages")));
+                    r.error(
+                        &n.span,
+                        format!("{}: must list at least one stage", f.field("stages")),
+                    );
                     return None;
                 }
                 let mut set: StageSet = 0;
@@ -926,7 +1113,10 @@ fn read_all(r: &mut Reader, root: &Node, default_name: &str, scenario: Option<Sc
                         None => {
                             r.error(
                                 &span,
-                                format!("{} = {s:?}: expected \"mining\", \"refining\" or \"magnet\"", f.field("stages")),
+                                format!(
+                                    "{} = {s:?}: expected \"mining\", \"refining\" or \"magnet\"",
+                                    f.field("stages")
+                                ),
                             );
                             ok = false;
                         }
@@ -959,8 +1149,12 @@ fn read_all(r: &mut Reader, root: &Node, default_name: &str, scenario: Option<Sc
     };
     if let Some(node) = root_table.get("resilience") {
         if let Some(f) = r.table(node, "[resilience]", RESILIENCE_KEYS) {
-            resilience.budget = r.opt_number(&f, "budget", Range01::NonNeg, 0.1).unwrap_or(0.1);
-            resilience.reserve_cost = r.opt_number(&f, "reserve_cost", Range01::NonNeg, 0.0).unwrap_or(0.0);
+            resilience.budget = r
+                .opt_number(&f, "budget", Range01::NonNeg, 0.1)
+                .unwrap_or(0.1);
+            resilience.reserve_cost = r
+                .opt_number(&f, "reserve_cost", Range01::NonNeg, 0.0)
+                .unwrap_or(0.0);
         }
     }
 
@@ -975,7 +1169,9 @@ fn read_all(r: &mut Reader, root: &Node, default_name: &str, scenario: Option<Sc
     let mut disruption_ids = HashMap::new();
     for (i, node) in r.entries(root_table, "disruption").into_iter().enumerate() {
         let what = entry_name("disruption", node, i);
-        let Some(f) = r.table(node, &what, DISRUPTION_KEYS) else { continue };
+        let Some(f) = r.table(node, &what, DISRUPTION_KEYS) else {
+            continue;
+        };
         let id = r.required(&f, "id").and_then(|n| r.id(n, &f.field("id")));
         if let (Some(id), Some(n)) = (&id, f.get("id")) {
             unique_in(r, &mut disruption_ids, id, n, "disruption");
@@ -1019,9 +1215,23 @@ fn read_all(r: &mut Reader, root: &Node, default_name: &str, scenario: Option<Sc
         };
         let capacity_factor = r.opt_number(&f, "capacity_factor", Range01::Unit, 0.0);
         let (years, years_ok) = r.opt_years(&f);
-        if let (Some(id), Some(description), Some(exports_from), Some(countries), Some(facilities), Some(capacity_factor), true) =
-            (id, description, exports_from, countries, facilities, capacity_factor, years_ok)
-        {
+        if let (
+            Some(id),
+            Some(description),
+            Some(exports_from),
+            Some(countries),
+            Some(facilities),
+            Some(capacity_factor),
+            true,
+        ) = (
+            id,
+            description,
+            exports_from,
+            countries,
+            facilities,
+            capacity_factor,
+            years_ok,
+        ) {
             disruptions.push(Disruption {
                 id,
                 description,
@@ -1035,8 +1245,13 @@ fn read_all(r: &mut Reader, root: &Node, default_name: &str, scenario: Option<Sc
     }
 
     if objective == Some(Objective::MaxResilience) && disruptions.is_empty() && r.diags.is_empty() {
-        let span = pf.get("objective").map_or(plan_node.span.clone(), |n| n.span.clone());
-        r.error(&span, "[plan] objective = \"max-resilience\" needs at least one [[disruption]]");
+        let span = pf
+            .get("objective")
+            .map_or(plan_node.span.clone(), |n| n.span.clone());
+        r.error(
+            &span,
+            "[plan] objective = \"max-resilience\" needs at least one [[disruption]]",
+        );
     }
 
     Some(Plan {
@@ -1076,14 +1291,21 @@ fn unique_in(r: &mut Reader, seen: &mut HashMap<String, Span>, id: &str, node: &
     if let Some(prev) = seen.get(id) {
         r.error(
             &node.span,
-            format!("{kind} id \"{id}\" is used twice (first at {}); ids must be unique", prev.location()),
+            format!(
+                "{kind} id \"{id}\" is used twice (first at {}); ids must be unique",
+                prev.location()
+            ),
         );
     } else {
         seen.insert(id.to_string(), node.span.clone());
     }
 }
 
-fn read_opt_id(r: &mut Reader, f: &Fields, seen: &mut HashMap<String, Span>) -> Option<Option<String>> {
+fn read_opt_id(
+    r: &mut Reader,
+    f: &Fields,
+    seen: &mut HashMap<String, Span>,
+) -> Option<Option<String>> {
     match f.get("id") {
         None => Some(None),
         Some(n) => {
@@ -1110,7 +1332,9 @@ fn read_facility(
         Some(n) => r.string(n, &f.field("name")),
         None => id.clone(),
     };
-    let country = r.required(f, "country").and_then(|n| r.plain_country(n, &f.field("country")));
+    let country = r
+        .required(f, "country")
+        .and_then(|n| r.plain_country(n, &f.field("country")));
     let capacity = r
         .required(f, "capacity")
         .and_then(|n| r.year_value(n, &f.field("capacity"), Range01::NonNeg));
@@ -1146,7 +1370,13 @@ fn read_facility(
                     } else {
                         "online, which defaults to first_year,"
                     };
-                    r.error(&n.span, format!("{} = {c}: must be greater than {which} ({on})", f.field("closes")));
+                    r.error(
+                        &n.span,
+                        format!(
+                            "{} = {c}: must be greater than {which} ({on})",
+                            f.field("closes")
+                        ),
+                    );
                     return None;
                 }
             }
@@ -1214,8 +1444,12 @@ fn read_transport(r: &mut Reader, root: &Table) -> Option<Transport> {
                 ok = false;
                 continue;
             };
-            let from = r.required(&lf, "from").and_then(|n| r.plain_country(n, &lf.field("from")));
-            let to = r.required(&lf, "to").and_then(|n| r.plain_country(n, &lf.field("to")));
+            let from = r
+                .required(&lf, "from")
+                .and_then(|n| r.plain_country(n, &lf.field("from")));
+            let to = r
+                .required(&lf, "to")
+                .and_then(|n| r.plain_country(n, &lf.field("to")));
             let (Some(from), Some(to)) = (from, to) else {
                 ok = false;
                 continue;
@@ -1229,7 +1463,11 @@ fn read_transport(r: &mut Reader, root: &Table) -> Option<Transport> {
                         if entry[p.index()].is_some() {
                             r.error(
                                 &vn.span,
-                                format!("{what} {}: this lane already gives a {} cost", p.name(), p.name()),
+                                format!(
+                                    "{what} {}: this lane already gives a {} cost",
+                                    p.name(),
+                                    p.name()
+                                ),
                             );
                             ok = false;
                         }

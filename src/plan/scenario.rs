@@ -49,33 +49,48 @@ pub fn split(root: &Node) -> Result<(Node, Vec<ScenarioNode>), Vec<Diagnostic>> 
     let Value::Table(scenarios) = &scen.value else {
         return Err(vec![diag(
             &scen.span,
-            format!("scenario: expected tables [scenario.NAME], found {}", scen.value.type_name()),
+            format!(
+                "scenario: expected tables [scenario.NAME], found {}",
+                scen.value.type_name()
+            ),
         )]);
     };
     let mut out = Vec::new();
     let mut diags = Vec::new();
-    let mut allowed: Vec<&str> = known_keys("").iter().copied().filter(|k| *k != "scenario").collect();
+    let mut allowed: Vec<&str> = known_keys("")
+        .iter()
+        .copied()
+        .filter(|k| *k != "scenario")
+        .collect();
     allowed.extend(["description", "remove"]);
     for (key, node) in &scenarios.entries {
         let name = &key.name;
         if !is_valid_id(name) {
             diags.push(diag(
                 &key.span,
-                format!("scenario name {name:?}: a name must be 1-64 characters of A-Z a-z 0-9 _ . -"),
+                format!(
+                    "scenario name {name:?}: a name must be 1-64 characters of A-Z a-z 0-9 _ . -"
+                ),
             ));
             continue;
         }
         let Value::Table(body) = &node.value else {
             diags.push(diag(
                 &node.span,
-                format!("scenario \"{name}\": expected a table, found {}", node.value.type_name()),
+                format!(
+                    "scenario \"{name}\": expected a table, found {}",
+                    node.value.type_name()
+                ),
             ));
             continue;
         };
         let mut description = None;
         for (k, v) in &body.entries {
             if k.name == "scenario" {
-                diags.push(diag(&k.span, format!("scenario \"{name}\": scenarios do not nest")));
+                diags.push(diag(
+                    &k.span,
+                    format!("scenario \"{name}\": scenarios do not nest"),
+                ));
             } else if !allowed.contains(&k.name.as_str()) {
                 diags.push(diag(
                     &k.span,
@@ -90,7 +105,10 @@ pub fn split(root: &Node) -> Result<(Node, Vec<ScenarioNode>), Vec<Diagnostic>> 
                     Value::Str(s) => description = Some(s.clone()),
                     other => diags.push(diag(
                         &v.span,
-                        format!("scenario \"{name}\" description: expected a string, found {}", other.type_name()),
+                        format!(
+                            "scenario \"{name}\" description: expected a string, found {}",
+                            other.type_name()
+                        ),
                     )),
                 }
             }
@@ -147,7 +165,10 @@ pub fn apply(base: &Node, sc: &ScenarioNode) -> Result<Node, Vec<Diagnostic>> {
                     let Value::Str(id) = &item.value else {
                         diags.push(diag(
                             &item.span,
-                            format!("scenario \"{name}\" remove: expected ids (strings), found {}", item.value.type_name()),
+                            format!(
+                                "scenario \"{name}\" remove: expected ids (strings), found {}",
+                                item.value.type_name()
+                            ),
                         ));
                         continue;
                     };
@@ -173,7 +194,10 @@ pub fn apply(base: &Node, sc: &ScenarioNode) -> Result<Node, Vec<Diagnostic>> {
             }
             other => diags.push(diag(
                 &remove.span,
-                format!("scenario \"{name}\" remove: expected an array of ids, found {}", other.type_name()),
+                format!(
+                    "scenario \"{name}\" remove: expected an array of ids, found {}",
+                    other.type_name()
+                ),
             )),
         }
     }
@@ -223,7 +247,8 @@ pub fn apply(base: &Node, sc: &ScenarioNode) -> Result<Node, Vec<Diagnostic>> {
             continue; // the base has a non-array here; reading it reports that
         };
         for entry in patch_entries {
-            let target = entry_id(entry).and_then(|id| base_entries.iter_mut().find(|b| entry_id(b) == Some(id)));
+            let target = entry_id(entry)
+                .and_then(|id| base_entries.iter_mut().find(|b| entry_id(b) == Some(id)));
             match (target, &entry.value) {
                 (Some(target), Value::Table(fields)) => {
                     if let Value::Table(t) = &mut target.value {
@@ -257,7 +282,10 @@ fn merge(base: &mut Node, patch: &Node, is_transport: bool) {
             continue;
         }
         match bt.get_mut(&key.name) {
-            Some(existing) if matches!(existing.value, Value::Table(_)) && matches!(value.value, Value::Table(_)) => {
+            Some(existing)
+                if matches!(existing.value, Value::Table(_))
+                    && matches!(value.value, Value::Table(_)) =>
+            {
                 merge(existing, value, false)
             }
             _ => bt.set(key.clone(), value.clone()),
@@ -287,13 +315,16 @@ fn merge_lanes(base: &mut Table, key: &super::tree::Key, patch: &Node) {
         return;
     };
     for lane in patch_lanes {
-        let (Some(from), Some(to), Value::Table(fields)) = (str_field(lane, "from"), str_field(lane, "to"), &lane.value)
+        let (Some(from), Some(to), Value::Table(fields)) =
+            (str_field(lane, "from"), str_field(lane, "to"), &lane.value)
         else {
             lanes.push(lane.clone());
             continue;
         };
         let same_pair: Vec<usize> = (0..lanes.len())
-            .filter(|&i| str_field(&lanes[i], "from") == Some(from) && str_field(&lanes[i], "to") == Some(to))
+            .filter(|&i| {
+                str_field(&lanes[i], "from") == Some(from) && str_field(&lanes[i], "to") == Some(to)
+            })
             .collect();
         if same_pair.is_empty() {
             lanes.push(lane.clone());

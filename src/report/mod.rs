@@ -14,7 +14,10 @@ pub use render::{render_csv_files, render_markdown, render_table, write_atomical
 pub enum Cell {
     Text(String),
     /// A quantity shown with thousands separators and `decimals` decimals.
-    Number { value: f64, decimals: usize },
+    Number {
+        value: f64,
+        decimals: usize,
+    },
     /// A share shown as a percentage.
     Percent(f64),
     Empty,
@@ -25,10 +28,16 @@ impl Cell {
         Cell::Text(s.into())
     }
     pub fn tonnes(v: f64) -> Cell {
-        Cell::Number { value: v, decimals: 1 }
+        Cell::Number {
+            value: v,
+            decimals: 1,
+        }
     }
     pub fn money(v: f64) -> Cell {
-        Cell::Number { value: v, decimals: 0 }
+        Cell::Number {
+            value: v,
+            decimals: 0,
+        }
     }
     pub fn year(y: i64) -> Cell {
         Cell::Text(y.to_string())
@@ -79,7 +88,11 @@ pub fn thousands(v: f64, decimals: usize) -> String {
         grouped.push(ch);
     }
     let negative = v < 0.0 && s.chars().any(|c| c.is_ascii_digit() && c != '0');
-    let mut out = if negative { format!("-{grouped}") } else { grouped };
+    let mut out = if negative {
+        format!("-{grouped}")
+    } else {
+        grouped
+    };
     if let Some(f) = frac {
         out.push('.');
         out.push_str(&f);
@@ -120,10 +133,19 @@ pub fn solve_tables(plan: &Plan, o: &Outcome) -> Vec<Table> {
         Some(s) => format!("{} (scenario {s})", o.plan),
         None => o.plan.clone(),
     };
-    summary.rows.push(vec![Cell::text("plan"), Cell::text(title)]);
-    summary.rows.push(vec![Cell::text("years"), Cell::text(format!("{}–{}", plan.first_year, plan.last_year))]);
-    summary.rows.push(vec![Cell::text("status"), Cell::text(o.status.name())]);
-    summary.rows.push(vec![Cell::text("objective"), Cell::text(o.objective)]);
+    summary
+        .rows
+        .push(vec![Cell::text("plan"), Cell::text(title)]);
+    summary.rows.push(vec![
+        Cell::text("years"),
+        Cell::text(format!("{}–{}", plan.first_year, plan.last_year)),
+    ]);
+    summary
+        .rows
+        .push(vec![Cell::text("status"), Cell::text(o.status.name())]);
+    summary
+        .rows
+        .push(vec![Cell::text("objective"), Cell::text(o.objective)]);
     if let Some(v) = o.objective_value {
         let cell = if o.objective == "max-resilience" {
             Cell::Percent(v)
@@ -145,9 +167,15 @@ pub fn solve_tables(plan: &Plan, o: &Outcome) -> Vec<Table> {
             ("unmet demand", c.unmet),
             ("reserves", c.reserves),
         ] {
-            summary.rows.push(vec![Cell::text(format!("cost: {label} ({cur})")), Cell::money(v)]);
+            summary.rows.push(vec![
+                Cell::text(format!("cost: {label} ({cur})")),
+                Cell::money(v),
+            ]);
         }
-        summary.footer.push(vec![Cell::text(format!("cost: total ({cur})")), Cell::money(c.total)]);
+        summary.footer.push(vec![
+            Cell::text(format!("cost: total ({cur})")),
+            Cell::money(c.total),
+        ]);
         let delivered: f64 = o.flows.magnet.iter().map(|f| f.tonnes).sum();
         if delivered > 0.0 {
             summary.footer.push(vec![
@@ -177,7 +205,12 @@ pub fn solve_tables(plan: &Plan, o: &Outcome) -> Vec<Table> {
         &["year", "mine", "refinery", "t REO"],
     );
     for f in &o.flows.concentrate {
-        t.rows.push(vec![Cell::year(f.year), Cell::text(&f.from), Cell::text(&f.to), Cell::tonnes(f.tonnes)]);
+        t.rows.push(vec![
+            Cell::year(f.year),
+            Cell::text(&f.from),
+            Cell::text(&f.to),
+            Cell::tonnes(f.tonnes),
+        ]);
     }
     tables.push(t);
 
@@ -203,16 +236,34 @@ pub fn solve_tables(plan: &Plan, o: &Outcome) -> Vec<Table> {
         &["year", "magnet plant", "market", "t magnet"],
     );
     for f in &o.flows.magnet {
-        t.rows.push(vec![Cell::year(f.year), Cell::text(&f.from), Cell::text(&f.to), Cell::tonnes(f.tonnes)]);
+        t.rows.push(vec![
+            Cell::year(f.year),
+            Cell::text(&f.from),
+            Cell::text(&f.to),
+            Cell::tonnes(f.tonnes),
+        ]);
     }
     let total: f64 = o.flows.magnet.iter().map(|f| f.tonnes).sum();
-    t.footer.push(vec![Cell::text("total"), Cell::Empty, Cell::Empty, Cell::tonnes(total)]);
+    t.footer.push(vec![
+        Cell::text("total"),
+        Cell::Empty,
+        Cell::Empty,
+        Cell::tonnes(total),
+    ]);
     tables.push(t);
 
     if !o.unmet.is_empty() {
-        let mut t = Table::new("unmet", "Unmet demand (t magnet)", &["year", "market", "t magnet short"]);
+        let mut t = Table::new(
+            "unmet",
+            "Unmet demand (t magnet)",
+            &["year", "market", "t magnet short"],
+        );
         for u in &o.unmet {
-            t.rows.push(vec![Cell::year(u.year), Cell::text(&u.market), Cell::tonnes(u.tonnes)]);
+            t.rows.push(vec![
+                Cell::year(u.year),
+                Cell::text(&u.market),
+                Cell::tonnes(u.tonnes),
+            ]);
         }
         tables.push(t);
     }
@@ -220,7 +271,16 @@ pub fn solve_tables(plan: &Plan, o: &Outcome) -> Vec<Table> {
     let mut t = Table::new(
         "utilization",
         "Utilization of effective capacity (mines and refineries in t REO, plants in t magnet)",
-        &["year", "stage", "facility", "country", "capacity", "throughput", "utilization", "binding"],
+        &[
+            "year",
+            "stage",
+            "facility",
+            "country",
+            "capacity",
+            "throughput",
+            "utilization",
+            "binding",
+        ],
     );
     for u in &o.utilization {
         t.rows.push(vec![
@@ -241,7 +301,14 @@ pub fn solve_tables(plan: &Plan, o: &Outcome) -> Vec<Table> {
         let mut t = Table::new(
             "share_rules",
             "Share rules: required vs achieved clean share",
-            &["rule", "year", "required", "achieved", "t delivered", &price_header],
+            &[
+                "rule",
+                "year",
+                "required",
+                "achieved",
+                "t delivered",
+                &price_header,
+            ],
         );
         for s in &o.shares {
             t.rows.push(vec![
@@ -268,13 +335,24 @@ pub fn solve_tables(plan: &Plan, o: &Outcome) -> Vec<Table> {
             &["year", "facility", "t reserved"],
         );
         for v in &r.reserves {
-            t.rows.push(vec![Cell::year(v.year), Cell::text(&v.facility), Cell::tonnes(v.tonnes)]);
+            t.rows.push(vec![
+                Cell::year(v.year),
+                Cell::text(&v.facility),
+                Cell::tonnes(v.tonnes),
+            ]);
         }
         tables.push(t);
         let mut t = Table::new(
             "disruptions",
             "Demand served under each disruption",
-            &["disruption", "year", "market", "demand (t)", "served (t)", "share served"],
+            &[
+                "disruption",
+                "year",
+                "market",
+                "demand (t)",
+                "served (t)",
+                "share served",
+            ],
         );
         for s in &r.served {
             t.rows.push(vec![

@@ -54,11 +54,20 @@ pub fn render_markdown(tables: &[Table]) -> String {
             continue;
         }
         let numeric: Vec<bool> = (0..t.headers.len())
-            .map(|i| t.rows.iter().chain(&t.footer).any(|r| r.get(i).is_some_and(Cell::is_numeric)))
+            .map(|i| {
+                t.rows
+                    .iter()
+                    .chain(&t.footer)
+                    .any(|r| r.get(i).is_some_and(Cell::is_numeric))
+            })
             .collect();
         out.push_str(&format!(
             "| {} |\n",
-            t.headers.iter().map(|h| md_escape(h)).collect::<Vec<_>>().join(" | ")
+            t.headers
+                .iter()
+                .map(|h| md_escape(h))
+                .collect::<Vec<_>>()
+                .join(" | ")
         ));
         out.push_str(&format!(
             "|{}|\n",
@@ -71,7 +80,10 @@ pub fn render_markdown(tables: &[Table]) -> String {
         for row in &t.rows {
             out.push_str(&format!(
                 "| {} |\n",
-                row.iter().map(|c| md_escape(&c.display())).collect::<Vec<_>>().join(" | ")
+                row.iter()
+                    .map(|c| md_escape(&c.display()))
+                    .collect::<Vec<_>>()
+                    .join(" | ")
             ));
         }
         for row in &t.footer {
@@ -98,7 +110,8 @@ fn csv_bytes(t: &Table) -> Result<Vec<u8>> {
     for row in t.rows.iter().chain(&t.footer) {
         w.write_record(row.iter().map(Cell::raw)).map_err(to_err)?;
     }
-    w.into_inner().map_err(|e| Error::Solver(format!("CSV writing failed: {e}")))
+    w.into_inner()
+        .map_err(|e| Error::Solver(format!("CSV writing failed: {e}")))
 }
 
 /// CSV for every table: `(file name, contents)`.
@@ -122,13 +135,16 @@ pub fn write_atomically(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<Vec<P
             .tempfile_in(dir)
             .map_err(|e| Error::io(dir, e))?;
         tmp.write_all(bytes).map_err(|e| Error::io(tmp.path(), e))?;
-        tmp.as_file().sync_all().map_err(|e| Error::io(tmp.path(), e))?;
+        tmp.as_file()
+            .sync_all()
+            .map_err(|e| Error::io(tmp.path(), e))?;
         temps.push((tmp, dir.join(name)));
     }
     // Everything is written; now move each file into place.
     let mut written = Vec::new();
     for (tmp, target) in temps {
-        tmp.persist(&target).map_err(|e| Error::io(&target, e.error))?;
+        tmp.persist(&target)
+            .map_err(|e| Error::io(&target, e.error))?;
         written.push(target);
     }
     Ok(written)
