@@ -6,6 +6,7 @@
 //! `solve` (HiGHS) → `outcome` (the answer in the planner's terms) →
 //! `report` (tables, JSON, Markdown, CSV).
 
+pub mod cli;
 pub mod error;
 pub mod model;
 pub mod outcome;
