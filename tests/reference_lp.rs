@@ -843,6 +843,32 @@ fn solve_max_resilience(plan: &Plan) -> RefResult {
         return base;
     }
     let cstar = base.objective;
+    // step 5: maximise lambda, then at lambda >= lambda* - 1e-7 minimise cost
+    let lambda_star = match resilience_lp(plan, cstar, None) {
+        Ok((l, _, _)) => l,
+        Err(st) => return empty_result(st),
+    };
+    let (total, reserves) = match resilience_lp(plan, cstar, Some(lambda_star - 1e-7)) {
+        Ok((_, t, r)) => (t, r),
+        Err(st) => return empty_result(st),
+    };
+    let mut cost = BTreeMap::new();
+    cost.insert("total".to_string(), total);
+    cost.insert("reserves".to_string(), reserves);
+    cost.insert("min_cost".to_string(), cstar);
+    RefResult {
+        status: Status::Optimal,
+        objective: lambda_star,
+        shadow: BTreeMap::new(),
+        unmet: BTreeMap::new(),
+        cost,
+    }
+}
+
+/// The max-resilience LP. With `lambda_min = None` it maximises lambda; with
+/// `Some(l)` it holds lambda >= l and minimises the plan's cost. Returns
+/// (lambda, cost including reserves, reserves).
+fn resilience_lp(plan: &Plan, cstar: f64, lambda_min: Option<f64>) -> Result<(f64, f64, f64), Status> {
     let mut lp = build(plan);
     let lambda = lp.vars.add(variable());
     let mut reserves = Expression::from(0.0);
@@ -968,23 +994,23 @@ fn solve_max_resilience(plan: &Plan) -> RefResult {
             }
         }
     }
-    let total = lp.prod.clone() + lp.trans.clone() + lp.tariffs.clone() + lp.unmet.clone() + reserves;
+    let total = lp.prod.clone() + lp.trans.clone() + lp.tariffs.clone() + lp.unmet.clone() + reserves.clone();
     let limit = (1.0 + plan.budget) * cstar * (1.0 + 1e-9) + 1e-9;
-    cons.push(constraint!(total <= limit));
-    let mut model = lp.vars.maximise(lambda).using(highs);
+    cons.push(constraint!(total.clone() <= limit));
+    let mut model = match lambda_min {
+        None => lp.vars.maximise(lambda).using(highs),
+        Some(l) => {
+            cons.push(constraint!(lambda >= l));
+            lp.vars.minimise(total.clone()).using(highs)
+        }
+    };
     model.set_verbose(false);
     for c in cons {
         model.add_constraint(c);
     }
     match model.solve() {
-        Ok(sol) => RefResult {
-            status: Status::Optimal,
-            objective: sol.value(lambda),
-            shadow: BTreeMap::new(),
-            unmet: BTreeMap::new(),
-            cost: BTreeMap::new(),
-        },
-        Err(e) => empty_result(status_of(&e)),
+        Ok(sol) => Ok((sol.value(lambda), sol.eval(&total), sol.eval(&reserves))),
+        Err(e) => Err(status_of(&e)),
     }
 }
 
@@ -1435,6 +1461,10 @@ fn reeplan_matches_hand_computed_plans() {
                 failures.push(format!("{name}: reeplan --scenario {s} objective_value {got} != {v}"));
             }
         }
+        let plan = Plan::from_value(&toml::from_str(&text).unwrap());
+        for e in check_reported_solution(&plan, &b.json) {
+            failures.push(format!("{name}: {e}"));
+        }
         eprintln!("reeplan {name}: {status} {got}");
     }
     assert!(failures.is_empty(), "reeplan disagrees with hand values:\n{}", failures.join("\n"));
@@ -1796,6 +1826,27 @@ fn reeplan_matches_reference_on_random_resilience_plans() {
             // lambda* may move by what the budget row's 1e-9 relative slack buys
             if (got - r.objective).abs() > 1e-5 {
                 failures.push(format!("seed {seed}: reeplan lambda* {got} != reference {}\n{text}", r.objective));
+                continue;
+            }
+            let plan = Plan::from_value(&toml::from_str(&text).unwrap());
+            let total = b.json["cost"]["total"].as_f64().unwrap_or(f64::NAN);
+            let want = r.cost["total"];
+            let cap = (1.0 + plan.budget) * r.cost["min_cost"];
+            if !close(total, want, 1e-6) || total > cap * (1.0 + 1e-8) + 1e-6 {
+                failures.push(format!(
+                    "seed {seed}: reeplan cost.total {total}, reference {want} (budget cap {cap})\n{text}"
+                ));
+            }
+            let parts: f64 = ["production", "transport", "tariffs", "unmet", "reserves"]
+                .iter()
+                .map(|p| b.json["cost"][*p].as_f64().unwrap_or(f64::NAN))
+                .sum();
+            if !close(parts, total, 1e-6) {
+                failures.push(format!("seed {seed}: cost parts sum {parts} != cost.total {total}"));
+            }
+            let errs = check_reported_solution(&plan, &b.json);
+            if !errs.is_empty() {
+                failures.push(format!("seed {seed}:\n  {}\n{text}", errs.join("\n  ")));
             }
         }
     }
