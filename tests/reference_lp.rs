@@ -1528,9 +1528,14 @@ fn rand_years(rng: &mut Rng, first: i64, last: i64) -> String {
 
 /// A small random plan, mostly feasible (unmet penalties on most markets).
 fn random_plan(seed: u64, resilience: bool) -> String {
+    random_plan_sized(seed, resilience, false)
+}
+
+/// `big` plans have more facilities, markets, rules and years.
+fn random_plan_sized(seed: u64, resilience: bool, big: bool) -> String {
     let mut rng = Rng(seed.wrapping_mul(0x2545_F491_4F6C_DD1D) ^ 0x5EED);
     let first = 2026;
-    let last = first + rng.int(0, 2);
+    let last = first + rng.int(0, if big { 4 } else { 2 });
     let mut s = String::new();
     s += &format!("[plan]\nfirst_year = {first}\nlast_year = {last}\n");
     if resilience {
@@ -1539,8 +1544,11 @@ fn random_plan(seed: u64, resilience: bool) -> String {
     if rng.chance(0.3) {
         s += &format!("discount_rate = {}\n", rng.pick(&[0.05, 0.1, 0.25]));
     }
-    if rng.chance(0.25) {
-        s += "concern = [\"CN\", \"MY\"]\n";
+    match rng.below(8) {
+        0 | 1 => s += "concern = [\"CN\", \"MY\"]\n",
+        2 => s += "concern = [\"AU\"]\n",
+        3 => s += "concern = []\n",
+        _ => {}
     }
     let ne = rng.int(1, 3) as usize;
     let els = &ELEMENTS[..ne];
@@ -1564,7 +1572,7 @@ fn random_plan(seed: u64, resilience: bool) -> String {
             *s += &format!("closes = {}\n", rng.int(online + 1, last + 1));
         }
     };
-    let nm = rng.int(if resilience { 2 } else { 1 }, 4);
+    let nm = if big { rng.int(3, 7) } else { rng.int(if resilience { 2 } else { 1 }, 4) };
     for i in 0..nm {
         s += &format!("\n[[mine]]\nid = \"m{i}\"\n");
         facility_common(&mut rng, &mut s, 100, 1000);
@@ -1579,7 +1587,7 @@ fn random_plan(seed: u64, resilience: bool) -> String {
         }
         s += &format!("grade = {{ {} }}\n", g.join(", "));
     }
-    let nr = rng.int(if resilience { 2 } else { 1 }, 3);
+    let nr = if big { rng.int(2, 5) } else { rng.int(if resilience { 2 } else { 1 }, 3) };
     for i in 0..nr {
         s += &format!("\n[[refinery]]\nid = \"r{i}\"\n");
         facility_common(&mut rng, &mut s, 50, 500);
@@ -1592,7 +1600,7 @@ fn random_plan(seed: u64, resilience: bool) -> String {
             }
         }
     }
-    let np = rng.int(if resilience { 2 } else { 1 }, 3);
+    let np = if big { rng.int(2, 5) } else { rng.int(if resilience { 2 } else { 1 }, 3) };
     for i in 0..np {
         s += &format!("\n[[magnet_plant]]\nid = \"p{i}\"\n");
         facility_common(&mut rng, &mut s, 10, 150);
@@ -1606,7 +1614,7 @@ fn random_plan(seed: u64, resilience: bool) -> String {
         }
         s += &format!("recipe = {{ {} }}\n", r.join(", "));
     }
-    let nk = rng.int(1, 3);
+    let nk = if big { rng.int(2, 4) } else { rng.int(1, 3) };
     let mut market_ids = vec![];
     for i in 0..nk {
         market_ids.push(format!("k{i}"));
@@ -1671,11 +1679,13 @@ fn random_plan(seed: u64, resilience: bool) -> String {
             s += &rand_years(&mut rng, first, last);
         }
     }
-    for i in 0..rng.int(0, 3) {
+    for i in 0..rng.int(if big { 1 } else { 0 }, if big { 4 } else { 3 }) {
         s += &format!("\n[[share_rule]]\nid = \"s{i}\"\n");
         if rng.chance(0.3) {
             let k = rng.pick(&market_ids).clone();
             s += &format!("markets = [\"{k}\"]\n");
+        } else if market_ids.len() >= 2 && rng.chance(0.2) {
+            s += &format!("markets = [\"{}\", \"{}\"]\n", market_ids[0], market_ids[1]);
         }
         if rng.chance(0.6) {
             let all = ["mining", "refining", "magnet"];
@@ -1715,10 +1725,31 @@ fn random_plan(seed: u64, resilience: bool) -> String {
             }
         }
     }
+    if !resilience && rng.chance(0.4) {
+        s += "\n[scenario.alt]\ndescription = \"random variant\"\n";
+        let removed = nm > 1 && rng.chance(0.3);
+        if removed {
+            s += "remove = [\"m0\"]\n";
+        }
+        if rng.chance(0.4) {
+            s += "\n[scenario.alt.plan]\ndiscount_rate = 0.1\n";
+        }
+        if rng.chance(0.4) {
+            s += &format!("\n[scenario.alt.transport]\ncross_border = {{ oxide = {} }}\n", rng.int(0, 50));
+        }
+        if rng.chance(0.5) {
+            let mi = if removed { 1 } else { 0 };
+            s += &format!("\n[[scenario.alt.mine]]\nid = \"m{mi}\"\ncost = {}\n", rng.int(0, 80));
+        }
+        if rng.chance(0.5) {
+            s += "\n[[scenario.alt.embargo]]\nid = \"e_alt\"\nproduct = \"magnet\"\nfrom = \"CN\"\nto = \"*\"\n";
+        }
+    }
     s
 }
 
 const RANDOM_PLANS: u64 = 100;
+const RANDOM_BIG_PLANS: u64 = 20;
 
 /// The reference LP solves every random plan (no solver errors), and a good
 /// share of them are feasible and non-trivial.
@@ -1726,8 +1757,8 @@ const RANDOM_PLANS: u64 = 100;
 fn reference_lp_solves_random_plans() {
     let mut optimal = 0;
     let mut with_binding_rule = 0;
-    for seed in 0..RANDOM_PLANS {
-        let text = random_plan(seed, false);
+    for seed in 0..RANDOM_PLANS + RANDOM_BIG_PLANS {
+        let text = random_plan_sized(seed, false, seed >= RANDOM_PLANS);
         let r = solve_reference_text(&text, None);
         if r.status == Status::Optimal {
             optimal += 1;
@@ -1742,7 +1773,8 @@ fn reference_lp_solves_random_plans() {
         }
     }
     assert!(with_binding_rule >= 5, "only {with_binding_rule} random plans have a binding share rule");
-    assert!(optimal >= RANDOM_PLANS * 2 / 3, "only {optimal} of {RANDOM_PLANS} random plans are feasible");
+    let n = RANDOM_PLANS + RANDOM_BIG_PLANS;
+    assert!(optimal >= n * 2 / 3, "only {optimal} of {n} random plans are feasible");
 }
 
 /// reeplan and the reference LP agree on status and optimum for random plans.
@@ -1751,8 +1783,10 @@ fn reeplan_matches_reference_on_random_plans() {
     let dir = tempfile::tempdir().unwrap();
     let mut failures = vec![];
     let mut checked_shadows = 0;
-    for seed in 0..RANDOM_PLANS {
-        let text = random_plan(seed, false);
+    let mut scenarios = 0;
+    for seed in 0..RANDOM_PLANS + RANDOM_BIG_PLANS {
+        // the last RANDOM_BIG_PLANS seeds make bigger plans
+        let text = random_plan_sized(seed, false, seed >= RANDOM_PLANS);
         let path = dir.path().join(format!("random_{seed}.toml"));
         std::fs::write(&path, &text).unwrap();
         let r = solve_reference_text(&text, None);
@@ -1793,8 +1827,27 @@ fn reeplan_matches_reference_on_random_plans() {
                 failures.push(format!("seed {seed}:\n  {}\n{text}", errs.join("\n  ")));
             }
         }
+        if text.contains("[scenario.alt]") {
+            scenarios += 1;
+            let rs = solve_reference_text(&text, Some("alt"));
+            let bs = run_reeplan(&path, &["--scenario", "alt"]);
+            let st = bs.json["status"].as_str().unwrap_or("?").to_string();
+            let want = match rs.status {
+                Status::Optimal => "optimal",
+                Status::Infeasible => "infeasible",
+                Status::Unbounded => "unbounded",
+            };
+            let got = bs.json["objective_value"].as_f64().unwrap_or(f64::NAN);
+            if st != want || (rs.status == Status::Optimal && !close(got, rs.objective, 1e-6)) {
+                failures.push(format!(
+                    "seed {seed} --scenario alt: reeplan {st} {got}, reference {want} {}\n{text}",
+                    rs.objective
+                ));
+            }
+        }
     }
-    eprintln!("{RANDOM_PLANS} random plans compared ({checked_shadows} share rules)");
+    eprintln!("{scenarios} scenarios compared");
+    eprintln!("{} random plans compared ({checked_shadows} share rules)", RANDOM_PLANS + RANDOM_BIG_PLANS);
     assert!(failures.is_empty(), "{} disagreements:\n{}", failures.len(), failures.join("\n\n"));
 }
 
