@@ -5,9 +5,11 @@
 //! model status that tells "unbounded" from "infeasible"); this module keeps
 //! all unsafe code of the program in one place behind a small safe API.
 
+use std::cell::Cell;
 use std::ffi::CString;
 use std::os::raw::c_void;
 use std::path::Path;
+use std::time::Instant;
 
 use highs_sys::*;
 
@@ -53,6 +55,29 @@ pub struct LpSolution {
     pub col_value: Vec<f64>,
     pub row_value: Vec<f64>,
     pub row_dual: Vec<f64>,
+}
+
+/// When each step of a [`solve`] ended, so that a caller timing a whole
+/// pipeline (the scale benchmark) can tell HiGHS's time from its own.
+#[derive(Clone, Copy, Debug)]
+pub struct SolveTimes {
+    /// `solve` was called.
+    pub started: Instant,
+    /// The LP has been copied into HiGHS.
+    pub passed: Instant,
+    /// HiGHS has finished solving.
+    pub solved: Instant,
+    /// Values and duals have been read back; `solve` returns.
+    pub finished: Instant,
+}
+
+thread_local! {
+    static LAST_SOLVE: Cell<Option<SolveTimes>> = const { Cell::new(None) };
+}
+
+/// The step times of the last [`solve`] that returned on this thread.
+pub fn last_solve_times() -> Option<SolveTimes> {
+    LAST_SOLVE.with(Cell::get)
 }
 
 struct Highs(*mut c_void);
@@ -186,15 +211,28 @@ pub fn write_model(lp: &Lp, path: &Path) -> Result<()> {
 
 /// Solve an LP and read back its status, values and row duals.
 pub fn solve(lp: &Lp, options: &SolverOptions) -> Result<LpSolution> {
+    let started = Instant::now();
     let mut highs = Highs::new();
     configure(&mut highs, options)?;
     highs.pass(lp)?;
+    let passed = Instant::now();
     let mut status = run(&mut highs)?;
     if status == MODEL_STATUS_UNBOUNDED_OR_INFEASIBLE {
         // Presolve could not tell which; without it, simplex can.
         highs.set_string("presolve", "off")?;
         status = run(&mut highs)?;
     }
+    let solved = Instant::now();
+    let record = |finished| {
+        LAST_SOLVE.with(|last| {
+            last.set(Some(SolveTimes {
+                started,
+                passed,
+                solved,
+                finished,
+            }))
+        })
+    };
     let status = match status {
         MODEL_STATUS_OPTIMAL => Status::Optimal,
         MODEL_STATUS_MODEL_EMPTY => Status::Optimal,
@@ -207,6 +245,8 @@ pub fn solve(lp: &Lp, options: &SolverOptions) -> Result<LpSolution> {
         _ => Status::Error,
     };
     if status != Status::Optimal {
+        drop(highs);
+        record(Instant::now());
         return Ok(LpSolution {
             status,
             objective: f64::NAN,
@@ -232,6 +272,8 @@ pub fn solve(lp: &Lp, options: &SolverOptions) -> Result<LpSolution> {
     check(st, "getSolution")?;
     // SAFETY: valid instance.
     let objective = unsafe { Highs_getObjectiveValue(highs.0) };
+    drop(highs); // freeing HiGHS's copy of a large model takes measurable time
+    record(Instant::now());
     Ok(LpSolution {
         status,
         objective,

@@ -2,16 +2,23 @@
 //! defined once drives parsing and `--help`) and one function per command.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::plan::{Objective, Plan, PlanSource};
-use crate::report::{self, render_csv_files, render_markdown, render_table, write_atomically};
+mod compare;
+mod frontier;
+mod generate;
+mod output;
+mod sweep;
+
+pub use output::{Format, OutputArgs};
+
+use crate::plan::{Objective, Override, Plan, PlanSource};
+use crate::report::{self, chart};
 use crate::solve::{SolverOptions, Status};
-use crate::{Error, Outcome};
+use crate::Error;
 
 /// Plan rare-earth magnet supply from mine to magnet.
 ///
@@ -48,26 +55,29 @@ enum Command {
     /// market), facility utilization and each share rule's required vs
     /// achieved share with its shadow price.
     Solve(SolveArgs),
+    /// Solve the base plan and its scenarios and compare them side by side.
+    ///
+    /// Rows are metrics (status, cost and its parts, cost per t delivered,
+    /// unmet demand, each share rule's achieved share, the share of material
+    /// mined, separated and made in each country); columns are the base plan
+    /// and each scenario, with the difference against the first column.
+    Compare(compare::CompareArgs),
+    /// Solve one plan per point of a grid of --set values (in parallel) and
+    /// print one row per point with the same metrics as `compare`.
+    ///
+    /// Example: reeplan sweep plan.toml --set tariff.s301.ad_valorem=0:1:0.25
+    Sweep(sweep::SweepArgs),
+    /// The cost of independence: min cost as a share rule's required share
+    /// rises from 0 to the largest feasible value, with its shadow price.
+    Frontier(frontier::FrontierArgs),
+    /// Write a synthetic but valid plan of a requested size (for tests and
+    /// benchmarks); the same seed always gives the same plan.
+    Generate(generate::GenerateArgs),
 }
 
-#[derive(Args)]
-struct SolveArgs {
-    /// The plan file (TOML).
-    plan: PathBuf,
-    /// Solve this `[scenario.NAME]` of the plan instead of the base plan.
-    #[arg(long, short = 's', value_name = "NAME")]
-    scenario: Option<String>,
-    /// Output format.
-    #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
-    format: Format,
-    /// Write the report into this directory (one CSV file per table with
-    /// `--format csv`; report.txt, report.md or result.json otherwise).
-    /// Files appear whole or not at all.
-    #[arg(long, short = 'o', value_name = "DIR")]
-    out: Option<PathBuf>,
-    /// Override the plan's objective.
-    #[arg(long, value_enum)]
-    objective: Option<ObjectiveArg>,
+/// Settings passed through to HiGHS.
+#[derive(Args, Clone)]
+pub struct SolverArgs {
     /// Stop HiGHS after this many seconds (status "time-limit", exit code 4).
     #[arg(long, value_name = "SECONDS")]
     time_limit: Option<f64>,
@@ -77,22 +87,73 @@ struct SolveArgs {
     /// Show HiGHS's own log on stderr.
     #[arg(long, short = 'v')]
     verbose: bool,
+}
+
+impl SolverArgs {
+    fn options(&self) -> Result<SolverOptions, Error> {
+        if let Some(t) = self.time_limit {
+            if !(t > 0.0 && t.is_finite()) {
+                return Err(Error::Usage(format!(
+                    "--time-limit {t}: must be a positive number of seconds"
+                )));
+            }
+        }
+        if self.threads == Some(0) {
+            return Err(Error::Usage("--threads 0: must be at least 1".into()));
+        }
+        Ok(SolverOptions {
+            time_limit: self.time_limit,
+            threads: self.threads,
+            verbose: self.verbose,
+        })
+    }
+}
+
+/// Which plan to solve: a file, a scenario of it, and overrides.
+#[derive(Args, Clone)]
+pub struct PlanArgs {
+    /// The plan file (TOML).
+    plan: PathBuf,
+    /// Change one value of the plan: PATH=VALUE, repeatable. Tables by key,
+    /// array entries by id: plan.discount_rate=0.05,
+    /// tariff.s301.ad_valorem=0.5, share_rule.dfars.min_share=0.8,
+    /// mine.mountain-pass.capacity=60000, market.us.demand.2030=25000.
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    set: Vec<String>,
+}
+
+impl PlanArgs {
+    fn overrides(&self) -> Result<Vec<Override>, Error> {
+        self.set.iter().map(|s| Override::parse(s)).collect()
+    }
+}
+
+#[derive(Args)]
+struct SolveArgs {
+    #[command(flatten)]
+    input: PlanArgs,
+    /// Solve this `[scenario.NAME]` of the plan instead of the base plan.
+    #[arg(long, short = 's', value_name = "NAME")]
+    scenario: Option<String>,
+    #[command(flatten)]
+    output: OutputArgs,
+    /// Override the plan's objective.
+    #[arg(long, value_enum)]
+    objective: Option<ObjectiveArg>,
+    #[command(flatten)]
+    solver: SolverArgs,
     /// Also write the exact LP solved (min-cost stage) to FILE; the format
     /// follows the extension: .mps or .lp.
     #[arg(long, value_name = "FILE")]
     write_model: Option<PathBuf>,
-}
-
-#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
-enum Format {
-    /// Tables for the terminal.
-    Table,
-    /// The JSON object of FORMULATION.md, for tools.
-    Json,
-    /// GitHub-flavoured Markdown tables, for reports.
-    Markdown,
-    /// CSV with raw numbers, for spreadsheets.
-    Csv,
+    /// Draw the allocation of one year as a flow (Sankey) diagram: mines →
+    /// refineries → magnet plants → markets, band width ∝ tonnes, coloured
+    /// by country. SVG, or PNG when FILE ends in .png.
+    #[arg(long, value_name = "FILE")]
+    chart: Option<PathBuf>,
+    /// The year the flow chart shows (default: the last year of the plan).
+    #[arg(long, value_name = "YEAR")]
+    year: Option<i64>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -107,6 +168,10 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Check { plan } => check(&plan),
         Command::Solve(args) => solve(&args),
+        Command::Compare(args) => compare::run(&args),
+        Command::Sweep(args) => sweep::run(&args),
+        Command::Frontier(args) => frontier::run(&args),
+        Command::Generate(args) => generate::run(&args),
     };
     match result {
         Ok(code) => code,
@@ -230,18 +295,9 @@ fn summary(plan: &Plan, source: &PlanSource) -> String {
 }
 
 fn solve(args: &SolveArgs) -> Result<ExitCode, Error> {
-    if let Some(t) = args.time_limit {
-        if !(t > 0.0 && t.is_finite()) {
-            return Err(Error::Usage(format!(
-                "--time-limit {t}: must be a positive number of seconds"
-            )));
-        }
-    }
-    if args.threads == Some(0) {
-        return Err(Error::Usage("--threads 0: must be at least 1".into()));
-    }
-    let source = PlanSource::load(&args.plan)?;
-    let mut plan = source.plan(args.scenario.as_deref())?;
+    let options = args.solver.options()?;
+    let source = PlanSource::load(&args.input.plan)?;
+    let mut plan = source.plan_with(args.scenario.as_deref(), &args.input.overrides()?)?;
     if let Some(o) = args.objective {
         plan.objective = match o {
             ObjectiveArg::MinCost => Objective::MinCost,
@@ -250,69 +306,44 @@ fn solve(args: &SolveArgs) -> Result<ExitCode, Error> {
         if plan.objective == Objective::MaxResilience && plan.disruptions.is_empty() {
             return Err(Error::Usage(format!(
                 "--objective max-resilience: {} has no [[disruption]] to be resilient against",
-                args.plan.display()
+                args.input.plan.display()
             )));
         }
     }
+    if let Some(year) = args.year {
+        if !(plan.first_year..=plan.last_year).contains(&year) {
+            return Err(Error::Usage(format!(
+                "--year {year}: the plan covers {}–{}",
+                plan.first_year, plan.last_year
+            )));
+        }
+    }
+    args.output.check()?;
     if let Some(path) = &args.write_model {
         let f = crate::model::formulate(&plan, crate::model::BuildOptions::default());
         crate::solve::write_model(&f.lp, path)?;
     }
-    let options = SolverOptions {
-        time_limit: args.time_limit,
-        threads: args.threads,
-        verbose: args.verbose,
-    };
     let outcome = crate::solve_plan(&plan, &options)?;
-    emit(args, &plan, &outcome)?;
-    if outcome.status == Status::Infeasible && args.format != Format::Json {
+    let tables = report::solve_tables(&plan, &outcome);
+    let json = serde_json::to_value(&outcome).map_err(|e| Error::Solver(format!("JSON: {e}")))?;
+    let mut charts = Vec::new();
+    if let Some(path) = &args.chart {
+        if outcome.cost.is_some() {
+            let year = args.year.unwrap_or(plan.last_year);
+            charts.push((
+                path.clone(),
+                chart::flow_chart(&plan, &outcome, year, path)?,
+            ));
+        } else {
+            eprintln!("no chart: the plan has no solution to draw");
+        }
+    }
+    args.output.emit(&tables, &json, &charts)?;
+    if outcome.status == Status::Infeasible && args.output.format != Format::Json {
         eprintln!(
             "the plan is infeasible: no allocation meets every demand, capacity, embargo and share rule. \
              Give markets an unmet_penalty to see the shortfall."
         );
     }
     Ok(exit_code(outcome.status))
-}
-
-fn emit(args: &SolveArgs, plan: &Plan, outcome: &Outcome) -> Result<(), Error> {
-    let tables = report::solve_tables(plan, outcome);
-    let json = || {
-        serde_json::to_string_pretty(outcome)
-            .map(|s| s + "\n")
-            .map_err(|e| Error::Solver(format!("JSON: {e}")))
-    };
-    let (text, file_name) = match args.format {
-        Format::Table => (render_table(&tables), "report.txt"),
-        Format::Markdown => (render_markdown(&tables), "report.md"),
-        Format::Json => (json()?, "result.json"),
-        Format::Csv => {
-            let files = render_csv_files(&tables)?;
-            match &args.out {
-                Some(dir) => {
-                    let written = write_atomically(dir, &files)?;
-                    eprintln!("wrote {} CSV files to {}", written.len(), dir.display());
-                }
-                None => {
-                    let mut stdout = std::io::stdout().lock();
-                    for (i, (name, bytes)) in files.iter().enumerate() {
-                        let sep = if i > 0 { "\n" } else { "" };
-                        let _ = write!(stdout, "{sep}# {name}\n");
-                        let _ = stdout.write_all(bytes);
-                    }
-                }
-            }
-            return Ok(());
-        }
-    };
-    match &args.out {
-        Some(dir) => {
-            let written = write_atomically(dir, &[(file_name.to_string(), text.into_bytes())])?;
-            eprintln!("wrote {}", written[0].display());
-        }
-        None => {
-            let mut stdout = std::io::stdout().lock();
-            let _ = stdout.write_all(text.as_bytes());
-        }
-    }
-    Ok(())
 }

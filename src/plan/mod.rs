@@ -3,6 +3,7 @@
 //! `read.rs` on the way in.
 
 mod data;
+pub mod overrides;
 mod read;
 mod scenario;
 pub mod tree;
@@ -13,6 +14,7 @@ use std::sync::Arc;
 
 use crate::error::{Error, Result, SourceFile};
 
+pub use overrides::Override;
 pub use read::MAX_HORIZON_YEARS;
 
 /// A value given per year: a constant or a table interpolated linearly between
@@ -492,6 +494,11 @@ impl PlanSource {
 
     /// The base plan (`None`) or a named scenario of it.
     pub fn plan(&self, scenario_name: Option<&str>) -> Result<Plan> {
+        self.plan_with(scenario_name, &[])
+    }
+
+    /// A scenario (or the base plan) with `--set` overrides applied on top.
+    pub fn plan_with(&self, scenario_name: Option<&str>, overrides: &[Override]) -> Result<Plan> {
         let default_name = self
             .file
             .path
@@ -499,8 +506,8 @@ impl PlanSource {
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_else(|| "plan".into());
         let (base, scenario_nodes) = scenario::split(&self.root).map_err(Error::Plan)?;
-        match scenario_name {
-            None => read::read_plan(&base, &default_name, None).map_err(Error::Plan),
+        let (mut tree, info) = match scenario_name {
+            None => (base, None),
             Some(name) => {
                 let sc = scenario_nodes
                     .iter()
@@ -523,10 +530,16 @@ impl PlanSource {
                             )
                         })
                     })?;
-                let patched = scenario::apply(&base, sc).map_err(Error::Plan)?;
-                read::read_plan(&patched, &default_name, Some(sc.info.clone())).map_err(Error::Plan)
+                (
+                    scenario::apply(&base, sc).map_err(Error::Plan)?,
+                    Some(sc.info.clone()),
+                )
             }
+        };
+        for o in overrides {
+            overrides::apply(&mut tree, o)?;
         }
+        read::read_plan(&tree, &default_name, info).map_err(Error::Plan)
     }
 }
 

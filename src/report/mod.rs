@@ -2,7 +2,10 @@
 //! (comfy-table), for reports (GitHub Markdown), for spreadsheets (CSV) or
 //! for tools (JSON).
 
+pub mod chart;
+pub mod metrics;
 mod render;
+pub mod xlsx;
 
 use crate::outcome::Outcome;
 use crate::plan::Plan;
@@ -20,6 +23,8 @@ pub enum Cell {
     },
     /// A share shown as a percentage.
     Percent(f64),
+    /// A figure already written out (e.g. `12,345 (+678)`): aligned like a number.
+    Figure(String),
     Empty,
 }
 
@@ -52,6 +57,7 @@ impl Cell {
             Cell::Text(s) => s.clone(),
             Cell::Number { value, decimals } => thousands(*value, *decimals),
             Cell::Percent(p) => format!("{:.1} %", p * 100.0),
+            Cell::Figure(s) => s.clone(),
             Cell::Empty => "–".into(),
         }
     }
@@ -59,14 +65,17 @@ impl Cell {
     /// Raw text for CSV: full precision, no separators.
     pub fn raw(&self) -> String {
         match self {
-            Cell::Text(s) => s.clone(),
+            Cell::Text(s) | Cell::Figure(s) => s.clone(),
             Cell::Number { value, .. } | Cell::Percent(value) => value.to_string(),
             Cell::Empty => String::new(),
         }
     }
 
     pub fn is_numeric(&self) -> bool {
-        matches!(self, Cell::Number { .. } | Cell::Percent(_))
+        matches!(
+            self,
+            Cell::Number { .. } | Cell::Percent(_) | Cell::Figure(_)
+        )
     }
 }
 

@@ -1,0 +1,314 @@
+//! Scale benchmark: how much of a solve is reeplan's own work, and how much
+//! is HiGHS's.
+//!
+//!     cargo bench --bench scale
+//!     REEPLAN_BENCH_SIZES=small,medium cargo bench --bench scale
+//!
+//! For generated plans of about 1e4, 1e5 and 1e6 LP columns it runs, each in
+//! a child process of its own (so each gets its own peak memory):
+//!
+//! 1. the tool, phase by phase, as `reeplan solve` runs it: load+validate the
+//!    plan file, build the LP, copy it into HiGHS, HiGHS's solve, read the
+//!    solution back into an `Outcome`, render the reports (terminal tables
+//!    and JSON, written to files);
+//! 2. HiGHS alone on the same LP, read from an MPS file written by
+//!    `reeplan::solve::write_model` (`Highs_readModel` + `Highs_run`): the
+//!    floor for any tool built on HiGHS.
+//!
+//! and prints one table. `REEPLAN_BENCH_SIZES=probe` prints only the LP size
+//! of each generated plan (no solve).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use reeplan::generate::{generate_plan, GenerateParams};
+use reeplan::model::{formulate, BuildOptions};
+use reeplan::plan::PlanSource;
+use reeplan::report::{render_table, solve_tables};
+use reeplan::solve::{self, SolverOptions};
+
+/// The generated plans, named for the order of magnitude of their columns.
+fn sizes() -> Vec<(&'static str, GenerateParams)> {
+    let params = |mines, refineries, plants, markets, years| GenerateParams {
+        mines,
+        refineries,
+        plants,
+        markets,
+        years,
+        elements: 3,
+        seed: 7,
+    };
+    vec![
+        ("small", params(20, 10, 16, 8, 5)),
+        ("medium", params(50, 24, 40, 16, 10)),
+        ("large", params(100, 60, 100, 30, 15)),
+    ]
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("--child-tool") => return child_tool(&args[1], Path::new(&args[2])),
+        Some("--child-highs") => return child_highs(Path::new(&args[1])),
+        _ => {}
+    }
+    let wanted = std::env::var("REEPLAN_BENCH_SIZES").unwrap_or_default();
+    if wanted == "probe" {
+        return probe();
+    }
+    let wanted: Vec<&str> = wanted.split(',').filter(|s| !s.is_empty()).collect();
+    let selected: Vec<_> = sizes()
+        .into_iter()
+        .filter(|(name, _)| wanted.is_empty() || wanted.contains(name))
+        .collect();
+    if selected.is_empty() {
+        eprintln!(
+            "REEPLAN_BENCH_SIZES={wanted:?}: known sizes are small, medium, large (or probe)"
+        );
+        std::process::exit(2);
+    }
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let exe = std::env::current_exe().expect("own path");
+    println!(
+        "reeplan scale benchmark: {} cores, HiGHS defaults (output off)",
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+    let mut results = Vec::new();
+    for (name, params) in selected {
+        let work = dir.path().join(name);
+        std::fs::create_dir_all(&work).expect("work directory");
+        eprintln!("[{name}] tool …");
+        let tool = run_child(&exe, &["--child-tool", name, &work.to_string_lossy()]);
+        eprintln!("[{name}] {}", tool.line());
+        let mps = work.join("model.mps");
+        eprintln!("[{name}] HiGHS alone on {} …", mps.display());
+        let highs = run_child(&exe, &["--child-highs", &mps.to_string_lossy()]);
+        eprintln!("[{name}] {}", highs.line());
+        let (a, b) = (tool.get("objective"), highs.get("objective"));
+        if (a - b).abs() > 1e-6 * a.abs().max(1.0) {
+            eprintln!("[{name}] WARNING: objectives differ: tool {a}, HiGHS alone {b}");
+        }
+        results.push((name, params, tool, highs));
+    }
+    print_table(&results);
+}
+
+/// Key-value results a child prints on its last line: `RESULT k=v k=v …`.
+struct Measured(Vec<(String, f64)>);
+
+impl Measured {
+    fn get(&self, key: &str) -> f64 {
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map_or(f64::NAN, |(_, v)| *v)
+    }
+
+    fn line(&self) -> String {
+        self.0
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+fn run_child(exe: &Path, args: &[&str]) -> Measured {
+    let out = Command::new(exe)
+        .args(args)
+        .output()
+        .expect("run the benchmark's child process");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let Some(line) = stdout.lines().rev().find(|l| l.starts_with("RESULT ")) else {
+        panic!(
+            "child {args:?} failed ({}):\n{}\n{}",
+            out.status,
+            stdout,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    Measured(
+        line["RESULT ".len()..]
+            .split_whitespace()
+            .filter_map(|kv| kv.split_once('='))
+            .map(|(k, v)| (k.to_string(), v.parse().unwrap_or(f64::NAN)))
+            .collect(),
+    )
+}
+
+fn report(values: &[(&str, f64)]) {
+    let kv: Vec<String> = values.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    println!("RESULT {}", kv.join(" "));
+}
+
+/// Peak resident memory of this process so far, in MiB (`VmHWM`).
+fn peak_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+fn secs(d: Duration) -> f64 {
+    d.as_secs_f64()
+}
+
+/// The tool's pipeline on one generated plan, timed per phase.
+fn child_tool(size: &str, work: &Path) {
+    let params = sizes()
+        .into_iter()
+        .find(|(n, _)| *n == size)
+        .map(|(_, p)| p)
+        .expect("known size");
+    let plan_path = work.join("plan.toml");
+    std::fs::write(&plan_path, generate_plan(&params)).expect("write the plan");
+
+    let t0 = Instant::now();
+    let source = PlanSource::load(&plan_path).unwrap_or_else(|e| panic!("{e}"));
+    let plan = source.plan(None).unwrap_or_else(|e| panic!("{e}"));
+    let load = t0.elapsed();
+
+    // What `reeplan solve` does: build, solve and read back in one call; the
+    // solver records when its own steps ended.
+    let t1 = Instant::now();
+    let outcome = reeplan::solve_plan(&plan, &SolverOptions::default()).unwrap();
+    let t2 = Instant::now();
+    let st = solve::last_solve_times().expect("solve ran");
+    let build = st.started - t1;
+    let pass = st.passed - st.started;
+    let highs = st.solved - st.passed;
+    let extract = (st.finished - st.solved) + (t2 - st.finished);
+
+    let t3 = Instant::now();
+    let tables = solve_tables(&plan, &outcome);
+    let text = render_table(&tables);
+    let json = serde_json::to_string_pretty(&outcome).unwrap();
+    std::fs::write(work.join("report.txt"), text).unwrap();
+    std::fs::write(work.join("result.json"), json).unwrap();
+    let render = t3.elapsed();
+    let peak = peak_mib();
+    let total = t3.elapsed() + (t3 - t0);
+
+    // The exact LP solved, for HiGHS alone (after the peak was read).
+    let size = outcome.lp_size;
+    let objective = outcome.objective_value.unwrap_or(f64::NAN);
+    drop((tables, outcome, source));
+    let f = formulate(&plan, BuildOptions::default());
+    solve::write_model(&f.lp, &work.join("model.mps")).unwrap();
+
+    report(&[
+        ("columns", size.columns as f64),
+        ("rows", size.rows as f64),
+        ("nonzeros", size.nonzeros as f64),
+        ("load", secs(load)),
+        ("build", secs(build)),
+        ("pass", secs(pass)),
+        ("highs", secs(highs)),
+        ("extract", secs(extract)),
+        ("report", secs(render)),
+        ("total", secs(total)),
+        ("peak_mib", peak),
+        ("objective", objective),
+    ]);
+}
+
+/// HiGHS by itself: read the MPS file and solve it, nothing else.
+fn child_highs(mps: &Path) {
+    use highs_sys::*;
+    let name = std::ffi::CString::new(mps.to_string_lossy().as_bytes()).unwrap();
+    let flag = std::ffi::CString::new("output_flag").unwrap();
+    // SAFETY: one HiGHS instance, used and destroyed on this thread; the
+    // strings are NUL-terminated and outlive the calls.
+    let (read, run, objective, status) = unsafe {
+        let highs = Highs_create();
+        Highs_setBoolOptionValue(highs, flag.as_ptr(), 0);
+        let t0 = Instant::now();
+        assert_ne!(Highs_readModel(highs, name.as_ptr()), STATUS_ERROR);
+        let t1 = Instant::now();
+        assert_ne!(Highs_run(highs), STATUS_ERROR);
+        let t2 = Instant::now();
+        let objective = Highs_getObjectiveValue(highs);
+        let status = Highs_getModelStatus(highs);
+        Highs_destroy(highs);
+        (t1 - t0, t2 - t1, objective, status)
+    };
+    report(&[
+        ("read", secs(read)),
+        ("run", secs(run)),
+        ("peak_mib", peak_mib()),
+        ("objective", objective),
+        ("status", f64::from(status)),
+    ]);
+}
+
+/// Only the LP sizes and build times of the generated plans.
+fn probe() {
+    for (name, params) in sizes() {
+        let text = generate_plan(&params);
+        let plan = PlanSource::from_text(&PathBuf::from("probe.toml"), text)
+            .and_then(|s| s.plan(None))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let t = Instant::now();
+        let f = formulate(&plan, BuildOptions::default());
+        println!(
+            "{name:>6}: {params:?}\n        {} columns, {} rows, {} nonzeros, built in {:.3} s",
+            f.lp.num_cols(),
+            f.lp.num_rows(),
+            f.lp.num_nonzeros(),
+            t.elapsed().as_secs_f64()
+        );
+    }
+}
+
+fn print_table(results: &[(&str, GenerateParams, Measured, Measured)]) {
+    println!();
+    println!(
+        "{:<7} {:>9} {:>8} {:>9} | {:>7} {:>7} {:>7} {:>9} {:>7} {:>7} | {:>9} {:>8} | {:>7} {:>9} {:>8} | {:>8} {:>7} {:>6}",
+        "size", "columns", "rows", "nonzeros",
+        "load", "build", "pass", "HiGHS", "extract", "report",
+        "total", "peak MB",
+        "MPS rd", "HiGHS run", "peak MB",
+        "overhead", "e2e/H", "mem/H",
+    );
+    for (name, _, t, h) in results {
+        let overhead =
+            t.get("load") + t.get("build") + t.get("pass") + t.get("extract") + t.get("report");
+        println!(
+            "{:<7} {:>9} {:>8} {:>9} | {:>7.3} {:>7.3} {:>7.3} {:>9.2} {:>7.3} {:>7.3} | {:>9.2} {:>8.0} | {:>7.2} {:>9.2} {:>8.0} | {:>7.1}% {:>7.3} {:>6.2}",
+            name,
+            t.get("columns"),
+            t.get("rows"),
+            t.get("nonzeros"),
+            t.get("load"),
+            t.get("build"),
+            t.get("pass"),
+            t.get("highs"),
+            t.get("extract"),
+            t.get("report"),
+            t.get("total"),
+            t.get("peak_mib"),
+            h.get("read"),
+            h.get("run"),
+            h.get("peak_mib"),
+            100.0 * overhead / t.get("highs"),
+            t.get("total") / h.get("run"),
+            t.get("peak_mib") / h.get("peak_mib"),
+        );
+    }
+    println!();
+    println!("times in seconds; overhead = everything but HiGHS's solve, as a share of it;");
+    println!("e2e/H = tool end to end over HiGHS alone (run only, MPS read not counted);");
+    println!("mem/H = tool peak memory over HiGHS alone's.");
+    println!("LP build per nonzero:");
+    for (name, _, t, _) in results {
+        println!(
+            "  {name:<7} {:>8.1} ns/nonzero ({:.3} s for {} nonzeros)",
+            1e9 * t.get("build") / t.get("nonzeros"),
+            t.get("build"),
+            t.get("nonzeros")
+        );
+    }
+}

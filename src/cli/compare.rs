@@ -1,0 +1,249 @@
+//! `reeplan compare`: the base plan and its scenarios side by side.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+
+use super::{OutputArgs, PlanArgs, SolverArgs};
+use crate::error::Error;
+use crate::plan::{Plan, PlanSource};
+use crate::report::metrics::{metrics, stage_countries, Metrics, Unit};
+use crate::report::{thousands, Cell, Table};
+use crate::solve::Status;
+
+#[derive(Args)]
+pub struct CompareArgs {
+    #[command(flatten)]
+    input: PlanArgs,
+    /// Scenarios to compare with the base plan (repeatable; default: all).
+    #[arg(long, short = 's', value_name = "NAME")]
+    scenario: Vec<String>,
+    /// Leave the base plan out (compare scenarios only).
+    #[arg(long)]
+    no_base: bool,
+    /// Countries shown per stage before the rest is summed into "other".
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    top: usize,
+    #[command(flatten)]
+    output: OutputArgs,
+    #[command(flatten)]
+    solver: SolverArgs,
+}
+
+/// One column of the comparison.
+pub struct Column {
+    pub name: String,
+    pub description: Option<String>,
+    pub plan: Plan,
+    pub outcome: crate::Outcome,
+}
+
+fn format_value(unit: Unit, v: Option<f64>) -> Cell {
+    match (unit, v) {
+        (_, None) => Cell::Empty,
+        (Unit::Share, Some(v)) => Cell::Percent(v),
+        (Unit::Tonnes, Some(v)) => Cell::tonnes(v),
+        (Unit::Money | Unit::MoneyPerTonne, Some(v)) => Cell::money(v),
+    }
+}
+
+fn format_delta(unit: Unit, v: f64) -> String {
+    let sign = if v > 0.0 { "+" } else { "" };
+    match unit {
+        Unit::Share => format!("{sign}{:.1} pp", v * 100.0),
+        Unit::Tonnes => format!("{sign}{}", thousands(v, 1)),
+        Unit::Money | Unit::MoneyPerTonne => format!("{sign}{}", thousands(v, 0)),
+    }
+}
+
+pub fn run(args: &CompareArgs) -> Result<ExitCode, Error> {
+    let options = args.solver.options()?;
+    args.output.check()?;
+    let source = PlanSource::load(&args.input.plan)?;
+    let overrides = args.input.overrides()?;
+    let mut names: Vec<Option<String>> = Vec::new();
+    if !args.no_base {
+        names.push(None);
+    }
+    if args.scenario.is_empty() {
+        names.extend(source.scenarios.iter().map(|s| Some(s.name.clone())));
+    } else {
+        names.extend(args.scenario.iter().cloned().map(Some));
+    }
+    if names.is_empty() {
+        return Err(Error::Usage(
+            "nothing to compare: --no-base and the plan has no scenarios".into(),
+        ));
+    }
+    let mut columns = Vec::new();
+    for (i, name) in names.iter().enumerate() {
+        let plan = source.plan_with(name.as_deref(), &overrides)?;
+        eprintln!(
+            "[{}/{}] solving {}",
+            i + 1,
+            names.len(),
+            name.as_deref().unwrap_or("base")
+        );
+        let outcome = crate::solve_plan(&plan, &options)?;
+        let description = plan.scenario.as_ref().and_then(|s| s.description.clone());
+        columns.push(Column {
+            name: name.clone().unwrap_or_else(|| "base".into()),
+            description,
+            plan,
+            outcome,
+        });
+    }
+    let raw = matches!(args.output.format, super::Format::Csv | super::Format::Xlsx);
+    let (table, json) = comparison(&columns, args.top, raw);
+    args.output
+        .emit(&[table], &json, &Vec::<(PathBuf, Vec<u8>)>::new())?;
+    let worst = columns
+        .iter()
+        .map(|c| c.outcome.status)
+        .find(|s| *s != Status::Optimal)
+        .unwrap_or(Status::Optimal);
+    Ok(super::exit_code(worst))
+}
+
+/// The side-by-side table and its JSON form.
+/// With `raw`, differences get columns of their own and cells stay numbers
+/// (CSV, workbooks); otherwise they are shown in brackets.
+pub fn comparison(columns: &[Column], top: usize, raw: bool) -> (Table, serde_json::Value) {
+    // Countries: every country any column uses, then the top N per stage.
+    let mut all = stage_countries(&columns[0].plan);
+    for c in &columns[1..] {
+        for (i, (_, list)) in stage_countries(&c.plan).into_iter().enumerate() {
+            for country in list {
+                if !all[i].1.contains(&country) {
+                    all[i].1.push(country);
+                }
+            }
+        }
+    }
+    let full: Vec<Metrics> = columns
+        .iter()
+        .map(|c| metrics(&c.plan, &c.outcome, &all))
+        .collect();
+    let mut shown = all.clone();
+    for (i, (stage, list)) in all.iter().enumerate() {
+        let mut ranked: Vec<(String, f64)> = list
+            .iter()
+            .map(|country| {
+                let key = format!("{stage}.{country}");
+                let best = full
+                    .iter()
+                    .filter_map(|m| {
+                        m.metrics
+                            .iter()
+                            .find(|x| x.key == key)
+                            .and_then(|x| x.value)
+                    })
+                    .fold(0.0, f64::max);
+                (country.clone(), best)
+            })
+            .filter(|(_, v)| *v > 0.0)
+            .collect();
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        shown[i].1 = ranked.into_iter().take(top).map(|(c, _)| c).collect();
+    }
+    let rows: Vec<Metrics> = columns
+        .iter()
+        .map(|c| metrics(&c.plan, &c.outcome, &shown))
+        .collect();
+
+    let mut headers: Vec<String> = vec!["metric".into()];
+    for (j, c) in columns.iter().enumerate() {
+        headers.push(c.name.clone());
+        if raw && j > 0 {
+            headers.push(format!("{} − {}", c.name, columns[0].name));
+        }
+    }
+    let header_refs: Vec<&str> = headers.iter().map(String::as_str).collect();
+    let mut table = Table::new(
+        "compare",
+        format!(
+            "Comparison of {} (difference against {} in brackets)",
+            columns[0].plan.name, columns[0].name
+        ),
+        &header_refs,
+    );
+    let mut status_row = vec![Cell::text("status")];
+    for (j, m) in rows.iter().enumerate() {
+        status_row.push(Cell::text(m.status.clone()));
+        if raw && j > 0 {
+            status_row.push(Cell::Empty);
+        }
+    }
+    table.rows.push(status_row);
+    if columns.iter().any(|c| c.description.is_some()) {
+        let mut row = vec![Cell::text("description")];
+        for (j, c) in columns.iter().enumerate() {
+            row.push(Cell::text(c.description.clone().unwrap_or_default()));
+            if raw && j > 0 {
+                row.push(Cell::Empty);
+            }
+        }
+        table.rows.push(row);
+    }
+    for (i, metric) in rows[0].metrics.iter().enumerate() {
+        // Rows whose value is zero or missing everywhere say nothing.
+        let values: Vec<Option<f64>> = rows
+            .iter()
+            .map(|m| m.metrics.get(i).and_then(|x| x.value))
+            .collect();
+        if metric.key.ends_with(".other")
+            && values.iter().all(|v| v.is_none_or(|v| v.abs() < 1e-12))
+        {
+            continue;
+        }
+        let mut row = vec![Cell::text(metric.label.clone())];
+        for (j, v) in values.iter().enumerate() {
+            let cell = format_value(metric.unit, *v);
+            if raw {
+                row.push(cell);
+                if j > 0 {
+                    row.push(match (v, values[0]) {
+                        (Some(v), Some(first)) => format_value(metric.unit, Some(v - first)),
+                        _ => Cell::Empty,
+                    });
+                }
+                continue;
+            }
+            let cell = match (j, v, values[0]) {
+                (j, Some(v), Some(first)) if j > 0 => {
+                    let d = v - first;
+                    if d.abs() > 1e-9 * first.abs().max(1.0) {
+                        Cell::Figure(format!(
+                            "{} ({})",
+                            cell.display(),
+                            format_delta(metric.unit, d)
+                        ))
+                    } else {
+                        cell
+                    }
+                }
+                _ => cell,
+            };
+            row.push(cell);
+        }
+        table.rows.push(row);
+    }
+    let json = serde_json::json!({
+        "columns": columns.iter().zip(&rows).map(|(c, m)| serde_json::json!({
+            "name": c.name,
+            "description": c.description,
+            "status": m.status,
+            "metrics": m.metrics.iter().map(|x| (x.key.clone(), serde_json::json!(x.value))).collect::<serde_json::Map<_, _>>(),
+            "difference": m.metrics.iter().enumerate().map(|(i, x)| {
+                let d = match (x.value, rows[0].metrics.get(i).and_then(|f| f.value)) {
+                    (Some(v), Some(f)) => Some(v - f),
+                    _ => None,
+                };
+                (x.key.clone(), serde_json::json!(d))
+            }).collect::<serde_json::Map<_, _>>(),
+        })).collect::<Vec<_>>(),
+        "labels": rows[0].metrics.iter().map(|x| (x.key.clone(), serde_json::json!(x.label))).collect::<serde_json::Map<_, _>>(),
+    });
+    (table, json)
+}

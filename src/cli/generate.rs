@@ -1,0 +1,77 @@
+//! `reeplan generate`: write a synthetic plan of a requested size.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::Args;
+
+use crate::generate::{generate_plan, GenerateParams, ELEMENTS};
+use crate::Error;
+
+#[derive(Args)]
+pub struct GenerateArgs {
+    /// Number of mines.
+    #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u32).range(1..))]
+    mines: u32,
+    /// Number of refineries (separation plants).
+    #[arg(long, default_value_t = 150, value_parser = clap::value_parser!(u32).range(1..))]
+    refineries: u32,
+    /// Number of magnet plants.
+    #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u32).range(1..))]
+    plants: u32,
+    /// Number of markets.
+    #[arg(long, default_value_t = 40, value_parser = clap::value_parser!(u32).range(1..))]
+    markets: u32,
+    /// Number of years in the horizon (from 2026).
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=500))]
+    years: u32,
+    /// Number of elements tracked (NdPr, Dy, Tb, Ho, Gd, in this order).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=ELEMENTS.len() as i64))]
+    elements: u32,
+    /// Seed of the random numbers: the same seed gives the same plan.
+    #[arg(long, default_value_t = 7)]
+    seed: u64,
+    /// Write the plan to this file (whole or not at all) instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    out: Option<PathBuf>,
+}
+
+pub fn run(args: &GenerateArgs) -> Result<ExitCode, Error> {
+    let params = GenerateParams {
+        mines: args.mines as usize,
+        refineries: args.refineries as usize,
+        plants: args.plants as usize,
+        markets: args.markets as usize,
+        years: args.years as usize,
+        elements: args.elements as usize,
+        seed: args.seed,
+    };
+    let text = generate_plan(&params);
+    match &args.out {
+        Some(path) => write_file_atomically(path, text.as_bytes())?,
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            stdout
+                .write_all(text.as_bytes())
+                .and_then(|()| stdout.flush())
+                .map_err(|e| Error::io(Path::new("<stdout>"), e))?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Write through a temporary file in the same directory and rename it into
+/// place, so the file appears whole or not at all.
+fn write_file_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| Error::io(dir, e))?;
+    tmp.write_all(bytes)
+        .and_then(|()| tmp.as_file().sync_all())
+        .map_err(|e| Error::io(path, e))?;
+    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
+    Ok(())
+}

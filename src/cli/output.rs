@@ -1,0 +1,117 @@
+//! Where and how a command's tables go: `--format` and `--out`.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+
+use crate::error::Error;
+use crate::report::{
+    render_csv_files, render_markdown, render_table, write_atomically, xlsx, Table,
+};
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq, Debug)]
+pub enum Format {
+    /// Tables for the terminal.
+    Table,
+    /// JSON for tools (`sweep`: one JSON object per line).
+    Json,
+    /// GitHub-flavoured Markdown tables that paste into a report.
+    Markdown,
+    /// CSV with raw numbers, for spreadsheets.
+    Csv,
+    /// One Excel workbook, a sheet per table (needs --out DIR).
+    Xlsx,
+}
+
+#[derive(Args, Clone)]
+pub struct OutputArgs {
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Write the report into this directory instead of printing it: one CSV
+    /// file per table (csv), report.xlsx, report.md, report.txt or
+    /// result.json, plus any chart. Each file appears whole or not at all.
+    #[arg(long, short = 'o', value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+impl OutputArgs {
+    /// Check the combination before any work is done.
+    pub fn check(&self) -> Result<(), Error> {
+        if self.format == Format::Xlsx && self.out.is_none() {
+            return Err(Error::Usage(
+                "--format xlsx writes a workbook: give --out DIR".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Print or write the tables (and the JSON form), plus any charts
+    /// (`(path, bytes)`; with --out, a relative chart path lands in DIR).
+    pub fn emit(
+        &self,
+        tables: &[Table],
+        json: &serde_json::Value,
+        charts: &[(PathBuf, Vec<u8>)],
+    ) -> Result<(), Error> {
+        let mut files: Vec<(String, Vec<u8>)> = match self.format {
+            Format::Table => vec![("report.txt".into(), render_table(tables).into_bytes())],
+            Format::Markdown => vec![("report.md".into(), render_markdown(tables).into_bytes())],
+            Format::Json => vec![(
+                "result.json".into(),
+                (serde_json::to_string_pretty(json)
+                    .map_err(|e| Error::Solver(format!("JSON: {e}")))?
+                    + "\n")
+                    .into_bytes(),
+            )],
+            Format::Csv => render_csv_files(tables)?,
+            Format::Xlsx => vec![("report.xlsx".into(), xlsx::workbook(tables)?)],
+        };
+        match &self.out {
+            Some(dir) => {
+                for (path, bytes) in charts {
+                    if path.is_relative() && path.parent().is_none_or(|p| p.as_os_str().is_empty())
+                    {
+                        files.push((path.to_string_lossy().into_owned(), bytes.clone()));
+                    } else {
+                        write_file(path, bytes)?;
+                    }
+                }
+                let written = write_atomically(dir, &files)?;
+                eprintln!("wrote {} file(s) to {}", written.len(), dir.display());
+            }
+            None => {
+                for (path, bytes) in charts {
+                    write_file(path, bytes)?;
+                    eprintln!("wrote {}", path.display());
+                }
+                let mut stdout = std::io::stdout().lock();
+                let many = files.len() > 1;
+                for (i, (name, bytes)) in files.iter().enumerate() {
+                    if many {
+                        let sep = if i > 0 { "\n" } else { "" };
+                        let _ = write!(stdout, "{sep}# {name}\n");
+                    }
+                    let _ = stdout.write_all(bytes);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Write one file atomically wherever its path says.
+pub fn write_file(path: &std::path::Path, bytes: &[u8]) -> Result<(), Error> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = path
+        .file_name()
+        .ok_or_else(|| Error::Usage(format!("{}: not a file name", path.display())))?
+        .to_string_lossy()
+        .into_owned();
+    write_atomically(&dir, &[(name, bytes.to_vec())])?;
+    Ok(())
+}

@@ -1,0 +1,463 @@
+//! `reeplan sweep`: one solve per point of a grid of `--set` values, solved
+//! in parallel, one output row per point in a stable order; `--shard K/N`
+//! splits the grid across batch jobs.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use rayon::prelude::*;
+
+use super::{Format, OutputArgs, SolverArgs};
+use crate::error::Error;
+use crate::plan::{Override, PlanSource};
+use crate::report::chart::{self, AxisFormat, LineChart, Series};
+use crate::report::metrics::{metrics, stage_countries, Metrics, Unit};
+use crate::report::{Cell, Table};
+use crate::solve::{SolverOptions, Status};
+
+#[derive(Args)]
+pub struct SweepArgs {
+    /// The plan file (TOML).
+    plan: PathBuf,
+    /// PATH=V1,V2,... or PATH=START:STOP:STEP (STOP included), repeatable:
+    /// several make a grid (the first varies slowest). A single value is a
+    /// fixed override.
+    #[arg(long = "set", value_name = "PATH=VALUES", required = true)]
+    set: Vec<String>,
+    /// Sweep this scenario of the plan instead of the base plan.
+    #[arg(long, short = 's', value_name = "NAME")]
+    scenario: Option<String>,
+    /// Solve only points K, K+N, K+2N, ... (0 <= K < N). Rows carry their
+    /// point number; the CSV header is written by shard 0 only, so the
+    /// shards' outputs concatenated hold exactly the unsharded rows.
+    #[arg(long, value_name = "K/N")]
+    shard: Option<String>,
+    /// Points solved at once (default: one per core).
+    #[arg(long, short = 'j', value_name = "N")]
+    jobs: Option<usize>,
+    /// Draw total cost (and each share rule's achieved share) against the
+    /// first swept value: SVG, or PNG when FILE ends in .png.
+    #[arg(long, value_name = "FILE")]
+    chart: Option<PathBuf>,
+    #[command(flatten)]
+    output: OutputArgs,
+    #[command(flatten)]
+    solver: SolverArgs,
+}
+
+/// One swept path and its values (as written, for TOML parsing).
+struct Axis {
+    path: String,
+    values: Vec<String>,
+}
+
+fn parse_axis(spec: &str) -> Result<Axis, Error> {
+    let Some((path, values)) = spec.split_once('=') else {
+        return Err(Error::Usage(format!(
+            "--set {spec}: expected PATH=V1,V2,... or PATH=START:STOP:STEP"
+        )));
+    };
+    let path = path.trim().to_string();
+    let values = values.trim();
+    let parts: Vec<&str> = values.split(':').collect();
+    if parts.len() == 3 && !values.contains(',') {
+        let nums: Vec<f64> = parts
+            .iter()
+            .map(|p| p.trim().parse::<f64>())
+            .collect::<Result<_, _>>()
+            .map_err(|_| Error::Usage(format!("--set {spec}: START:STOP:STEP must be numbers")))?;
+        let (start, stop, step) = (nums[0], nums[1], nums[2]);
+        if !(step > 0.0
+            && step.is_finite()
+            && start.is_finite()
+            && stop.is_finite()
+            && stop >= start)
+        {
+            return Err(Error::Usage(format!(
+                "--set {spec}: need START <= STOP and a positive STEP"
+            )));
+        }
+        let n = ((stop - start) / step + 1e-9).floor() as usize + 1;
+        if n > 100_000 {
+            return Err(Error::Usage(format!(
+                "--set {spec}: {n} points is too many"
+            )));
+        }
+        let integers = parts.iter().all(|p| p.trim().parse::<i64>().is_ok());
+        let values = (0..n)
+            .map(|i| {
+                let v = start + step * i as f64;
+                if integers {
+                    format!("{}", v.round() as i64)
+                } else {
+                    // Round away binary noise (0.30000000000000004).
+                    format!("{}", (v * 1e12).round() / 1e12)
+                }
+            })
+            .collect();
+        return Ok(Axis { path, values });
+    }
+    let values: Vec<String> = values.split(',').map(|v| v.trim().to_string()).collect();
+    if values.iter().any(String::is_empty) {
+        return Err(Error::Usage(format!(
+            "--set {spec}: an empty value in the list"
+        )));
+    }
+    Ok(Axis { path, values })
+}
+
+fn parse_shard(s: &str) -> Result<(usize, usize), Error> {
+    let err = || Error::Usage(format!("--shard {s}: expected K/N with 0 <= K < N"));
+    let (k, n) = s.split_once('/').ok_or_else(err)?;
+    let (k, n): (usize, usize) = (
+        k.trim().parse().map_err(|_| err())?,
+        n.trim().parse().map_err(|_| err())?,
+    );
+    if n == 0 || k >= n {
+        return Err(err());
+    }
+    Ok((k, n))
+}
+
+/// The grid's points in order: the first axis varies slowest.
+fn grid(axes: &[Axis]) -> Vec<Vec<usize>> {
+    let mut points = vec![Vec::new()];
+    for axis in axes {
+        points = points
+            .into_iter()
+            .flat_map(|p| {
+                (0..axis.values.len()).map(move |i| {
+                    let mut q = p.clone();
+                    q.push(i);
+                    q
+                })
+            })
+            .collect();
+    }
+    points
+}
+
+struct PointResult {
+    index: usize,
+    values: Vec<String>,
+    metrics: Result<Metrics, String>,
+}
+
+pub fn run(args: &SweepArgs) -> Result<ExitCode, Error> {
+    let mut options: SolverOptions = args.solver.options()?;
+    args.output.check()?;
+    let axes: Vec<Axis> = args
+        .set
+        .iter()
+        .map(|s| parse_axis(s))
+        .collect::<Result<_, _>>()?;
+    let shard = args.shard.as_deref().map(parse_shard).transpose()?;
+    let source = PlanSource::load(&args.plan)?;
+    // Check every path once, on the base plan, before any solve.
+    let base = source.plan_with(args.scenario.as_deref(), &[])?;
+    for axis in &axes {
+        let o = Override::parse(&format!("{}={}", axis.path, axis.values[0]))?;
+        source.plan_with(args.scenario.as_deref(), std::slice::from_ref(&o))?;
+    }
+    let countries = stage_countries(&base);
+    let all_points = grid(&axes);
+    let total = all_points.len();
+    let selected: Vec<(usize, &Vec<usize>)> = all_points
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| shard.is_none_or(|(k, n)| i % n == k))
+        .collect();
+    // Points run side by side: one HiGHS thread each unless told otherwise.
+    if options.threads.is_none() {
+        options.threads = Some(1);
+    }
+    let bar = if std::io::stderr().is_terminal() {
+        let bar = ProgressBar::new(selected.len() as u64);
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{spinner} solving {pos}/{len} points [{bar:30}] {elapsed} (eta {eta})",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(args.jobs.unwrap_or(0))
+        .build()
+        .map_err(|e| Error::Solver(format!("cannot start worker threads: {e}")))?;
+    let mut results: Vec<PointResult> = pool.install(|| {
+        selected
+            .par_iter()
+            .map(|&(index, point)| {
+                let values: Vec<String> = point
+                    .iter()
+                    .zip(&axes)
+                    .map(|(&i, a)| a.values[i].clone())
+                    .collect();
+                let overrides: Result<Vec<Override>, Error> = axes
+                    .iter()
+                    .zip(&values)
+                    .map(|(a, v)| Override::parse(&format!("{}={v}", a.path)))
+                    .collect();
+                let metrics = overrides
+                    .and_then(|o| source.plan_with(args.scenario.as_deref(), &o))
+                    .and_then(|plan| {
+                        crate::solve_plan(&plan, &options)
+                            .map(|out| metrics(&plan, &out, &countries))
+                    })
+                    .map_err(|e| e.to_string());
+                bar.inc(1);
+                PointResult {
+                    index,
+                    values,
+                    metrics,
+                }
+            })
+            .collect()
+    });
+    bar.finish_and_clear();
+    results.sort_by_key(|r| r.index);
+
+    // Columns: point, swept paths, status, then every metric of the first solved point.
+    let template = results.iter().find_map(|r| r.metrics.as_ref().ok());
+    let metric_cols: Vec<(String, String, Unit)> = template
+        .map(|m| {
+            m.metrics
+                .iter()
+                .map(|x| (x.key.clone(), x.label.clone(), x.unit))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut headers: Vec<String> = vec!["point".into()];
+    headers.extend(axes.iter().map(|a| a.path.clone()));
+    headers.push("status".into());
+    headers.extend(metric_cols.iter().map(|(_, label, _)| label.clone()));
+    let header_refs: Vec<&str> = headers.iter().map(String::as_str).collect();
+    let title = match shard {
+        Some((k, n)) => format!("Sweep of {} (shard {k}/{n} of {total} points)", base.name),
+        None => format!("Sweep of {} ({total} points)", base.name),
+    };
+    let mut table = Table::new("sweep", title, &header_refs);
+    for r in &results {
+        let mut row = vec![Cell::Text(r.index.to_string())];
+        row.extend(r.values.iter().map(|v| Cell::text(v.clone())));
+        match &r.metrics {
+            Ok(m) => {
+                row.push(Cell::text(m.status.clone()));
+                for (key, _, unit) in &metric_cols {
+                    let v = m
+                        .metrics
+                        .iter()
+                        .find(|x| &x.key == key)
+                        .and_then(|x| x.value);
+                    row.push(match (unit, v) {
+                        (_, None) => Cell::Empty,
+                        (Unit::Share, Some(v)) => Cell::Percent(v),
+                        (Unit::Tonnes, Some(v)) => Cell::tonnes(v),
+                        (_, Some(v)) => Cell::money(v),
+                    });
+                }
+            }
+            Err(e) => {
+                row.push(Cell::text(format!("error: {e}")));
+                row.extend(metric_cols.iter().map(|_| Cell::Empty));
+            }
+        }
+        table.rows.push(row);
+    }
+
+    let mut charts = Vec::new();
+    if let Some(path) = &args.chart {
+        charts.push((
+            path.clone(),
+            sweep_chart(path, &axes, &results, &metric_cols)?,
+        ));
+    }
+    emit_sweep(args, &table, &results, &axes, &metric_cols, shard, &charts)?;
+    let worst = results
+        .iter()
+        .map(|r| match &r.metrics {
+            Ok(m) if m.status == "optimal" => Status::Optimal,
+            Ok(m) if m.status == "infeasible" => Status::Infeasible,
+            _ => Status::Error,
+        })
+        .max_by_key(|s| match s {
+            Status::Optimal => 0,
+            Status::Infeasible => 1,
+            _ => 2,
+        })
+        .unwrap_or(Status::Optimal);
+    Ok(super::exit_code(worst))
+}
+
+fn emit_sweep(
+    args: &SweepArgs,
+    table: &Table,
+    results: &[PointResult],
+    axes: &[Axis],
+    metric_cols: &[(String, String, Unit)],
+    shard: Option<(usize, usize)>,
+    charts: &[(PathBuf, Vec<u8>)],
+) -> Result<(), Error> {
+    let suffix = shard
+        .map(|(k, n)| format!("-shard-{k}-of-{n}"))
+        .unwrap_or_default();
+    let bytes = match args.output.format {
+        Format::Json => {
+            // JSON lines: one object per point, so shards concatenate.
+            let mut out = String::new();
+            for r in results {
+                let mut obj = serde_json::Map::new();
+                obj.insert("point".into(), serde_json::json!(r.index));
+                let values: serde_json::Map<String, serde_json::Value> = axes
+                    .iter()
+                    .zip(&r.values)
+                    .map(|(a, v)| (a.path.clone(), serde_json::json!(v)))
+                    .collect();
+                obj.insert("set".into(), serde_json::Value::Object(values));
+                match &r.metrics {
+                    Ok(m) => {
+                        obj.insert("status".into(), serde_json::json!(m.status));
+                        for (key, _, _) in metric_cols {
+                            let v = m
+                                .metrics
+                                .iter()
+                                .find(|x| &x.key == key)
+                                .and_then(|x| x.value);
+                            obj.insert(key.clone(), serde_json::json!(v));
+                        }
+                    }
+                    Err(e) => {
+                        obj.insert("status".into(), serde_json::json!("error"));
+                        obj.insert("error".into(), serde_json::json!(e));
+                    }
+                }
+                out.push_str(&serde_json::Value::Object(obj).to_string());
+                out.push('\n');
+            }
+            Some((format!("sweep{suffix}.jsonl"), out.into_bytes()))
+        }
+        Format::Csv => {
+            let mut w = csv::Writer::from_writer(Vec::new());
+            let e = |e: csv::Error| Error::Solver(format!("CSV: {e}"));
+            if shard.is_none_or(|(k, _)| k == 0) {
+                w.write_record(&table.headers).map_err(e)?;
+            }
+            for row in &table.rows {
+                w.write_record(row.iter().map(Cell::raw)).map_err(e)?;
+            }
+            let bytes = w
+                .into_inner()
+                .map_err(|e| Error::Solver(format!("CSV: {e}")))?;
+            Some((format!("sweep{suffix}.csv"), bytes))
+        }
+        _ => None,
+    };
+    match bytes {
+        None => args.output.emit(
+            std::slice::from_ref(table),
+            &serde_json::Value::Null,
+            charts,
+        ),
+        Some((name, bytes)) => match &args.output.out {
+            Some(dir) => {
+                let mut files = vec![(name, bytes)];
+                for (path, b) in charts {
+                    files.push((path.to_string_lossy().into_owned(), b.clone()));
+                }
+                crate::report::write_atomically(dir, &files)?;
+                eprintln!("wrote {} file(s) to {}", files.len(), dir.display());
+                Ok(())
+            }
+            None => {
+                for (path, b) in charts {
+                    super::output::write_file(path, b)?;
+                    eprintln!("wrote {}", path.display());
+                }
+                use std::io::Write;
+                let _ = std::io::stdout().lock().write_all(&bytes);
+                Ok(())
+            }
+        },
+    }
+}
+
+fn sweep_chart(
+    path: &std::path::Path,
+    axes: &[Axis],
+    results: &[PointResult],
+    metric_cols: &[(String, String, Unit)],
+) -> Result<Vec<u8>, Error> {
+    let x_of = |r: &PointResult| r.values.first().and_then(|v| v.parse::<f64>().ok());
+    if results.iter().any(|r| x_of(r).is_none()) {
+        return Err(Error::Usage(format!(
+            "--chart: the first swept value ({}) must be numeric to be drawn",
+            axes[0].path
+        )));
+    }
+    // One line per combination of the other axes.
+    let key = |r: &PointResult| r.values[1..].join(", ");
+    let mut groups: Vec<String> = results.iter().map(key).collect();
+    groups.dedup();
+    groups.sort();
+    groups.dedup();
+    let series_for = |metric: &str, name_prefix: &str| -> Vec<Series> {
+        groups
+            .iter()
+            .map(|g| Series {
+                name: if g.is_empty() {
+                    name_prefix.to_string()
+                } else {
+                    format!("{name_prefix} ({g})")
+                },
+                points: results
+                    .iter()
+                    .filter(|r| &key(r) == g)
+                    .filter_map(|r| {
+                        let x = x_of(r)?;
+                        let m = r.metrics.as_ref().ok()?;
+                        let y = m.metrics.iter().find(|x| x.key == metric)?.value?;
+                        Some((x, y))
+                    })
+                    .collect(),
+            })
+            .collect()
+    };
+    let cost_label = metric_cols
+        .iter()
+        .find(|(k, _, _)| k == "cost.total")
+        .map(|(_, l, _)| l.clone())
+        .unwrap_or_else(|| "total cost".into());
+    let mut panels = vec![LineChart {
+        title: format!("Total cost against {}", axes[0].path),
+        x_label: axes[0].path.clone(),
+        y_label: cost_label,
+        x_format: AxisFormat::Plain,
+        y_format: AxisFormat::Thousands,
+        series: series_for("cost.total", "total cost"),
+    }];
+    let share_keys: Vec<&(String, String, Unit)> = metric_cols
+        .iter()
+        .filter(|(k, _, _)| k.starts_with("share."))
+        .collect();
+    if !share_keys.is_empty() {
+        let mut series = Vec::new();
+        for (k, _, _) in share_keys {
+            series.extend(series_for(k, &format!("rule {}", &k["share.".len()..])));
+        }
+        panels.push(LineChart {
+            title: format!("Clean share achieved against {}", axes[0].path),
+            x_label: axes[0].path.clone(),
+            y_label: "clean share of t delivered".into(),
+            x_format: AxisFormat::Plain,
+            y_format: AxisFormat::Percent,
+            series,
+        });
+    }
+    chart::panels(path, &panels)
+}

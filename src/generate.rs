@@ -1,0 +1,476 @@
+//! Synthetic plans of any size, for tests and benchmarks.
+//!
+//! [`generate_plan`] writes the TOML of a valid plan with the structure of
+//! the real supply chain: mining spread over many countries, separation and
+//! magnet making concentrated in China, concern countries CN and RU, tariffs
+//! (one of them a wildcard), an embargo, facilities that come online later
+//! and ramp up, growing demand and two share rules. Every market has an
+//! `unmet_penalty`, so every generated plan is feasible. The same parameters
+//! always give the same text: the numbers come from a small self-contained
+//! PRNG (splitmix64), not from the platform.
+
+use std::fmt::Write;
+
+/// How big a plan to generate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GenerateParams {
+    pub mines: usize,
+    pub refineries: usize,
+    pub plants: usize,
+    pub markets: usize,
+    pub years: usize,
+    /// Number of elements tracked, 1 to [`ELEMENTS`]`.len()`.
+    pub elements: usize,
+    pub seed: u64,
+}
+
+impl Default for GenerateParams {
+    fn default() -> Self {
+        GenerateParams {
+            mines: 300,
+            refineries: 150,
+            plants: 300,
+            markets: 40,
+            years: 20,
+            elements: 3,
+            seed: 7,
+        }
+    }
+}
+
+/// The elements a generated plan can track, in this order:
+/// `(name, price per t oxide, grade range in t per t REO, recipe range in t per t magnet)`.
+pub const ELEMENTS: &[(&str, f64, (f64, f64), (f64, f64))] = &[
+    ("NdPr", 60_000.0, (0.12, 0.25), (0.28, 0.31)),
+    ("Dy", 350_000.0, (0.002, 0.02), (0.01, 0.04)),
+    ("Tb", 1_200_000.0, (0.0005, 0.004), (0.002, 0.01)),
+    ("Ho", 80_000.0, (0.0005, 0.003), (0.001, 0.005)),
+    ("Gd", 40_000.0, (0.002, 0.01), (0.002, 0.01)),
+];
+
+/// First year of every generated plan.
+pub const FIRST_YEAR: i64 = 2026;
+
+/// Countries per stage with relative weights: China dominates separation and
+/// magnet making, mining is more spread out.
+const MINE_COUNTRIES: &[(&str, u32)] = &[
+    ("CN", 30),
+    ("AU", 12),
+    ("US", 8),
+    ("MM", 8),
+    ("RU", 6),
+    ("BR", 5),
+    ("VN", 4),
+    ("CA", 5),
+    ("GL", 2),
+    ("ZA", 3),
+    ("IN", 4),
+    ("TZ", 3),
+];
+const REFINERY_COUNTRIES: &[(&str, u32)] = &[
+    ("CN", 50),
+    ("MY", 8),
+    ("US", 6),
+    ("EE", 3),
+    ("RU", 5),
+    ("JP", 5),
+    ("FR", 4),
+    ("AU", 5),
+    ("VN", 4),
+    ("IN", 3),
+];
+const PLANT_COUNTRIES: &[(&str, u32)] = &[
+    ("CN", 55),
+    ("JP", 12),
+    ("DE", 5),
+    ("US", 6),
+    ("VN", 5),
+    ("KR", 5),
+    ("RU", 3),
+    ("IN", 3),
+    ("SI", 2),
+    ("GB", 2),
+];
+const MARKET_COUNTRIES: &[&str] = &[
+    "US", "DE", "JP", "CN", "KR", "FR", "IN", "GB", "IT", "MX", "BR", "VN", "PL", "ES", "TR", "TH",
+    "CA", "SE", "CZ", "HU",
+];
+/// The markets the refining-only share rule pools.
+const ALLIED_MARKETS: &[&str] = &["US", "JP", "KR", "GB", "CA"];
+
+/// splitmix64: tiny, fast, and the same on every platform.
+struct Rng(u64);
+
+impl Rng {
+    fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `[0, 1)`.
+    fn unit(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    fn range(&mut self, (lo, hi): (f64, f64)) -> f64 {
+        lo + (hi - lo) * self.unit()
+    }
+
+    fn chance(&mut self, p: f64) -> bool {
+        self.unit() < p
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.unit() * n as f64) as usize
+    }
+
+    fn weighted<'a>(&mut self, choices: &[(&'a str, u32)]) -> &'a str {
+        let total: u32 = choices.iter().map(|c| c.1).sum();
+        let mut pick = (self.unit() * f64::from(total)) as u32;
+        for &(c, w) in choices {
+            if pick < w {
+                return c;
+            }
+            pick -= w;
+        }
+        choices[choices.len() - 1].0
+    }
+}
+
+/// Write the TOML text of a synthetic plan.
+///
+/// # Panics
+/// If a count is 0 or `elements` is outside `1..=ELEMENTS.len()`; the command
+/// line checks these first.
+pub fn generate_plan(p: &GenerateParams) -> String {
+    assert!(p.mines > 0 && p.refineries > 0 && p.plants > 0 && p.markets > 0 && p.years > 0);
+    assert!((1..=ELEMENTS.len()).contains(&p.elements));
+    let mut rng = Rng(p.seed);
+    let elements = &ELEMENTS[..p.elements];
+    let first = FIRST_YEAR;
+    let last = first + p.years as i64 - 1;
+    let mid = first + (p.years as i64 - 1) / 2;
+    let mut s = String::with_capacity(400 * (p.mines + p.refineries + p.plants + p.markets) + 4000);
+    // Writing to a String cannot fail; `w!` keeps the lines short.
+    macro_rules! w {
+        ($($arg:tt)*) => { let _ = writeln!(s, $($arg)*); };
+    }
+
+    w!("# Synthetic plan written by `reeplan generate`:");
+    w!(
+        "#   --mines {} --refineries {} --plants {} --markets {} --years {} --elements {} --seed {}",
+        p.mines,
+        p.refineries,
+        p.plants,
+        p.markets,
+        p.years,
+        p.elements,
+        p.seed
+    );
+    w!("[plan]");
+    w!("name = \"synthetic (seed {})\"", p.seed);
+    w!("first_year = {first}");
+    w!("last_year = {last}");
+    w!("discount_rate = 0.05");
+    w!("concern = [\"CN\", \"RU\"]");
+    w!();
+    for (name, price, _, _) in elements {
+        w!("[elements.{name}]");
+        w!("price = {price}");
+    }
+    w!();
+    w!("[prices]");
+    w!("concentrate = 8000");
+    w!("magnet = 70000");
+    w!();
+    w!("[transport]");
+    w!("domestic = {{ concentrate = 25, oxide = 40, magnet = 60 }}");
+    w!("cross_border = {{ concentrate = 120, oxide = 250, magnet = 450 }}");
+    for (from, to, product, cost) in [
+        ("AU", "MY", "concentrate", 70),
+        ("AU", "CN", "concentrate", 90),
+        ("MM", "CN", "concentrate", 40),
+        ("US", "CN", "concentrate", 150),
+        ("CN", "JP", "oxide", 120),
+        ("MY", "JP", "oxide", 140),
+        ("CN", "US", "magnet", 700),
+        ("JP", "US", "magnet", 600),
+    ] {
+        w!();
+        w!("[[transport.lane]]");
+        w!("from = \"{from}\"");
+        w!("to = \"{to}\"");
+        w!("{product} = {cost}");
+    }
+    w!();
+
+    // Tariffs: a section-301-style duty on Chinese magnets into the US, a
+    // most-favoured-nation duty on all magnets into the US (wildcard), a
+    // Chinese export duty on heavy-rare-earth oxide, and an EU magnet duty.
+    w!("[[tariff]]");
+    w!("id = \"us_301_magnets\"");
+    w!("product = \"magnet\"");
+    w!("from = \"CN\"");
+    w!("to = \"US\"");
+    w!("ad_valorem = 0.25");
+    w!("years = [{}, {last}]", (first + 1).min(last));
+    w!();
+    w!("[[tariff]]");
+    w!("id = \"us_mfn_magnets\"");
+    w!("product = \"magnet\"");
+    w!("from = \"*\"");
+    w!("to = \"US\"");
+    w!("ad_valorem = 0.021");
+    w!("per_tonne = 15");
+    w!();
+    if let Some((heavy, ..)) = elements.get(1) {
+        w!("[[tariff]]");
+        w!("id = \"cn_export_{}\"", heavy.to_lowercase());
+        w!("product = \"oxide\"");
+        w!("element = \"{heavy}\"");
+        w!("from = \"CN\"");
+        w!("to = \"*\"");
+        w!("per_tonne = 20000");
+        w!();
+    }
+    w!("[[tariff]]");
+    w!("id = \"eu_magnets_de\"");
+    w!("product = \"magnet\"");
+    w!("from = \"*\"");
+    w!("to = \"DE\"");
+    w!("ad_valorem = 0.03");
+    w!();
+    w!("[[tariff]]");
+    w!("id = \"concentrate_levy\"");
+    w!("product = \"concentrate\"");
+    w!("from = \"*\"");
+    w!("to = \"*\"");
+    w!("per_tonne = 10");
+    w!();
+    // Sanctions: no Russian magnets into the US for a few years.
+    w!("[[embargo]]");
+    w!("id = \"ru_us_magnets\"");
+    w!("product = \"magnet\"");
+    w!("from = \"RU\"");
+    w!("to = \"US\"");
+    w!(
+        "years = [{}, {}]",
+        (first + 2).min(last),
+        (first + 6).min(last)
+    );
+    w!();
+    if let Some((heavy, ..)) = elements.get(1) {
+        // An export ban on one heavy rare earth to the US, for two years.
+        w!("[[embargo]]");
+        w!("id = \"cn_us_{}\"", heavy.to_lowercase());
+        w!("product = \"oxide\"");
+        w!("element = \"{heavy}\"");
+        w!("from = \"CN\"");
+        w!("to = \"US\"");
+        w!("years = [{}, {}]", mid, (mid + 1).min(last));
+        w!();
+    }
+
+    // Mines, sized so that supply and demand roughly balance.
+    for i in 0..p.mines {
+        let country = rng.weighted(MINE_COUNTRIES);
+        w!("[[mine]]");
+        w!("id = \"mine_{}_{i:04}\"", country.to_lowercase());
+        w!("country = \"{country}\"");
+        let capacity = rng.range((500.0, 30_000.0)).round();
+        if rng.chance(0.3) {
+            let grown = (capacity * rng.range((1.1, 1.8))).round();
+            w!("capacity = {{ {first} = {capacity}, {last} = {grown} }}");
+        } else {
+            w!("capacity = {capacity}");
+        }
+        w!("cost = {}", rng.range((1500.0, 6000.0)).round());
+        online_and_ramp(&mut s, &mut rng, first, last);
+        // Every mine yields the first element; a few lack one of the others.
+        let mut grades = Vec::new();
+        for (e, (name, _, range, _)) in elements.iter().enumerate() {
+            if e == 0 || !rng.chance(0.1) {
+                grades.push(format!("{name} = {:.5}", rng.range(*range)));
+            }
+        }
+        w!("grade = {{ {} }}", grades.join(", "));
+        w!();
+    }
+
+    for i in 0..p.refineries {
+        let country = rng.weighted(REFINERY_COUNTRIES);
+        w!("[[refinery]]");
+        w!("id = \"ref_{}_{i:04}\"", country.to_lowercase());
+        w!("country = \"{country}\"");
+        w!("capacity = {}", rng.range((1000.0, 40_000.0)).round());
+        let cost = rng.range((3000.0, 9000.0)).round();
+        if rng.chance(0.3) {
+            let later = (cost * rng.range((0.8, 1.2))).round();
+            w!("cost = {{ {first} = {cost}, {last} = {later} }}");
+        } else {
+            w!("cost = {cost}");
+        }
+        online_and_ramp(&mut s, &mut rng, first, last);
+        let recovery: Vec<String> = elements
+            .iter()
+            .map(|(name, ..)| format!("{name} = {:.3}", rng.range((0.85, 0.98))))
+            .collect();
+        w!("recovery = {{ {} }}", recovery.join(", "));
+        w!();
+    }
+
+    let mut plant_capacity = 0.0;
+    for i in 0..p.plants {
+        let country = rng.weighted(PLANT_COUNTRIES);
+        w!("[[magnet_plant]]");
+        w!("id = \"plant_{}_{i:04}\"", country.to_lowercase());
+        w!("country = \"{country}\"");
+        let capacity = rng.range((300.0, 12_000.0)).round();
+        plant_capacity += capacity;
+        w!("capacity = {capacity}");
+        w!("cost = {}", rng.range((18_000.0, 40_000.0)).round());
+        online_and_ramp(&mut s, &mut rng, first, last);
+        // Some plants make grades without the heaviest elements.
+        let mut recipe = Vec::new();
+        for (e, (name, _, _, range)) in elements.iter().enumerate() {
+            if e < 2 || !rng.chance(0.3) {
+                recipe.push(format!("{name} = {:.4}", rng.range(*range)));
+            }
+        }
+        w!("recipe = {{ {} }}", recipe.join(", "));
+        w!();
+    }
+
+    // Demand: about 70 % of plant capacity in the first year, growing.
+    let mean_demand = 0.7 * plant_capacity / p.markets as f64;
+    let mut market_ids = Vec::with_capacity(p.markets);
+    for i in 0..p.markets {
+        let country = MARKET_COUNTRIES[i % MARKET_COUNTRIES.len()];
+        let id = format!("market_{}_{i:03}", country.to_lowercase());
+        w!("[[market]]");
+        w!("id = \"{id}\"");
+        w!("country = \"{country}\"");
+        let now = (mean_demand * rng.range((0.3, 1.7))).round();
+        let later = (now * rng.range((1.3, 2.5))).round();
+        w!("demand = {{ {first} = {now}, {last} = {later} }}");
+        w!(
+            "unmet_penalty = {}",
+            rng.range((400_000.0, 600_000.0)).round()
+        );
+        w!();
+        market_ids.push((id, country));
+    }
+
+    // Share rules: one over every market and stage, tightening over time;
+    // one on refining only, for a subset of markets, from the third year.
+    w!("[[share_rule]]");
+    w!("id = \"non_concern_all_stages\"");
+    w!("stages = [\"mining\", \"refining\", \"magnet\"]");
+    w!("min_share = {{ {first} = 0.05, {last} = 0.3 }}");
+    w!();
+    let allied: Vec<String> = market_ids
+        .iter()
+        .filter(|(_, c)| ALLIED_MARKETS.contains(c))
+        .map(|(id, _)| format!("\"{id}\""))
+        .collect();
+    let allied = if allied.is_empty() {
+        vec![format!("\"{}\"", market_ids[0].0)]
+    } else {
+        allied
+    };
+    w!("[[share_rule]]");
+    w!("id = \"allied_refining\"");
+    w!("markets = [{}]", allied.join(", "));
+    w!("stages = [\"refining\"]");
+    w!("min_share = 0.4");
+    w!("years = [{}, {last}]", (first + 2).min(last));
+    s
+}
+
+/// Most facilities run from the start; some come online later (or before the
+/// horizon) with a ramp-up, a few close before the end.
+fn online_and_ramp(s: &mut String, rng: &mut Rng, first: i64, last: i64) {
+    let span = (last - first + 1) as usize;
+    if rng.chance(0.25) {
+        let online = first + rng.below(span) as i64;
+        let _ = writeln!(s, "online = {online}");
+        let _ = writeln!(s, "ramp = [0.25, 0.5, 0.8]");
+    } else if rng.chance(0.1) && span > 3 {
+        let closes = first + 2 + rng.below(span - 2) as i64;
+        let _ = writeln!(s, "closes = {closes}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{formulate, BuildOptions};
+    use crate::plan::PlanSource;
+    use std::path::Path;
+
+    fn small(seed: u64) -> GenerateParams {
+        GenerateParams {
+            mines: 12,
+            refineries: 6,
+            plants: 10,
+            markets: 8,
+            years: 5,
+            elements: 3,
+            seed,
+        }
+    }
+
+    #[test]
+    fn same_seed_same_text_other_seed_other_text() {
+        assert_eq!(generate_plan(&small(7)), generate_plan(&small(7)));
+        assert_ne!(generate_plan(&small(7)), generate_plan(&small(8)));
+    }
+
+    #[test]
+    fn generated_plans_load_with_the_promised_structure() {
+        for elements in 1..=ELEMENTS.len() {
+            for seed in 0..5 {
+                let params = GenerateParams {
+                    elements,
+                    seed,
+                    ..small(seed)
+                };
+                let text = generate_plan(&params);
+                let source = PlanSource::from_text(Path::new("generated.toml"), text)
+                    .unwrap_or_else(|e| panic!("seed {seed}, {elements} elements: {e}"));
+                let plan = source.plan(None).unwrap_or_else(|e| panic!("{e}"));
+                assert_eq!(plan.mines.len(), 12);
+                assert_eq!(plan.refineries.len(), 6);
+                assert_eq!(plan.plants.len(), 10);
+                assert_eq!(plan.markets.len(), 8);
+                assert_eq!(plan.num_years(), 5);
+                assert_eq!(plan.elements.len(), elements);
+                assert_eq!(plan.concern, ["CN", "RU"]);
+                assert!(plan.markets.iter().all(|k| k.unmet_penalty.is_some()));
+                assert_eq!(plan.share_rules.len(), 2);
+                assert_eq!(plan.share_rules[0].stages, 0b111);
+                assert!(plan.share_rules[1].markets.len() < plan.markets.len());
+                assert!(plan
+                    .tariffs
+                    .iter()
+                    .any(|t| t.from == crate::plan::CountryMatch::Any));
+                assert!(!plan.embargoes.is_empty());
+                let lp = formulate(&plan, BuildOptions::default()).lp;
+                assert!(lp.num_cols() > 0 && lp.num_rows() > 0);
+            }
+        }
+    }
+
+    #[test]
+    fn every_generated_plan_is_feasible() {
+        let text = generate_plan(&small(3));
+        let plan = PlanSource::from_text(Path::new("g.toml"), text)
+            .and_then(|s| s.plan(None))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let outcome = crate::solve_plan(&plan, &Default::default()).unwrap();
+        assert_eq!(outcome.status, crate::solve::Status::Optimal);
+    }
+}

@@ -1,0 +1,191 @@
+//! Headline metrics of one solve, the rows of `compare` and the columns of
+//! `sweep`: status, cost and its parts, cost per t delivered, unmet demand,
+//! each share rule's achieved share, and the share of material handled in
+//! each country at each stage.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::outcome::Outcome;
+use crate::plan::Plan;
+
+/// How a metric is shown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Unit {
+    Money,
+    Tonnes,
+    Share,
+    MoneyPerTonne,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Metric {
+    /// Stable machine name: `cost.total`, `share.dfars`, `refining.CN`.
+    pub key: String,
+    /// Label for people, with its unit.
+    pub label: String,
+    pub unit: Unit,
+    pub value: Option<f64>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Metrics {
+    pub status: String,
+    pub metrics: Vec<Metric>,
+}
+
+/// Countries that handle material at each stage, in the plan: the columns
+/// of the per-country shares (fixed by the plan so sweep shards agree).
+pub fn stage_countries(plan: &Plan) -> [(&'static str, Vec<String>); 3] {
+    let collect = |it: &mut dyn Iterator<Item = &String>| {
+        let mut v: Vec<String> = it.cloned().collect();
+        v.sort();
+        v.dedup();
+        v
+    };
+    [
+        (
+            "mining",
+            collect(&mut plan.mines.iter().map(|m| &m.facility.country)),
+        ),
+        (
+            "refining",
+            collect(&mut plan.refineries.iter().map(|m| &m.facility.country)),
+        ),
+        (
+            "magnet",
+            collect(&mut plan.plants.iter().map(|m| &m.facility.country)),
+        ),
+    ]
+}
+
+/// The metrics of one outcome. `countries` lists, per stage, the countries
+/// to report (others are summed into "other").
+pub fn metrics(plan: &Plan, o: &Outcome, countries: &[(&'static str, Vec<String>); 3]) -> Metrics {
+    let cur = &o.currency;
+    let mut m = Vec::new();
+    let mut push = |key: String, label: String, unit: Unit, value: Option<f64>| {
+        m.push(Metric {
+            key,
+            label,
+            unit,
+            value,
+        })
+    };
+    let cost = o.cost.as_ref();
+    push(
+        "cost.total".into(),
+        format!("total cost ({cur})"),
+        Unit::Money,
+        cost.map(|c| c.total),
+    );
+    for (key, label) in [
+        ("production", "production"),
+        ("transport", "transport"),
+        ("tariffs", "tariffs"),
+        ("unmet", "unmet-demand penalty"),
+        ("reserves", "reserves"),
+    ] {
+        let v = cost.map(|c| match key {
+            "production" => c.production,
+            "transport" => c.transport,
+            "tariffs" => c.tariffs,
+            "unmet" => c.unmet,
+            _ => c.reserves,
+        });
+        push(
+            format!("cost.{key}"),
+            format!("cost: {label} ({cur})"),
+            Unit::Money,
+            v,
+        );
+    }
+    let solved = cost.is_some();
+    let delivered: f64 = o.flows.magnet.iter().map(|f| f.tonnes).sum();
+    push(
+        "magnet.delivered".into(),
+        "magnets delivered (t)".into(),
+        Unit::Tonnes,
+        solved.then_some(delivered),
+    );
+    push(
+        "cost.per_tonne".into(),
+        format!("cost per t magnet delivered ({cur}/t)"),
+        Unit::MoneyPerTonne,
+        cost.and_then(|c| (delivered > 0.0).then(|| c.total / delivered)),
+    );
+    let unmet: f64 = o.unmet.iter().map(|u| u.tonnes).sum();
+    push(
+        "unmet".into(),
+        "unmet demand (t)".into(),
+        Unit::Tonnes,
+        solved.then_some(unmet),
+    );
+
+    // Each rule's clean share, pooled over the years it applies.
+    for rule in &plan.share_rules {
+        let (mut clean, mut total) = (0.0, 0.0);
+        for s in o.shares.iter().filter(|s| s.rule == rule.id) {
+            total += s.delivered;
+            clean += s.achieved.unwrap_or(0.0) * s.delivered;
+        }
+        push(
+            format!("share.{}", rule.id),
+            format!("share rule {}: clean share achieved", rule.id),
+            Unit::Share,
+            (solved && total > 0.0).then(|| clean / total),
+        );
+    }
+
+    // Share of the material handled in each country, per stage.
+    let mut by_stage: [BTreeMap<String, f64>; 3] = Default::default();
+    let country_of = |id: &str| -> String {
+        plan.mines
+            .iter()
+            .map(|m| &m.facility)
+            .chain(plan.refineries.iter().map(|r| &r.facility))
+            .chain(plan.plants.iter().map(|p| &p.facility))
+            .find(|f| f.id == id)
+            .map(|f| f.country.clone())
+            .unwrap_or_default()
+    };
+    for f in &o.flows.concentrate {
+        *by_stage[0].entry(country_of(&f.from)).or_default() += f.tonnes;
+        *by_stage[1].entry(country_of(&f.to)).or_default() += f.tonnes;
+    }
+    for f in &o.flows.magnet {
+        *by_stage[2].entry(country_of(&f.from)).or_default() += f.tonnes;
+    }
+    let units = ["t REO mined", "t REO separated", "t magnet made"];
+    for (i, (stage, list)) in countries.iter().enumerate() {
+        let total: f64 = by_stage[i].values().sum();
+        let share = |t: f64| (solved && total > 0.0).then(|| t / total);
+        let mut other = 0.0;
+        for (c, t) in &by_stage[i] {
+            if !list.contains(c) {
+                other += t;
+            }
+        }
+        for c in list {
+            let t = by_stage[i].get(c).copied().unwrap_or(0.0);
+            push(
+                format!("{stage}.{c}"),
+                format!("{stage} in {c} (share of {})", units[i]),
+                Unit::Share,
+                share(t),
+            );
+        }
+        push(
+            format!("{stage}.other"),
+            format!("{stage} elsewhere (share of {})", units[i]),
+            Unit::Share,
+            share(other),
+        );
+    }
+    Metrics {
+        status: o.status.name().to_string(),
+        metrics: m,
+    }
+}
