@@ -373,8 +373,13 @@ fn read_outcome(
             }
             let achieved = (delivered > REPORT_EPS).then(|| (clean / delivered).clamp(0.0, 1.0));
             let shadow_price = with_duals.then(|| {
-                let pi = sol.row_dual[s.row.0 as usize].max(0.0);
-                pi * delivered / 100.0
+                // π ≥ 0 in theory; clear solver noise and -0.0.
+                let pi = sol.row_dual[s.row.0 as usize];
+                if pi > 1e-9 {
+                    pi * delivered / 100.0
+                } else {
+                    0.0
+                }
             });
             out.shares.push(ShareResult {
                 rule: rule.id.clone(),

@@ -77,15 +77,38 @@ pub enum AxisFormat {
 
 fn fmt_axis(v: f64, f: AxisFormat) -> String {
     match f {
-        AxisFormat::Percent => format!("{:.0} %", v * 100.0),
-        AxisFormat::Thousands => super::thousands(v, 0),
+        AxisFormat::Percent => trim_number(v * 100.0, 1) + " %",
+        AxisFormat::Thousands => compact(v),
         AxisFormat::Plain => {
-            if v.abs() >= 1000.0 {
-                super::thousands(v, 0)
+            if v.abs() >= 10_000.0 {
+                compact(v)
             } else {
-                format!("{v}")
+                trim_number(v, 4)
             }
         }
+    }
+}
+
+/// `0.30000000000000004` → `0.3`.
+fn trim_number(v: f64, decimals: usize) -> String {
+    let s = format!("{v:.decimals$}");
+    let s = if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s };
+    if s == "-0" {
+        "0".into()
+    } else {
+        s
+    }
+}
+
+/// Large money figures on an axis: `136.4 bn`, `12.5 M`, `45,000`.
+fn compact(v: f64) -> String {
+    let a = v.abs();
+    if a >= 1e9 {
+        format!("{} bn", trim_number(v / 1e9, 2))
+    } else if a >= 1e6 {
+        format!("{} M", trim_number(v / 1e6, 2))
+    } else {
+        super::thousands(v, 0)
     }
 }
 
@@ -231,7 +254,7 @@ const CONCERN_COLORS: [RGBColor; 3] = [
     RGBColor(240, 110, 90),
     RGBColor(165, 15, 21),
 ];
-const CLEAN_COLORS: [RGBColor; 8] = [
+const CLEAN_COLORS: [RGBColor; 14] = [
     RGBColor(31, 119, 180),
     RGBColor(44, 160, 44),
     RGBColor(148, 103, 189),
@@ -240,6 +263,12 @@ const CLEAN_COLORS: [RGBColor; 8] = [
     RGBColor(188, 189, 34),
     RGBColor(255, 127, 14),
     RGBColor(127, 127, 127),
+    RGBColor(0, 64, 128),
+    RGBColor(0, 128, 96),
+    RGBColor(227, 119, 194),
+    RGBColor(102, 102, 0),
+    RGBColor(174, 199, 232),
+    RGBColor(152, 223, 138),
 ];
 
 fn country_colors(plan: &Plan, countries: &[String]) -> BTreeMap<String, RGBColor> {
@@ -354,7 +383,7 @@ pub fn flow_chart(plan: &Plan, o: &Outcome, year: i64, path: &Path) -> Result<Ve
     let size = (1500u32, 950u32);
     let (top, bottom) = (90.0, size.1 as f64 - 110.0);
     let usable = bottom - top;
-    let xs = [90.0, 500.0, 910.0, 1320.0];
+    let xs = [60.0, 450.0, 840.0, 1230.0];
     let node_w = 18.0;
     // Layout: order by (concern first, country, size); heights share `usable` minus gaps.
     let mut order: [Vec<String>; 4] = Default::default();

@@ -103,7 +103,7 @@ pub fn metrics(plan: &Plan, o: &Outcome, countries: &[(&'static str, Vec<String>
         );
     }
     let solved = cost.is_some();
-    let delivered: f64 = o.flows.magnet.iter().map(|f| f.tonnes).sum();
+    let delivered: f64 = o.flows.magnet.iter().map(|f| f.tonnes).sum::<f64>() + 0.0;
     push(
         "magnet.delivered".into(),
         "magnets delivered (t)".into(),
@@ -116,7 +116,8 @@ pub fn metrics(plan: &Plan, o: &Outcome, countries: &[(&'static str, Vec<String>
         Unit::MoneyPerTonne,
         cost.and_then(|c| (delivered > 0.0).then(|| c.total / delivered)),
     );
-    let unmet: f64 = o.unmet.iter().map(|u| u.tonnes).sum();
+    // `+ 0.0`: an empty f64 sum is -0.0, which would print as "-0".
+    let unmet: f64 = o.unmet.iter().map(|u| u.tonnes).sum::<f64>() + 0.0;
     push(
         "unmet".into(),
         "unmet demand (t)".into(),
