@@ -10,11 +10,11 @@
 //! 2. a suite of random plans: reeplan's optimum and status must agree with
 //!    the reference LP.
 
+use good_lp::solvers::DualValues;
 use good_lp::{
     constraint, highs, variable, Constraint, Expression, ProblemVariables, ResolutionError,
     Solution, SolutionWithDual, SolverModel, Variable,
 };
-use good_lp::solvers::DualValues;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -141,8 +141,14 @@ impl Fac {
             id: get_str(t, "id").unwrap(),
             country: get_str(t, "country").unwrap(),
             capacity: PerYear::parse(t.get("capacity").expect("capacity")),
-            cost: t.get("cost").map(PerYear::parse).unwrap_or(PerYear::Const(0.0)),
-            online: t.get("online").map(|v| v.as_integer().unwrap()).unwrap_or(first_year),
+            cost: t
+                .get("cost")
+                .map(PerYear::parse)
+                .unwrap_or(PerYear::Const(0.0)),
+            online: t
+                .get("online")
+                .map(|v| v.as_integer().unwrap())
+                .unwrap_or(first_year),
             ramp: t
                 .get("ramp")
                 .map(|v| v.as_array().unwrap().iter().map(num).collect())
@@ -163,7 +169,11 @@ impl Fac {
                 return 0.0;
             }
         }
-        let ramp = self.ramp.get((y - self.online) as usize).copied().unwrap_or(1.0);
+        let ramp = self
+            .ramp
+            .get((y - self.online) as usize)
+            .copied()
+            .unwrap_or(1.0);
         self.capacity.at(y) * ramp
     }
     fn rec(&self, e: &str) -> f64 {
@@ -262,7 +272,9 @@ impl Plan {
         let first = p.get("first_year").unwrap().as_integer().unwrap();
         let last = p.get("last_year").unwrap().as_integer().unwrap();
         let arr = |k: &str| -> Vec<Value> {
-            v.get(k).and_then(|a| a.as_array().cloned()).unwrap_or_default()
+            v.get(k)
+                .and_then(|a| a.as_array().cloned())
+                .unwrap_or_default()
         };
         let mut elements: Vec<(String, f64)> = v
             .get("elements")
@@ -276,7 +288,11 @@ impl Plan {
         let prices = v.get("prices").unwrap_or(&empty);
         let transport = v.get("transport").unwrap_or(&empty);
         let mut lanes: HashMap<(String, String), HashMap<String, f64>> = HashMap::new();
-        for l in transport.get("lane").and_then(|a| a.as_array().cloned()).unwrap_or_default() {
+        for l in transport
+            .get("lane")
+            .and_then(|a| a.as_array().cloned())
+            .unwrap_or_default()
+        {
             let e = lanes
                 .entry((get_str(&l, "from").unwrap(), get_str(&l, "to").unwrap()))
                 .or_default();
@@ -297,8 +313,14 @@ impl Plan {
             price_conc: get_num(prices, "concentrate", 0.0),
             price_magnet: get_num(prices, "magnet", 0.0),
             mines: arr("mine").iter().map(|t| Fac::parse(t, first)).collect(),
-            refineries: arr("refinery").iter().map(|t| Fac::parse(t, first)).collect(),
-            plants: arr("magnet_plant").iter().map(|t| Fac::parse(t, first)).collect(),
+            refineries: arr("refinery")
+                .iter()
+                .map(|t| Fac::parse(t, first))
+                .collect(),
+            plants: arr("magnet_plant")
+                .iter()
+                .map(|t| Fac::parse(t, first))
+                .collect(),
             markets: arr("market")
                 .iter()
                 .map(|t| Market {
@@ -382,14 +404,24 @@ impl Plan {
                 return *x;
             }
         }
-        let t = if a == b { &self.domestic } else { &self.cross_border };
+        let t = if a == b {
+            &self.domestic
+        } else {
+            &self.cross_border
+        };
         *t.get(prod).unwrap_or(&0.0)
     }
     fn value(&self, prod: &str, e: Option<&str>) -> f64 {
         match prod {
             "concentrate" => self.price_conc,
             "magnet" => self.price_magnet,
-            _ => self.elements.iter().find(|x| Some(x.0.as_str()) == e).unwrap().1,
+            _ => {
+                self.elements
+                    .iter()
+                    .find(|x| Some(x.0.as_str()) == e)
+                    .unwrap()
+                    .1
+            }
         }
     }
     fn tariff(&self, prod: &str, e: Option<&str>, a: &str, b: &str, y: i64) -> f64 {
@@ -436,11 +468,27 @@ fn apply_scenario(doc: &Value, name: &str) -> Value {
     bt.remove("scenario");
     let pt = patch.as_table().unwrap();
     if let Some(rm) = pt.get("remove") {
-        let ids: Vec<String> =
-            rm.as_array().unwrap().iter().map(|s| s.as_str().unwrap().to_string()).collect();
-        for key in ["mine", "refinery", "magnet_plant", "market", "tariff", "embargo", "share_rule", "disruption"] {
+        let ids: Vec<String> = rm
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s.as_str().unwrap().to_string())
+            .collect();
+        for key in [
+            "mine",
+            "refinery",
+            "magnet_plant",
+            "market",
+            "tariff",
+            "embargo",
+            "share_rule",
+            "disruption",
+        ] {
             if let Some(Value::Array(a)) = bt.get_mut(key) {
-                a.retain(|e| !ids.iter().any(|id| e.get("id").and_then(|v| v.as_str()) == Some(id)));
+                a.retain(|e| {
+                    !ids.iter()
+                        .any(|id| e.get("id").and_then(|v| v.as_str()) == Some(id))
+                });
             }
         }
     }
@@ -483,7 +531,9 @@ fn apply_scenario(doc: &Value, name: &str) -> Value {
             continue;
         }
         if v.is_table() {
-            let dst = bt.entry(k.clone()).or_insert(Value::Table(Default::default()));
+            let dst = bt
+                .entry(k.clone())
+                .or_insert(Value::Table(Default::default()));
             merge(dst, v);
         }
     }
@@ -492,11 +542,16 @@ fn apply_scenario(doc: &Value, name: &str) -> Value {
             if k == "remove" {
                 continue;
             }
-            let arr = bt.entry(k.clone()).or_insert(Value::Array(vec![])).as_array_mut().unwrap();
+            let arr = bt
+                .entry(k.clone())
+                .or_insert(Value::Array(vec![]))
+                .as_array_mut()
+                .unwrap();
             for e in entries {
                 let id = e.get("id").and_then(|x| x.as_str());
                 let existing = id.and_then(|id| {
-                    arr.iter_mut().find(|x| x.get("id").and_then(|v| v.as_str()) == Some(id))
+                    arr.iter_mut()
+                        .find(|x| x.get("id").and_then(|v| v.as_str()) == Some(id))
                 });
                 match existing {
                     Some(x) => {
@@ -679,9 +734,9 @@ fn build(plan: &Plan) -> Lp {
             for (ei, (e, _)) in plan.elements.iter().enumerate() {
                 for a in [0u8, MINING] {
                     let b = a | refc;
-                    let out = sum(
-                        (0..plan.plants.len()).filter_map(|pi| yv.o.get(&(ri, pi, ei, b)).copied()),
-                    );
+                    let out =
+                        sum((0..plan.plants.len())
+                            .filter_map(|pi| yv.o.get(&(ri, pi, ei, b)).copied()));
                     let mut inp = Expression::from(0.0);
                     for (mi, m) in plan.mines.iter().enumerate() {
                         let mclass = if plan.clean(&m.country) { MINING } else { 0 };
@@ -705,10 +760,8 @@ fn build(plan: &Plan) -> Lp {
                         .iter()
                         .filter(|&&d| d & b == d)
                         .map(|&d| yv.q[&(pi, ei, b, d)]));
-                    let recv = sum(
-                        (0..plan.refineries.len())
-                            .filter_map(|ri| yv.o.get(&(ri, pi, ei, b)).copied()),
-                    );
+                    let recv = sum((0..plan.refineries.len())
+                        .filter_map(|ri| yv.o.get(&(ri, pi, ei, b)).copied()));
                     cons.push(constraint!(used <= recv));
                 }
             }
@@ -716,9 +769,8 @@ fn build(plan: &Plan) -> Lp {
         // 5. recipe, per p, d, e with beta > 0
         for (pi, p) in plan.plants.iter().enumerate() {
             for d in OX_CLASSES {
-                let made = sum(
-                    (0..plan.markets.len()).filter_map(|ki| yv.z.get(&(pi, ki, d)).copied()),
-                );
+                let made =
+                    sum((0..plan.markets.len()).filter_map(|ki| yv.z.get(&(pi, ki, d)).copied()));
                 for (ei, (e, _)) in plan.elements.iter().enumerate() {
                     let beta = *p.recipe.get(e).unwrap_or(&0.0);
                     if beta <= 0.0 {
@@ -761,7 +813,11 @@ fn build(plan: &Plan) -> Lp {
                     continue;
                 }
                 all += v;
-                let class = if plan.clean(&plan.plants[pi].country) { d | MAGNET } else { d };
+                let class = if plan.clean(&plan.plants[pi].country) {
+                    d | MAGNET
+                } else {
+                    d
+                };
                 if rule.stages & class == rule.stages {
                     clean += v;
                 }
@@ -777,7 +833,16 @@ fn build(plan: &Plan) -> Lp {
         }
         years.push(yv);
     }
-    Lp { vars, cons, share_rows, prod, trans, tariffs, unmet, years }
+    Lp {
+        vars,
+        cons,
+        share_rows,
+        prod,
+        trans,
+        tariffs,
+        unmet,
+        years,
+    }
 }
 
 fn status_of(e: &ResolutionError) -> Status {
@@ -833,7 +898,13 @@ fn solve_min_cost(plan: &Plan) -> RefResult {
         let pi = duals.dual(refs[*ci].clone());
         shadow.insert((rule.clone(), *y), pi.abs() * delivered[i] / 100.0);
     }
-    RefResult { status: Status::Optimal, objective: total, shadow, unmet, cost }
+    RefResult {
+        status: Status::Optimal,
+        objective: total,
+        shadow,
+        unmet,
+        cost,
+    }
 }
 
 /// max-resilience (FORMULATION.md): returns λ* as the objective.
@@ -868,7 +939,11 @@ fn solve_max_resilience(plan: &Plan) -> RefResult {
 /// The max-resilience LP. With `lambda_min = None` it maximises lambda; with
 /// `Some(l)` it holds lambda >= l and minimises the plan's cost. Returns
 /// (lambda, cost including reserves, reserves).
-fn resilience_lp(plan: &Plan, cstar: f64, lambda_min: Option<f64>) -> Result<(f64, f64, f64), Status> {
+fn resilience_lp(
+    plan: &Plan,
+    cstar: f64,
+    lambda_min: Option<f64>,
+) -> Result<(f64, f64, f64), Status> {
     let mut lp = build(plan);
     let lambda = lp.vars.add(variable());
     let mut reserves = Expression::from(0.0);
@@ -893,19 +968,33 @@ fn resilience_lp(plan: &Plan, cstar: f64, lambda_min: Option<f64>) -> Result<(f6
             cons.push(constraint!(tp.clone() + v <= f.cap(y)));
             tp.clone() + v
         };
-        let mine_av: Vec<Expression> =
-            plan.mines.iter().zip(&mine_tp).map(|(f, t)| avail(f, t, &mut cons)).collect();
-        let ref_av: Vec<Expression> =
-            plan.refineries.iter().zip(&ref_tp).map(|(f, t)| avail(f, t, &mut cons)).collect();
-        let plant_av: Vec<Expression> =
-            plan.plants.iter().zip(&plant_tp).map(|(f, t)| avail(f, t, &mut cons)).collect();
+        let mine_av: Vec<Expression> = plan
+            .mines
+            .iter()
+            .zip(&mine_tp)
+            .map(|(f, t)| avail(f, t, &mut cons))
+            .collect();
+        let ref_av: Vec<Expression> = plan
+            .refineries
+            .iter()
+            .zip(&ref_tp)
+            .map(|(f, t)| avail(f, t, &mut cons))
+            .collect();
+        let plant_av: Vec<Expression> = plan
+            .plants
+            .iter()
+            .zip(&plant_tp)
+            .map(|(f, t)| avail(f, t, &mut cons))
+            .collect();
         for d in &plan.disruptions {
             if !in_range(&d.years, y) {
                 continue;
             }
             let stopped = |a: &str, b: &str| a != b && d.exports_from.iter().any(|c| c == a);
             let factor = |f: &Fac| {
-                if d.countries.iter().any(|c| *c == f.country) || d.facilities.iter().any(|i| *i == f.id) {
+                if d.countries.iter().any(|c| *c == f.country)
+                    || d.facilities.iter().any(|i| *i == f.id)
+                {
                     d.factor
                 } else {
                     1.0
@@ -949,7 +1038,8 @@ fn resilience_lp(plan: &Plan, cstar: f64, lambda_min: Option<f64>) -> Result<(f6
             // 3 summed over classes
             for (ri, r) in plan.refineries.iter().enumerate() {
                 for (ei, (e, _)) in plan.elements.iter().enumerate() {
-                    let out = sum((0..plan.plants.len()).filter_map(|pi| os.get(&(ri, pi, ei)).copied()));
+                    let out =
+                        sum((0..plan.plants.len()).filter_map(|pi| os.get(&(ri, pi, ei)).copied()));
                     let mut inp = Expression::from(0.0);
                     for (mi, m) in plan.mines.iter().enumerate() {
                         if let Some(v) = xs.get(&(mi, ri)) {
@@ -967,12 +1057,15 @@ fn resilience_lp(plan: &Plan, cstar: f64, lambda_min: Option<f64>) -> Result<(f6
                     if beta <= 0.0 {
                         continue;
                     }
-                    let got = sum((0..plan.refineries.len()).filter_map(|ri| os.get(&(ri, pi, ei)).copied()));
+                    let got =
+                        sum((0..plan.refineries.len())
+                            .filter_map(|ri| os.get(&(ri, pi, ei)).copied()));
                     cons.push(constraint!(got >= beta * made.clone()));
                 }
             }
             for (mi, m) in plan.mines.iter().enumerate() {
-                let tp = sum((0..plan.refineries.len()).filter_map(|ri| xs.get(&(mi, ri)).copied()));
+                let tp =
+                    sum((0..plan.refineries.len()).filter_map(|ri| xs.get(&(mi, ri)).copied()));
                 cons.push(constraint!(tp <= factor(m) * mine_av[mi].clone()));
             }
             for (ri, r) in plan.refineries.iter().enumerate() {
@@ -994,7 +1087,11 @@ fn resilience_lp(plan: &Plan, cstar: f64, lambda_min: Option<f64>) -> Result<(f6
             }
         }
     }
-    let total = lp.prod.clone() + lp.trans.clone() + lp.tariffs.clone() + lp.unmet.clone() + reserves.clone();
+    let total = lp.prod.clone()
+        + lp.trans.clone()
+        + lp.tariffs.clone()
+        + lp.unmet.clone()
+        + reserves.clone();
     let limit = (1.0 + plan.budget) * cstar * (1.0 + 1e-9) + 1e-9;
     cons.push(constraint!(total.clone() <= limit));
     let mut model = match lambda_min {
@@ -1103,24 +1200,46 @@ fn check_reported_solution(plan: &Plan, json: &serde_json::Value) -> Vec<String>
         let mut x = vec![vec![0.0; plan.refineries.len()]; plan.mines.len()];
         let mut o = vec![vec![vec![0.0; ne]; plan.plants.len()]; plan.refineries.len()];
         let mut z = vec![vec![0.0; plan.markets.len()]; plan.plants.len()];
-        for f in rows("concentrate").iter().filter(|f| f["year"].as_i64() == Some(y)) {
+        for f in rows("concentrate")
+            .iter()
+            .filter(|f| f["year"].as_i64() == Some(y))
+        {
             let t = f["tonnes"].as_f64().unwrap();
-            match (fac(f["from"].as_str().unwrap()), fac(f["to"].as_str().unwrap())) {
+            match (
+                fac(f["from"].as_str().unwrap()),
+                fac(f["to"].as_str().unwrap()),
+            ) {
                 (Some(("mine", m)), Some(("refinery", r))) => x[m][r] += t,
                 _ => errs.push(format!("bad concentrate flow {f}")),
             }
         }
-        for f in rows("oxide").iter().filter(|f| f["year"].as_i64() == Some(y)) {
+        for f in rows("oxide")
+            .iter()
+            .filter(|f| f["year"].as_i64() == Some(y))
+        {
             let t = f["tonnes"].as_f64().unwrap();
-            let e = plan.elements.iter().position(|e| Some(e.0.as_str()) == f["element"].as_str());
-            match (fac(f["from"].as_str().unwrap()), fac(f["to"].as_str().unwrap()), e) {
+            let e = plan
+                .elements
+                .iter()
+                .position(|e| Some(e.0.as_str()) == f["element"].as_str());
+            match (
+                fac(f["from"].as_str().unwrap()),
+                fac(f["to"].as_str().unwrap()),
+                e,
+            ) {
                 (Some(("refinery", r)), Some(("plant", p)), Some(e)) => o[r][p][e] += t,
                 _ => errs.push(format!("bad oxide flow {f}")),
             }
         }
-        for f in rows("magnet").iter().filter(|f| f["year"].as_i64() == Some(y)) {
+        for f in rows("magnet")
+            .iter()
+            .filter(|f| f["year"].as_i64() == Some(y))
+        {
             let t = f["tonnes"].as_f64().unwrap();
-            match (fac(f["from"].as_str().unwrap()), fac(f["to"].as_str().unwrap())) {
+            match (
+                fac(f["from"].as_str().unwrap()),
+                fac(f["to"].as_str().unwrap()),
+            ) {
                 (Some(("plant", p)), Some(("market", k))) => z[p][k] += t,
                 _ => errs.push(format!("bad magnet flow {f}")),
             }
@@ -1137,12 +1256,19 @@ fn check_reported_solution(plan: &Plan, json: &serde_json::Value) -> Vec<String>
         for (mi, m) in plan.mines.iter().enumerate() {
             let tp: f64 = x[mi].iter().sum();
             if tp > m.cap(y) + tol(m.cap(y)) {
-                errs.push(format!("{y}: mine {} ships {tp} > capacity {}", m.id, m.cap(y)));
+                errs.push(format!(
+                    "{y}: mine {} ships {tp} > capacity {}",
+                    m.id,
+                    m.cap(y)
+                ));
             }
             for (ri, r) in plan.refineries.iter().enumerate() {
                 let t = x[mi][ri];
                 if t > 1e-6 && plan.embargoed("concentrate", None, &m.country, &r.country, y) {
-                    errs.push(format!("{y}: embargoed concentrate {} -> {} ({t} t)", m.id, r.id));
+                    errs.push(format!(
+                        "{y}: embargoed concentrate {} -> {} ({t} t)",
+                        m.id, r.id
+                    ));
                 }
                 prod += w * t * (m.cost.at(y) + r.cost.at(y));
                 trans += w * t * plan.transport("concentrate", &m.country, &r.country);
@@ -1152,7 +1278,11 @@ fn check_reported_solution(plan: &Plan, json: &serde_json::Value) -> Vec<String>
         for (ri, r) in plan.refineries.iter().enumerate() {
             let tp: f64 = (0..plan.mines.len()).map(|mi| x[mi][ri]).sum();
             if tp > r.cap(y) + tol(r.cap(y)) {
-                errs.push(format!("{y}: refinery {} takes {tp} > capacity {}", r.id, r.cap(y)));
+                errs.push(format!(
+                    "{y}: refinery {} takes {tp} > capacity {}",
+                    r.id,
+                    r.cap(y)
+                ));
             }
             for (ei, (e, _)) in plan.elements.iter().enumerate() {
                 let made: f64 = plan
@@ -1163,12 +1293,18 @@ fn check_reported_solution(plan: &Plan, json: &serde_json::Value) -> Vec<String>
                     .sum();
                 let shipped: f64 = (0..plan.plants.len()).map(|pi| o[ri][pi][ei]).sum();
                 if shipped > made + tol(made) {
-                    errs.push(format!("{y}: refinery {} ships {shipped} t {e} > separated {made}", r.id));
+                    errs.push(format!(
+                        "{y}: refinery {} ships {shipped} t {e} > separated {made}",
+                        r.id
+                    ));
                 }
                 for (pi, p) in plan.plants.iter().enumerate() {
                     let t = o[ri][pi][ei];
                     if t > 1e-6 && plan.embargoed("oxide", Some(e), &r.country, &p.country, y) {
-                        errs.push(format!("{y}: embargoed oxide {e} {} -> {} ({t} t)", r.id, p.id));
+                        errs.push(format!(
+                            "{y}: embargoed oxide {e} {} -> {} ({t} t)",
+                            r.id, p.id
+                        ));
                     }
                     trans += w * t * plan.transport("oxide", &r.country, &p.country);
                     tar += w * t * plan.tariff("oxide", Some(e), &r.country, &p.country, y);
@@ -1178,19 +1314,30 @@ fn check_reported_solution(plan: &Plan, json: &serde_json::Value) -> Vec<String>
         for (pi, p) in plan.plants.iter().enumerate() {
             let made: f64 = z[pi].iter().sum();
             if made > p.cap(y) + tol(p.cap(y)) {
-                errs.push(format!("{y}: plant {} makes {made} > capacity {}", p.id, p.cap(y)));
+                errs.push(format!(
+                    "{y}: plant {} makes {made} > capacity {}",
+                    p.id,
+                    p.cap(y)
+                ));
             }
             for (ei, (e, _)) in plan.elements.iter().enumerate() {
                 let beta = p.recipe.get(e).copied().unwrap_or(0.0);
                 let got: f64 = (0..plan.refineries.len()).map(|ri| o[ri][pi][ei]).sum();
                 if got < beta * made - tol(beta * made) {
-                    errs.push(format!("{y}: plant {} gets {got} t {e} < recipe needs {}", p.id, beta * made));
+                    errs.push(format!(
+                        "{y}: plant {} gets {got} t {e} < recipe needs {}",
+                        p.id,
+                        beta * made
+                    ));
                 }
             }
             for (ki, k) in plan.markets.iter().enumerate() {
                 let t = z[pi][ki];
                 if t > 1e-6 && plan.embargoed("magnet", None, &p.country, &k.country, y) {
-                    errs.push(format!("{y}: embargoed magnets {} -> {} ({t} t)", p.id, k.id));
+                    errs.push(format!(
+                        "{y}: embargoed magnets {} -> {} ({t} t)",
+                        p.id, k.id
+                    ));
                 }
                 prod += w * t * p.cost.at(y);
                 trans += w * t * plan.transport("magnet", &p.country, &k.country);
@@ -1201,10 +1348,16 @@ fn check_reported_solution(plan: &Plan, json: &serde_json::Value) -> Vec<String>
             let del: f64 = (0..plan.plants.len()).map(|pi| z[pi][ki]).sum();
             let d = k.demand.at(y);
             if (del + u[ki] - d).abs() > tol(d) {
-                errs.push(format!("{y}: market {} gets {del} + unmet {} != demand {d}", k.id, u[ki]));
+                errs.push(format!(
+                    "{y}: market {} gets {del} + unmet {} != demand {d}",
+                    k.id, u[ki]
+                ));
             }
             if u[ki] > 1e-6 && k.penalty.is_none() {
-                errs.push(format!("{y}: market {} has unmet demand but no unmet_penalty", k.id));
+                errs.push(format!(
+                    "{y}: market {} has unmet demand but no unmet_penalty",
+                    k.id
+                ));
             }
             unmet_cost += w * u[ki] * k.penalty.unwrap_or(0.0);
         }
@@ -1212,15 +1365,25 @@ fn check_reported_solution(plan: &Plan, json: &serde_json::Value) -> Vec<String>
     let total = prod + trans + tar + unmet_cost;
     let reported = |k: &str| json["cost"][k].as_f64().unwrap_or(f64::NAN);
     let cost_tol = |v: f64| 1e-6 * v.abs().max(1.0) + 0.05;
-    for (k, v) in [("production", prod), ("transport", trans), ("tariffs", tar), ("unmet", unmet_cost)] {
+    for (k, v) in [
+        ("production", prod),
+        ("transport", trans),
+        ("tariffs", tar),
+        ("unmet", unmet_cost),
+    ] {
         if !((reported(k) - v).abs() <= cost_tol(v)) {
-            errs.push(format!("cost.{k} reported {} but its flows cost {v}", reported(k)));
+            errs.push(format!(
+                "cost.{k} reported {} but its flows cost {v}",
+                reported(k)
+            ));
         }
     }
     if !plan.max_resilience {
         let ov = json["objective_value"].as_f64().unwrap_or(f64::NAN);
         if !((ov - total).abs() <= cost_tol(total)) {
-            errs.push(format!("objective_value {ov} but the reported flows cost {total}"));
+            errs.push(format!(
+                "objective_value {ov} but the reported flows cost {total}"
+            ));
         }
     }
     // one shares row per rule and year of the horizon it covers
@@ -1232,18 +1395,26 @@ fn check_reported_solution(plan: &Plan, json: &serde_json::Value) -> Vec<String>
             }
             want += 1;
             let row = json["shares"].as_array().and_then(|a| {
-                a.iter().find(|s| s["rule"].as_str() == Some(&r.id) && s["year"].as_i64() == Some(y))
+                a.iter()
+                    .find(|s| s["rule"].as_str() == Some(&r.id) && s["year"].as_i64() == Some(y))
             });
             match row {
                 None => errs.push(format!("no shares row for rule {} in {y}", r.id)),
                 Some(row) => {
                     let req = row["required"].as_f64().unwrap_or(f64::NAN);
                     if !close(req, r.min_share.at(y), 1e-9) {
-                        errs.push(format!("rule {} {y}: required {req} != {}", r.id, r.min_share.at(y)));
+                        errs.push(format!(
+                            "rule {} {y}: required {req} != {}",
+                            r.id,
+                            r.min_share.at(y)
+                        ));
                     }
                     if let Some(ach) = row["achieved"].as_f64() {
                         if ach < req - 1e-6 {
-                            errs.push(format!("rule {} {y}: achieved {ach} < required {req}", r.id));
+                            errs.push(format!(
+                                "rule {} {y}: achieved {ach} < required {req}",
+                                r.id
+                            ));
                         }
                     }
                 }
@@ -1278,7 +1449,9 @@ fn check_shadow_prices(plan: &Plan, base: f64, json: &serde_json::Value) -> Vec<
                 let res = solve_min_cost(&p);
                 (res.status == Status::Optimal).then_some(res.objective)
             };
-            let (Some(up), Some(down)) = (bumped(delta), bumped(-delta)) else { continue };
+            let (Some(up), Some(down)) = (bumped(delta), bumped(-delta)) else {
+                continue;
+            };
             let right = (up - base) / delta / 100.0;
             let left = (base - down) / delta / 100.0;
             let scale = right.abs().max(left.abs()).max(1.0);
@@ -1286,12 +1459,18 @@ fn check_shadow_prices(plan: &Plan, base: f64, json: &serde_json::Value) -> Vec<
                 continue; // a kink: the shadow price is not unique here
             }
             let row = json["shares"].as_array().and_then(|a| {
-                a.iter().find(|s| s["rule"].as_str() == Some(&r.id) && s["year"].as_i64() == Some(y))
+                a.iter()
+                    .find(|s| s["rule"].as_str() == Some(&r.id) && s["year"].as_i64() == Some(y))
             });
-            let got = row.and_then(|s| s["shadow_price"].as_f64()).unwrap_or(f64::NAN);
+            let got = row
+                .and_then(|s| s["shadow_price"].as_f64())
+                .unwrap_or(f64::NAN);
             let want = 0.5 * (right + left);
             if !((got - want).abs() <= 2e-3 * scale + 1e-6 * base.abs()) {
-                errs.push(format!("rule {} {y}: shadow_price {got}, optimum moves {want} per pp", r.id));
+                errs.push(format!(
+                    "rule {} {y}: shadow_price {got}, optimum moves {want} per pp",
+                    r.id
+                ));
             }
         }
     }
@@ -1315,7 +1494,9 @@ struct Expected {
 fn parse_expected(text: &str) -> Expected {
     let mut ex = Expected::default();
     for line in text.lines() {
-        let Some(rest) = line.trim().strip_prefix("# EXPECTED ") else { continue };
+        let Some(rest) = line.trim().strip_prefix("# EXPECTED ") else {
+            continue;
+        };
         let (lhs, rhs) = rest.split_once('=').expect("EXPECTED line has =");
         let lhs: Vec<&str> = lhs.split_whitespace().collect();
         let rhs = rhs.split_whitespace().next().unwrap_or("");
@@ -1323,8 +1504,14 @@ fn parse_expected(text: &str) -> Expected {
         match lhs.as_slice() {
             ["objective_value"] => ex.objective = Some(val()),
             ["status"] => ex.infeasible = rhs == "infeasible",
-            ["shadow_price", rule, year] => ex.shadow.push((rule.to_string(), year.parse().unwrap(), val())),
-            ["unmet", market, year] => ex.unmet.push((market.to_string(), year.parse().unwrap(), val())),
+            ["shadow_price", rule, year] => {
+                ex.shadow
+                    .push((rule.to_string(), year.parse().unwrap(), val()))
+            }
+            ["unmet", market, year] => {
+                ex.unmet
+                    .push((market.to_string(), year.parse().unwrap(), val()))
+            }
             ["scenario", name, "objective_value"] => ex.scenarios.push((name.to_string(), val())),
             [part] if part.starts_with("cost.") => ex.cost.push((part[5..].to_string(), val())),
             other => panic!("unknown EXPECTED line {other:?}"),
@@ -1334,7 +1521,9 @@ fn parse_expected(text: &str) -> Expected {
 }
 
 fn plans_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join("plans")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("plans")
 }
 
 fn plan_files() -> Vec<PathBuf> {
@@ -1344,7 +1533,10 @@ fn plan_files() -> Vec<PathBuf> {
         .filter(|p| p.extension().map_or(false, |e| e == "toml"))
         .collect();
     v.sort();
-    assert!(v.len() >= 20, "expected the hand-computed plans in tests/plans");
+    assert!(
+        v.len() >= 20,
+        "expected the hand-computed plans in tests/plans"
+    );
     v
 }
 
@@ -1359,7 +1551,10 @@ fn reference_lp_matches_hand_computed_plans() {
         let r = solve_reference_text(&text, None);
         if ex.infeasible {
             if r.status != Status::Infeasible {
-                failures.push(format!("{name}: expected infeasible, reference gave {:?}", r.status));
+                failures.push(format!(
+                    "{name}: expected infeasible, reference gave {:?}",
+                    r.status
+                ));
             }
         } else if r.status != Status::Optimal {
             failures.push(format!("{name}: reference status {:?}", r.status));
@@ -1367,13 +1562,22 @@ fn reference_lp_matches_hand_computed_plans() {
         }
         if let Some(v) = ex.objective {
             if !close(r.objective, v, 1e-6) {
-                failures.push(format!("{name}: reference objective {} != expected {v}", r.objective));
+                failures.push(format!(
+                    "{name}: reference objective {} != expected {v}",
+                    r.objective
+                ));
             }
         }
         for (rule, y, v) in &ex.shadow {
-            let got = r.shadow.get(&(rule.clone(), *y)).copied().unwrap_or(f64::NAN);
+            let got = r
+                .shadow
+                .get(&(rule.clone(), *y))
+                .copied()
+                .unwrap_or(f64::NAN);
             if !close(got, *v, 1e-6) {
-                failures.push(format!("{name}: reference shadow {rule} {y} = {got} != {v}"));
+                failures.push(format!(
+                    "{name}: reference shadow {rule} {y} = {got} != {v}"
+                ));
             }
         }
         for (m, y, v) in &ex.unmet {
@@ -1391,12 +1595,19 @@ fn reference_lp_matches_hand_computed_plans() {
         for (s, v) in &ex.scenarios {
             let rs = solve_reference_text(&text, Some(s));
             if !close(rs.objective, *v, 1e-6) {
-                failures.push(format!("{name}: reference scenario {s} = {} != {v}", rs.objective));
+                failures.push(format!(
+                    "{name}: reference scenario {s} = {} != {v}",
+                    rs.objective
+                ));
             }
         }
         eprintln!("reference {name}: {:?} {}", r.status, r.objective);
     }
-    assert!(failures.is_empty(), "reference LP disagrees with hand values:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "reference LP disagrees with hand values:\n{}",
+        failures.join("\n")
+    );
 }
 
 /// Checks the reeplan binary against every hand-computed `# EXPECTED` line.
@@ -1411,7 +1622,10 @@ fn reeplan_matches_hand_computed_plans() {
         let status = b.json["status"].as_str().unwrap_or("?").to_string();
         if ex.infeasible {
             if status != "infeasible" || b.code != 3 {
-                failures.push(format!("{name}: expected infeasible/exit 3, reeplan gave {status}/exit {}", b.code));
+                failures.push(format!(
+                    "{name}: expected infeasible/exit 3, reeplan gave {status}/exit {}",
+                    b.code
+                ));
             }
             continue;
         }
@@ -1422,16 +1636,23 @@ fn reeplan_matches_hand_computed_plans() {
         let got = b.json["objective_value"].as_f64().unwrap_or(f64::NAN);
         if let Some(v) = ex.objective {
             if !close(got, v, 1e-6) {
-                failures.push(format!("{name}: reeplan objective_value {got} != expected {v}"));
+                failures.push(format!(
+                    "{name}: reeplan objective_value {got} != expected {v}"
+                ));
             }
         }
         for (rule, y, v) in &ex.shadow {
             let row = b.json["shares"].as_array().and_then(|a| {
-                a.iter().find(|s| s["rule"].as_str() == Some(rule) && s["year"].as_i64() == Some(*y))
+                a.iter()
+                    .find(|s| s["rule"].as_str() == Some(rule) && s["year"].as_i64() == Some(*y))
             });
-            let got = row.and_then(|s| s["shadow_price"].as_f64()).unwrap_or(f64::NAN);
+            let got = row
+                .and_then(|s| s["shadow_price"].as_f64())
+                .unwrap_or(f64::NAN);
             if !close(got, *v, 1e-6) {
-                failures.push(format!("{name}: reeplan shadow_price {rule} {y} = {got} != {v}"));
+                failures.push(format!(
+                    "{name}: reeplan shadow_price {rule} {y} = {got} != {v}"
+                ));
             }
         }
         for (m, y, v) in &ex.unmet {
@@ -1439,7 +1660,9 @@ fn reeplan_matches_hand_computed_plans() {
                 .as_array()
                 .map(|a| {
                     a.iter()
-                        .filter(|s| s["market"].as_str() == Some(m) && s["year"].as_i64() == Some(*y))
+                        .filter(|s| {
+                            s["market"].as_str() == Some(m) && s["year"].as_i64() == Some(*y)
+                        })
                         .map(|s| s["tonnes"].as_f64().unwrap())
                         .sum()
                 })
@@ -1458,7 +1681,9 @@ fn reeplan_matches_hand_computed_plans() {
             let bs = run_reeplan(&path, &["--scenario", s]);
             let got = bs.json["objective_value"].as_f64().unwrap_or(f64::NAN);
             if !close(got, *v, 1e-6) {
-                failures.push(format!("{name}: reeplan --scenario {s} objective_value {got} != {v}"));
+                failures.push(format!(
+                    "{name}: reeplan --scenario {s} objective_value {got} != {v}"
+                ));
             }
         }
         let plan = Plan::from_value(&toml::from_str(&text).unwrap());
@@ -1467,7 +1692,11 @@ fn reeplan_matches_hand_computed_plans() {
         }
         eprintln!("reeplan {name}: {status} {got}");
     }
-    assert!(failures.is_empty(), "reeplan disagrees with hand values:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "reeplan disagrees with hand values:\n{}",
+        failures.join("\n")
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -1555,7 +1784,11 @@ fn random_plan_sized(seed: u64, resilience: bool, big: bool) -> String {
     for e in els {
         s += &format!("\n[elements.{e}]\nprice = {}\n", rng.int(1, 50) * 1000);
     }
-    s += &format!("\n[prices]\nconcentrate = {}\nmagnet = {}\n", rng.int(1, 20) * 100, rng.int(1, 20) * 1000);
+    s += &format!(
+        "\n[prices]\nconcentrate = {}\nmagnet = {}\n",
+        rng.int(1, 20) * 100,
+        rng.int(1, 20) * 1000
+    );
     let facility_common = |rng: &mut Rng, s: &mut String, lo: i64, hi: i64| {
         *s += &format!("country = \"{}\"\n", rand_country(rng));
         *s += &format!("capacity = {}\n", rand_per_year(rng, lo, hi, first, last));
@@ -1566,13 +1799,21 @@ fn random_plan_sized(seed: u64, resilience: bool, big: bool) -> String {
             *s += &format!("online = {online}\n");
         }
         if rng.chance(0.15) {
-            *s += &format!("ramp = [{}, {}]\n", rng.int(0, 10) as f64 / 10.0, rng.int(0, 10) as f64 / 10.0);
+            *s += &format!(
+                "ramp = [{}, {}]\n",
+                rng.int(0, 10) as f64 / 10.0,
+                rng.int(0, 10) as f64 / 10.0
+            );
         }
         if rng.chance(0.1) {
             *s += &format!("closes = {}\n", rng.int(online + 1, last + 1));
         }
     };
-    let nm = if big { rng.int(3, 7) } else { rng.int(if resilience { 2 } else { 1 }, 4) };
+    let nm = if big {
+        rng.int(3, 7)
+    } else {
+        rng.int(if resilience { 2 } else { 1 }, 4)
+    };
     for i in 0..nm {
         s += &format!("\n[[mine]]\nid = \"m{i}\"\n");
         facility_common(&mut rng, &mut s, 100, 1000);
@@ -1587,7 +1828,11 @@ fn random_plan_sized(seed: u64, resilience: bool, big: bool) -> String {
         }
         s += &format!("grade = {{ {} }}\n", g.join(", "));
     }
-    let nr = if big { rng.int(2, 5) } else { rng.int(if resilience { 2 } else { 1 }, 3) };
+    let nr = if big {
+        rng.int(2, 5)
+    } else {
+        rng.int(if resilience { 2 } else { 1 }, 3)
+    };
     for i in 0..nr {
         s += &format!("\n[[refinery]]\nid = \"r{i}\"\n");
         facility_common(&mut rng, &mut s, 50, 500);
@@ -1600,7 +1845,11 @@ fn random_plan_sized(seed: u64, resilience: bool, big: bool) -> String {
             }
         }
     }
-    let np = if big { rng.int(2, 5) } else { rng.int(if resilience { 2 } else { 1 }, 3) };
+    let np = if big {
+        rng.int(2, 5)
+    } else {
+        rng.int(if resilience { 2 } else { 1 }, 3)
+    };
     for i in 0..np {
         s += &format!("\n[[magnet_plant]]\nid = \"p{i}\"\n");
         facility_common(&mut rng, &mut s, 10, 150);
@@ -1618,9 +1867,15 @@ fn random_plan_sized(seed: u64, resilience: bool, big: bool) -> String {
     let mut market_ids = vec![];
     for i in 0..nk {
         market_ids.push(format!("k{i}"));
-        s += &format!("\n[[market]]\nid = \"k{i}\"\ncountry = \"{}\"\n", rand_country(&mut rng));
+        s += &format!(
+            "\n[[market]]\nid = \"k{i}\"\ncountry = \"{}\"\n",
+            rand_country(&mut rng)
+        );
         let lo = if resilience { 1 } else { 0 };
-        s += &format!("demand = {}\n", rand_per_year(&mut rng, lo, 80, first, last));
+        s += &format!(
+            "demand = {}\n",
+            rand_per_year(&mut rng, lo, 80, first, last)
+        );
         if rng.chance(0.85) {
             s += &format!("unmet_penalty = {}\n", rng.int(5, 200) * 100);
         }
@@ -1645,7 +1900,10 @@ fn random_plan_sized(seed: u64, resilience: bool, big: bool) -> String {
         }
         lane_pairs.push((a, b));
         let prod = rng.pick(&["concentrate", "oxide", "magnet"]);
-        s += &format!("\n[[transport.lane]]\nfrom = \"{a}\"\nto = \"{b}\"\n{prod} = {}\n", rng.int(0, 100));
+        s += &format!(
+            "\n[[transport.lane]]\nfrom = \"{a}\"\nto = \"{b}\"\n{prod} = {}\n",
+            rng.int(0, 100)
+        );
     }
     for i in 0..rng.int(0, 3) {
         let prod = *rng.pick(&["concentrate", "oxide", "magnet"]);
@@ -1653,8 +1911,16 @@ fn random_plan_sized(seed: u64, resilience: bool, big: bool) -> String {
         if prod == "oxide" && rng.chance(0.4) {
             s += &format!("element = \"{}\"\n", rng.pick(els));
         }
-        let from = if rng.chance(0.3) { "*" } else { rand_country(&mut rng) };
-        let to = if rng.chance(0.3) { "*" } else { rand_country(&mut rng) };
+        let from = if rng.chance(0.3) {
+            "*"
+        } else {
+            rand_country(&mut rng)
+        };
+        let to = if rng.chance(0.3) {
+            "*"
+        } else {
+            rand_country(&mut rng)
+        };
         s += &format!("from = \"{from}\"\nto = \"{to}\"\n");
         if rng.chance(0.5) {
             s += &format!("ad_valorem = {}\n", rng.int(1, 50) as f64 / 100.0);
@@ -1672,8 +1938,16 @@ fn random_plan_sized(seed: u64, resilience: bool, big: bool) -> String {
         if (prod == "oxide" || prod == "*") && rng.chance(0.3) {
             s += &format!("element = \"{}\"\n", rng.pick(els));
         }
-        let from = if rng.chance(0.2) { "*" } else { rand_country(&mut rng) };
-        let to = if rng.chance(0.3) { "*" } else { rand_country(&mut rng) };
+        let from = if rng.chance(0.2) {
+            "*"
+        } else {
+            rand_country(&mut rng)
+        };
+        let to = if rng.chance(0.3) {
+            "*"
+        } else {
+            rand_country(&mut rng)
+        };
         s += &format!("from = \"{from}\"\nto = \"{to}\"\n");
         if rng.chance(0.3) {
             s += &rand_years(&mut rng, first, last);
@@ -1689,14 +1963,22 @@ fn random_plan_sized(seed: u64, resilience: bool, big: bool) -> String {
         }
         if rng.chance(0.6) {
             let all = ["mining", "refining", "magnet"];
-            let mut st: Vec<String> = all.iter().filter(|_| rng.chance(0.5)).map(|x| format!("\"{x}\"")).collect();
+            let mut st: Vec<String> = all
+                .iter()
+                .filter(|_| rng.chance(0.5))
+                .map(|x| format!("\"{x}\""))
+                .collect();
             if st.is_empty() {
                 st.push(format!("\"{}\"", rng.pick(&all)));
             }
             s += &format!("stages = [{}]\n", st.join(", "));
         }
         if last > first && rng.chance(0.3) {
-            s += &format!("min_share = {{ {first} = {}, {last} = {} }}\n", rng.int(0, 10) as f64 / 10.0, rng.int(0, 10) as f64 / 10.0);
+            s += &format!(
+                "min_share = {{ {first} = {}, {last} = {} }}\n",
+                rng.int(0, 10) as f64 / 10.0,
+                rng.int(0, 10) as f64 / 10.0
+            );
         } else {
             s += &format!("min_share = {}\n", rng.int(1, 8) as f64 / 10.0);
         }
@@ -1735,11 +2017,17 @@ fn random_plan_sized(seed: u64, resilience: bool, big: bool) -> String {
             s += "\n[scenario.alt.plan]\ndiscount_rate = 0.1\n";
         }
         if rng.chance(0.4) {
-            s += &format!("\n[scenario.alt.transport]\ncross_border = {{ oxide = {} }}\n", rng.int(0, 50));
+            s += &format!(
+                "\n[scenario.alt.transport]\ncross_border = {{ oxide = {} }}\n",
+                rng.int(0, 50)
+            );
         }
         if rng.chance(0.5) {
             let mi = if removed { 1 } else { 0 };
-            s += &format!("\n[[scenario.alt.mine]]\nid = \"m{mi}\"\ncost = {}\n", rng.int(0, 80));
+            s += &format!(
+                "\n[[scenario.alt.mine]]\nid = \"m{mi}\"\ncost = {}\n",
+                rng.int(0, 80)
+            );
         }
         if rng.chance(0.5) {
             s += "\n[[scenario.alt.embargo]]\nid = \"e_alt\"\nproduct = \"magnet\"\nfrom = \"CN\"\nto = \"*\"\n";
@@ -1767,14 +2055,23 @@ fn reference_lp_solves_random_plans() {
             if binding > 0 {
                 with_binding_rule += 1;
             }
-            eprintln!("seed {seed}: optimum {:.4}, binding share rows {binding}, unmet {unmet:.3}", r.objective);
+            eprintln!(
+                "seed {seed}: optimum {:.4}, binding share rows {binding}, unmet {unmet:.3}",
+                r.objective
+            );
         } else {
             eprintln!("seed {seed}: {:?}", r.status);
         }
     }
-    assert!(with_binding_rule >= 5, "only {with_binding_rule} random plans have a binding share rule");
+    assert!(
+        with_binding_rule >= 5,
+        "only {with_binding_rule} random plans have a binding share rule"
+    );
     let n = RANDOM_PLANS + RANDOM_BIG_PLANS;
-    assert!(optimal >= n * 2 / 3, "only {optimal} of {n} random plans are feasible");
+    assert!(
+        optimal >= n * 2 / 3,
+        "only {optimal} of {n} random plans are feasible"
+    );
 }
 
 /// reeplan and the reference LP agree on status and optimum for random plans.
@@ -1798,7 +2095,9 @@ fn reeplan_matches_reference_on_random_plans() {
             Status::Unbounded => "unbounded",
         };
         if status != ref_status {
-            failures.push(format!("seed {seed}: reeplan status {status}, reference {ref_status}\n{text}"));
+            failures.push(format!(
+                "seed {seed}: reeplan status {status}, reference {ref_status}\n{text}"
+            ));
             continue;
         }
         let want_code = if r.status == Status::Infeasible { 3 } else { 0 };
@@ -1808,7 +2107,10 @@ fn reeplan_matches_reference_on_random_plans() {
         if r.status == Status::Optimal {
             let got = b.json["objective_value"].as_f64().unwrap_or(f64::NAN);
             if !close(got, r.objective, 1e-6) {
-                failures.push(format!("seed {seed}: reeplan {got} != reference {}\n{text}", r.objective));
+                failures.push(format!(
+                    "seed {seed}: reeplan {got} != reference {}\n{text}",
+                    r.objective
+                ));
                 continue;
             }
             let total = b.json["cost"]["total"].as_f64().unwrap_or(f64::NAN);
@@ -1817,7 +2119,10 @@ fn reeplan_matches_reference_on_random_plans() {
                 .map(|p| b.json["cost"][*p].as_f64().unwrap_or(f64::NAN))
                 .sum();
             if !close(total, r.objective, 1e-6) || !close(parts, total, 1e-6) {
-                failures.push(format!("seed {seed}: cost.total {total}, parts sum {parts}, reference {}", r.objective));
+                failures.push(format!(
+                    "seed {seed}: cost.total {total}, parts sum {parts}, reference {}",
+                    r.objective
+                ));
             }
             let plan = Plan::from_value(&toml::from_str(&text).unwrap());
             let mut errs = check_reported_solution(&plan, &b.json);
@@ -1847,8 +2152,16 @@ fn reeplan_matches_reference_on_random_plans() {
         }
     }
     eprintln!("{scenarios} scenarios compared");
-    eprintln!("{} random plans compared ({checked_shadows} share rules)", RANDOM_PLANS + RANDOM_BIG_PLANS);
-    assert!(failures.is_empty(), "{} disagreements:\n{}", failures.len(), failures.join("\n\n"));
+    eprintln!(
+        "{} random plans compared ({checked_shadows} share rules)",
+        RANDOM_PLANS + RANDOM_BIG_PLANS
+    );
+    assert!(
+        failures.is_empty(),
+        "{} disagreements:\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
 }
 
 const RANDOM_RESILIENCE_PLANS: u64 = 30;
@@ -1871,14 +2184,19 @@ fn reeplan_matches_reference_on_random_resilience_plans() {
             Status::Unbounded => "unbounded",
         };
         if status != ref_status {
-            failures.push(format!("seed {seed}: reeplan status {status}, reference {ref_status}\n{text}"));
+            failures.push(format!(
+                "seed {seed}: reeplan status {status}, reference {ref_status}\n{text}"
+            ));
             continue;
         }
         if r.status == Status::Optimal {
             let got = b.json["objective_value"].as_f64().unwrap_or(f64::NAN);
             // lambda* may move by what the budget row's 1e-9 relative slack buys
             if (got - r.objective).abs() > 1e-5 {
-                failures.push(format!("seed {seed}: reeplan lambda* {got} != reference {}\n{text}", r.objective));
+                failures.push(format!(
+                    "seed {seed}: reeplan lambda* {got} != reference {}\n{text}",
+                    r.objective
+                ));
                 continue;
             }
             let plan = Plan::from_value(&toml::from_str(&text).unwrap());
@@ -1895,7 +2213,9 @@ fn reeplan_matches_reference_on_random_resilience_plans() {
                 .map(|p| b.json["cost"][*p].as_f64().unwrap_or(f64::NAN))
                 .sum();
             if !close(parts, total, 1e-6) {
-                failures.push(format!("seed {seed}: cost parts sum {parts} != cost.total {total}"));
+                failures.push(format!(
+                    "seed {seed}: cost parts sum {parts} != cost.total {total}"
+                ));
             }
             let errs = check_reported_solution(&plan, &b.json);
             if !errs.is_empty() {
@@ -1903,14 +2223,22 @@ fn reeplan_matches_reference_on_random_resilience_plans() {
             }
         }
     }
-    assert!(failures.is_empty(), "{} disagreements:\n{}", failures.len(), failures.join("\n\n"));
+    assert!(
+        failures.is_empty(),
+        "{} disagreements:\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
 }
 
 /// Prints random plan `$SEED` (debugging aid): `cargo test dump_random_plan -- --ignored --nocapture`.
 #[test]
 #[ignore]
 fn dump_random_plan() {
-    let seed: u64 = std::env::var("SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0);
+    let seed: u64 = std::env::var("SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
     let res = std::env::var("RESILIENCE").is_ok();
     println!("{}", random_plan(seed, res));
 }
