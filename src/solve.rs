@@ -235,7 +235,19 @@ pub fn solve(lp: &Lp, options: &SolverOptions) -> Result<LpSolution> {
     };
     let status = match status {
         MODEL_STATUS_OPTIMAL => Status::Optimal,
-        MODEL_STATUS_MODEL_EMPTY => Status::Optimal,
+        // No columns: feasible exactly when every row admits 0.
+        MODEL_STATUS_MODEL_EMPTY => {
+            let admits_zero = lp
+                .row_lower
+                .iter()
+                .zip(&lp.row_upper)
+                .all(|(&lo, &hi)| lo <= 1e-9 && hi >= -1e-9);
+            if admits_zero {
+                Status::Optimal
+            } else {
+                Status::Infeasible
+            }
+        }
         MODEL_STATUS_INFEASIBLE => Status::Infeasible,
         // Still undecided after a solve without presolve: the LPs reeplan builds
         // have bounded objectives, so this can only be infeasibility.

@@ -176,7 +176,10 @@ pub fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e}");
+            // One "error: " line per problem.
+            for line in e.to_string().lines() {
+                eprintln!("error: {line}");
+            }
             ExitCode::from(match e {
                 Error::Usage(_) => 2,
                 Error::Solver(_) => 4,

@@ -155,23 +155,21 @@ pub fn build_resilience(plan: &Plan, c_star: f64) -> ResilienceLp {
                 z_to_market.entry(z.market).or_default().push(col);
             }
 
-            // Separation (constraint 3 summed over classes).
-            let mut refineries: Vec<&usize> = x_at_ref.keys().collect();
-            refineries.sort();
-            for &r in refineries {
-                for e in 0..plan.elements.len() {
-                    let Some(out) = o_from.get(&(r, e)) else {
-                        continue;
-                    };
-                    let terms: Vec<(Col, f64)> = out
-                        .iter()
-                        .map(|&c| (c, 1.0))
-                        .chain(x_at_ref[&r].iter().map(|&(m, c)| {
-                            (c, -plan.refineries[r].recovery[e] * plan.mines[m].grade[e])
-                        }))
-                        .collect();
-                    lp.add_row(f64::NEG_INFINITY, 0.0, terms);
-                }
+            // Separation (constraint 3 summed over classes). Every refinery
+            // that could ship oxide gets a row, also when the disruption cut
+            // off all its concentrate (then it ships nothing).
+            let mut shipping: Vec<&(usize, usize)> = o_from.keys().collect();
+            shipping.sort();
+            for &(r, e) in shipping {
+                let inputs = x_at_ref.get(&r).map(Vec::as_slice).unwrap_or(&[]);
+                let terms: Vec<(Col, f64)> = o_from[&(r, e)]
+                    .iter()
+                    .map(|&c| (c, 1.0))
+                    .chain(inputs.iter().map(|&(m, c)| {
+                        (c, -plan.refineries[r].recovery[e] * plan.mines[m].grade[e])
+                    }))
+                    .collect();
+                lp.add_row(f64::NEG_INFINITY, 0.0, terms);
             }
             // Recipe (constraint 5 without classes).
             let mut plants: Vec<&usize> = z_of_plant.keys().collect();

@@ -165,6 +165,15 @@ pub fn strsim_distance(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
+fn declared(elements: &[Element]) -> String {
+    if elements.is_empty() {
+        "no elements are declared".into()
+    } else {
+        let names: Vec<&str> = elements.iter().map(|e| e.name.as_str()).collect();
+        format!("declared: {}", names.join(", "))
+    }
+}
+
 pub fn is_valid_id(id: &str) -> bool {
     (1..=64).contains(&id.len())
         && id
@@ -352,7 +361,9 @@ impl Reader {
                 let mut points = Vec::new();
                 let mut ok = true;
                 for (key, value) in &table.entries {
-                    let Ok(year) = key.name.trim().parse::<i64>() else {
+                    let digits = key.name.strip_prefix('-').unwrap_or(&key.name);
+                    let is_year = !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit());
+                    let Some(year) = key.name.parse::<i64>().ok().filter(|_| is_year) else {
                         self.error(
                             &key.span,
                             format!("{what}: year table key {:?} is not a year (expected e.g. 2030 = 100)", key.name),
@@ -503,13 +514,12 @@ impl Reader {
         let mut ok = true;
         for (key, value) in &table.entries {
             let Some(e) = elements.iter().position(|el| el.name == key.name) else {
-                let names: Vec<&str> = elements.iter().map(|e| e.name.as_str()).collect();
                 self.error(
                     &key.span,
                     format!(
-                        "{what}: element \"{}\" is not declared under [elements] (declared: {})",
+                        "{what}: element \"{}\" is not declared under [elements] ({})",
                         key.name,
-                        names.join(", ")
+                        declared(elements)
                     ),
                 );
                 ok = false;
@@ -527,12 +537,11 @@ impl Reader {
         let name = self.string(node, what)?;
         let found = elements.iter().position(|e| e.name == name);
         if found.is_none() {
-            let names: Vec<&str> = elements.iter().map(|e| e.name.as_str()).collect();
             self.error(
                 &node.span,
                 format!(
-                    "{what} = {name:?}: not declared under [elements] (declared: {})",
-                    names.join(", ")
+                    "{what} = {name:?}: not declared under [elements] ({})",
+                    declared(elements)
                 ),
             );
         }
@@ -1080,7 +1089,12 @@ fn read_all(
                         Some(k) if !out.contains(&k) => out.push(k),
                         Some(_) => {}
                         None => {
-                            let hint = closest_id(&m, markets.iter().map(|k| k.id.as_str()));
+                            let hint = match ids.get(&m) {
+                                Some((kind, _)) => {
+                                    format!(" (it is a {kind}; a share rule pools markets)")
+                                }
+                                None => closest_id(&m, markets.iter().map(|k| k.id.as_str())),
+                            };
                             r.error(
                                 &span,
                                 format!(
@@ -1366,16 +1380,13 @@ fn read_facility(
             if let Some(on) = online {
                 if c <= on {
                     let which = if f.get("online").is_some() {
-                        "online"
+                        format!("online ({on})")
                     } else {
-                        "online, which defaults to first_year,"
+                        format!("online ({on}, the default: first_year)")
                     };
                     r.error(
                         &n.span,
-                        format!(
-                            "{} = {c}: must be greater than {which} ({on})",
-                            f.field("closes")
-                        ),
+                        format!("{} = {c}: must be greater than {which}", f.field("closes")),
                     );
                     return None;
                 }
@@ -1438,6 +1449,7 @@ fn read_transport(r: &mut Reader, root: &Table) -> Option<Transport> {
                 return None;
             }
         };
+        let mut given: HashMap<(String, String, usize), Span> = HashMap::new();
         for (i, item) in items.iter().enumerate() {
             let what = format!("transport lane #{}", i + 1);
             let Some(lf) = r.table(item, &what, LANE_KEYS) else {
@@ -1455,23 +1467,29 @@ fn read_transport(r: &mut Reader, root: &Table) -> Option<Transport> {
                 continue;
             };
             let what = format!("transport lane {from} -> {to}");
-            let entry = transport.lanes.entry((from, to)).or_insert([None; 3]);
             for p in Product::ALL {
                 let Some(vn) = lf.get(p.name()) else { continue };
                 match r.number(vn, &format!("{what} {}", p.name()), Range01::NonNeg) {
                     Some(v) => {
-                        if entry[p.index()].is_some() {
+                        let key = (from.clone(), to.clone(), p.index());
+                        if let Some(first) = given.get(&key) {
                             r.error(
                                 &vn.span,
                                 format!(
-                                    "{what} {}: this lane already gives a {} cost",
+                                    "{what} {}: the {} cost of this lane is already given at {}",
                                     p.name(),
-                                    p.name()
+                                    p.name(),
+                                    first.location()
                                 ),
                             );
                             ok = false;
+                        } else {
+                            given.insert(key, vn.span.clone());
                         }
-                        entry[p.index()] = Some(v);
+                        transport
+                            .lanes
+                            .entry((from.clone(), to.clone()))
+                            .or_insert([None; 3])[p.index()] = Some(v);
                     }
                     None => ok = false,
                 }

@@ -111,14 +111,15 @@ pub fn parse(file: &Arc<SourceFile>) -> Result<Node, Vec<Diagnostic>> {
         return Err(errors
             .into_iter()
             .map(|e| Diagnostic {
-                span: e.span().map(|r| Span::new(file, r)),
+                // Some errors (the nesting limit) carry no position: name the file at least.
+                span: Some(Span::new(file, e.span().unwrap_or(0..0))),
                 message: format!("invalid TOML: {}", e.message().trim_end()),
             })
             .collect());
     }
     let span = root.span();
     let mut diags = Vec::new();
-    let table = convert_table(file, root.into_inner(), &mut diags);
+    let table = convert_table(file, root.into_inner(), "", &mut diags);
     if diags.is_empty() {
         Ok(Node {
             span: Span::new(file, span),
@@ -129,11 +130,22 @@ pub fn parse(file: &Arc<SourceFile>) -> Result<Node, Vec<Diagnostic>> {
     }
 }
 
-fn convert_table(file: &Arc<SourceFile>, table: DeTable<'_>, diags: &mut Vec<Diagnostic>) -> Table {
+fn convert_table(
+    file: &Arc<SourceFile>,
+    table: DeTable<'_>,
+    path: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> Table {
     let mut out = Table::default();
     for (key, value) in table {
         let key_span = Span::new(file, key.span());
-        let node = convert(file, value, diags);
+        let name: &str = key.get_ref();
+        let child = if path.is_empty() {
+            name.to_string()
+        } else {
+            format!("{path}.{name}")
+        };
+        let node = convert(file, value, &child, diags);
         out.entries.push((
             Key {
                 name: key.into_inner().into_owned(),
@@ -145,9 +157,11 @@ fn convert_table(file: &Arc<SourceFile>, table: DeTable<'_>, diags: &mut Vec<Dia
     out
 }
 
+/// `path` names the value in messages (`mine.capacity`, `plan.first_year`).
 fn convert(
     file: &Arc<SourceFile>,
     value: toml::Spanned<DeValue<'_>>,
+    path: &str,
     diags: &mut Vec<Diagnostic>,
 ) -> Node {
     let span = Span::new(file, value.span());
@@ -158,21 +172,33 @@ fn convert(
             Err(_) => {
                 diags.push(Diagnostic {
                     span: Some(span.clone()),
-                    message: format!("integer {i} does not fit in 64 bits"),
+                    message: format!("{path} = {i}: integer out of range (it must fit in 64 bits)"),
                 });
                 Value::Int(0)
             }
         },
-        DeValue::Float(f) => Value::Float(f.as_str().replace('_', "").parse().unwrap_or(f64::NAN)),
+        DeValue::Float(f) => {
+            let text = f.as_str().replace('_', "");
+            let v: f64 = text.parse().unwrap_or(f64::NAN);
+            if v.is_infinite() && !text.contains("inf") {
+                diags.push(Diagnostic {
+                    span: Some(span.clone()),
+                    message: format!(
+                        "{path} = {text}: number out of range (too large for a 64-bit float)"
+                    ),
+                });
+            }
+            Value::Float(v)
+        }
         DeValue::Boolean(b) => Value::Bool(b),
         DeValue::Datetime(d) => Value::Datetime(d.to_string()),
         DeValue::Array(items) => Value::Array(
             items
                 .into_iter()
-                .map(|item| convert(file, item, diags))
+                .map(|item| convert(file, item, path, diags))
                 .collect(),
         ),
-        DeValue::Table(t) => Value::Table(convert_table(file, t, diags)),
+        DeValue::Table(t) => Value::Table(convert_table(file, t, path, diags)),
     };
     Node { span, value }
 }

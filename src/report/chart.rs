@@ -92,7 +92,11 @@ fn fmt_axis(v: f64, f: AxisFormat) -> String {
 /// `0.30000000000000004` → `0.3`.
 fn trim_number(v: f64, decimals: usize) -> String {
     let s = format!("{v:.decimals$}");
-    let s = if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s };
+    let s = if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    };
     if s == "-0" {
         "0".into()
     } else {
