@@ -25,6 +25,8 @@ pub struct Cost {
     pub tariffs: f64,
     pub unmet: f64,
     pub reserves: f64,
+    /// Penalties of soft share rules (extension; 0 when every rule is hard).
+    pub rules: f64,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -75,6 +77,8 @@ pub struct ShareResult {
     pub shadow_price: Option<f64>,
     /// t magnet delivered to the rule's markets.
     pub delivered: f64,
+    /// t of clean magnet short of the rule (soft rules; 0 for hard ones).
+    pub shortfall: f64,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -381,6 +385,8 @@ fn read_outcome(
                     0.0
                 }
             });
+            let shortfall = s.shortfall.map_or(0.0, |c| v(c).max(0.0));
+            cost.rules += w * shortfall * rule.penalty.unwrap_or(0.0);
             out.shares.push(ShareResult {
                 rule: rule.id.clone(),
                 year: y,
@@ -388,6 +394,11 @@ fn read_outcome(
                 achieved,
                 shadow_price,
                 delivered,
+                shortfall: if shortfall > REPORT_EPS {
+                    shortfall
+                } else {
+                    0.0
+                },
             });
         }
         for cap in &ym.capacity_rows {
@@ -414,7 +425,8 @@ fn read_outcome(
         }
     }
     cost.reserves = reserve_cost.unwrap_or(0.0);
-    cost.total = cost.production + cost.transport + cost.tariffs + cost.unmet + cost.reserves;
+    cost.total =
+        cost.production + cost.transport + cost.tariffs + cost.unmet + cost.reserves + cost.rules;
     out.objective_value = Some(sol.objective);
     out.cost = Some(cost);
     out

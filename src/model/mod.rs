@@ -164,6 +164,8 @@ pub struct ShareRow {
     pub rule: usize,
     pub required: f64,
     pub row: Row,
+    /// t of clean magnet short (soft rules only).
+    pub shortfall: Option<Col>,
 }
 
 /// A facility's capacity row in one year (for utilization and reserves).
@@ -557,6 +559,8 @@ fn share_rule_rows(plan: &Plan, classes: &Classes, lp: &mut Lp, ym: &mut YearMod
         let in_rule: Vec<bool> = (0..plan.markets.len())
             .map(|k| rule.markets.contains(&k))
             .collect();
+        // A soft rule may fall short at its penalty per t of clean magnet.
+        let shortfall = rule.penalty.map(|p| lp.add_col(ym.weight * p));
         let terms: Vec<(Col, f64)> = ym
             .magnet
             .iter()
@@ -565,12 +569,14 @@ fn share_rule_rows(plan: &Plan, classes: &Classes, lp: &mut Lp, ym: &mut YearMod
                 let clean = rule.stages & !classes.magnet(plan, z.plant, z.class) == 0;
                 (z.col, if clean { 1.0 - required } else { -required })
             })
+            .chain(shortfall.map(|c| (c, 1.0)))
             .collect();
         let row = lp.add_row(0.0, f64::INFINITY, terms);
         ym.share_rows.push(ShareRow {
             rule: s,
             required,
             row,
+            shortfall,
         });
     }
 }

@@ -273,6 +273,8 @@ pub struct ShareRule {
     pub stages: StageSet,
     pub min_share: YearValue,
     pub years: Option<YearRange>,
+    /// Extension: cost per t of clean magnet short of the rule. `None`: a hard rule.
+    pub penalty: Option<f64>,
 }
 
 #[derive(Clone, Debug)]

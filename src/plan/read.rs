@@ -54,7 +54,7 @@ const TARIFF_KEYS: &[&str] = &[
     "years",
 ];
 const EMBARGO_KEYS: &[&str] = &["id", "product", "element", "from", "to", "years"];
-const SHARE_RULE_KEYS: &[&str] = &["id", "markets", "stages", "min_share", "years"];
+const SHARE_RULE_KEYS: &[&str] = &["id", "markets", "stages", "min_share", "years", "penalty"];
 const RESILIENCE_KEYS: &[&str] = &["budget", "reserve_cost"];
 const DISRUPTION_KEYS: &[&str] = &[
     "id",
@@ -1143,8 +1143,12 @@ fn read_all(
             .required(&f, "min_share")
             .and_then(|n| r.year_value(n, &f.field("min_share"), Range01::Unit));
         let (years, years_ok) = r.opt_years(&f);
-        if let (Some(id), Some(markets), Some(stages), Some(min_share), true) =
-            (id, rule_markets, stages, min_share, years_ok)
+        let penalty = match f.get("penalty") {
+            Some(n) => r.number(n, &f.field("penalty"), Range01::NonNeg).map(Some),
+            None => Some(None),
+        };
+        if let (Some(id), Some(markets), Some(stages), Some(min_share), true, Some(penalty)) =
+            (id, rule_markets, stages, min_share, years_ok, penalty)
         {
             share_rules.push(ShareRule {
                 id,
@@ -1152,6 +1156,7 @@ fn read_all(
                 stages,
                 min_share,
                 years,
+                penalty,
             });
         }
     }

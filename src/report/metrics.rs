@@ -87,12 +87,14 @@ pub fn metrics(plan: &Plan, o: &Outcome, countries: &[(&'static str, Vec<String>
         ("tariffs", "tariffs"),
         ("unmet", "unmet-demand penalty"),
         ("reserves", "reserves"),
+        ("rules", "soft share-rule penalties"),
     ] {
         let v = cost.map(|c| match key {
             "production" => c.production,
             "transport" => c.transport,
             "tariffs" => c.tariffs,
             "unmet" => c.unmet,
+            "rules" => c.rules,
             _ => c.reserves,
         });
         push(

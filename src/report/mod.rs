@@ -175,6 +175,7 @@ pub fn solve_tables(plan: &Plan, o: &Outcome) -> Vec<Table> {
             ("tariffs", c.tariffs),
             ("unmet demand", c.unmet),
             ("reserves", c.reserves),
+            ("soft share-rule penalties", c.rules),
         ] {
             summary.rows.push(vec![
                 Cell::text(format!("cost: {label} ({cur})")),
@@ -316,6 +317,7 @@ pub fn solve_tables(plan: &Plan, o: &Outcome) -> Vec<Table> {
                 "required",
                 "achieved",
                 "t delivered",
+                "t clean short",
                 &price_header,
             ],
         );
@@ -326,6 +328,7 @@ pub fn solve_tables(plan: &Plan, o: &Outcome) -> Vec<Table> {
                 Cell::Percent(s.required),
                 Cell::opt_percent(s.achieved),
                 Cell::tonnes(s.delivered),
+                Cell::tonnes(s.shortfall),
                 s.shadow_price.map_or(Cell::Empty, Cell::money),
             ]);
         }
