@@ -8,6 +8,7 @@
 
 pub mod cli;
 pub mod error;
+pub mod explain;
 pub mod generate;
 pub mod model;
 pub mod outcome;

@@ -64,14 +64,5 @@ pub fn run(args: &GenerateArgs) -> Result<ExitCode, Error> {
 /// Write through a temporary file in the same directory and rename it into
 /// place, so the file appears whole or not at all.
 fn write_file_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| Error::io(dir, e))?;
-    tmp.write_all(bytes)
-        .and_then(|()| tmp.as_file().sync_all())
-        .map_err(|e| Error::io(path, e))?;
-    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
-    Ok(())
+    super::output::write_file(path, bytes)
 }

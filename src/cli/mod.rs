@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 mod compare;
+mod explain;
 mod frontier;
 mod generate;
 mod output;
@@ -70,6 +71,13 @@ enum Command {
     /// The cost of independence: min cost as a share rule's required share
     /// rises from 0 to the largest feasible value, with its shadow price.
     Frontier(frontier::FrontierArgs),
+    /// Why a plan has no solution: what must give (unserved demand, share
+    /// rules short) per year, which capacities are the bottleneck and by how
+    /// many tonnes, and which embargo cuts the only route.
+    ///
+    /// Exit code 3 when the plan is infeasible (and explained), 0 when it is
+    /// feasible.
+    Explain(explain::ExplainArgs),
     /// Write a synthetic but valid plan of a requested size (for tests and
     /// benchmarks); the same seed always gives the same plan.
     Generate(generate::GenerateArgs),
@@ -171,6 +179,7 @@ pub fn main() -> ExitCode {
         Command::Compare(args) => compare::run(&args),
         Command::Sweep(args) => sweep::run(&args),
         Command::Frontier(args) => frontier::run(&args),
+        Command::Explain(args) => explain::run(&args),
         Command::Generate(args) => generate::run(&args),
     };
     match result {
@@ -342,11 +351,23 @@ fn solve(args: &SolveArgs) -> Result<ExitCode, Error> {
         }
     }
     args.output.emit(&tables, &json, &charts)?;
-    if outcome.status == Status::Infeasible && args.output.format != Format::Json {
-        eprintln!(
-            "the plan is infeasible: no allocation meets every demand, capacity, embargo and share rule. \
-             Give markets an unmet_penalty to see the shortfall."
-        );
+    if outcome.status == Status::Infeasible && plan.objective == Objective::MinCost {
+        // The short version of `reeplan explain`, on stderr.
+        eprintln!("the plan is infeasible: no allocation meets every demand, capacity, embargo and share rule.");
+        match crate::explain::explain(&plan, &options) {
+            Ok(e) => {
+                for line in e.summary.iter().take(12) {
+                    eprintln!("  {line}");
+                }
+                if e.summary.len() > 12 {
+                    eprintln!(
+                        "  … {} more: run `reeplan explain` for all",
+                        e.summary.len() - 12
+                    );
+                }
+            }
+            Err(err) => eprintln!("  (could not explain: {err})"),
+        }
     }
     Ok(exit_code(outcome.status))
 }

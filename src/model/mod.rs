@@ -177,6 +177,8 @@ pub struct CapacityRow {
     pub row: Row,
     /// Spare-capacity reserve `v[f]` (max-resilience only).
     pub reserve: Option<Col>,
+    /// Throughput above capacity (elastic relaxation only).
+    pub overflow: Option<Col>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -199,6 +201,8 @@ pub struct YearModel {
     pub capacity_rows: Vec<CapacityRow>,
     /// Oxide-use columns `q[p,e,b,d]` (not reported, kept for completeness).
     pub oxide_use: Vec<Col>,
+    /// Shipments on embargoed routes (elastic relaxation only).
+    pub embargoed_routes: Vec<EmbargoedRoute>,
 }
 
 /// The min-cost LP and what each of its columns and rows means.
@@ -215,6 +219,33 @@ pub struct BuildOptions {
     /// Add a spare-capacity reserve column to every capacity row
     /// (`throughput + v ≤ cap`), costed at `reserve_cost × unit cost`.
     pub reserves: bool,
+    /// Build the elastic relaxation used to explain infeasibility instead.
+    pub elastic: Option<Elastic>,
+}
+
+/// The elastic relaxation: costs are dropped and hard limits may give at a
+/// penalty, so the optimum is the least total violation.
+#[derive(Clone, Copy, Debug)]
+pub struct Elastic {
+    /// Per t of demand left unserved at a market without `unmet_penalty`.
+    pub demand: f64,
+    /// Per t of clean magnet a hard share rule falls short.
+    pub share: f64,
+    /// Per t of throughput above effective capacity (`None`: capacity is hard).
+    /// Facilities outside their operating years may then be used too.
+    pub capacity: Option<f64>,
+    /// Per t shipped on an embargoed route (`None`: embargoes hold).
+    pub embargo: Option<f64>,
+}
+
+/// A shipment on an embargoed route (elastic relaxation only).
+#[derive(Clone, Debug)]
+pub struct EmbargoedRoute {
+    pub product: Product,
+    pub element: Option<usize>,
+    pub from: String,
+    pub to: String,
+    pub col: Col,
 }
 
 /// Build the min-cost LP of FORMULATION.md.
@@ -271,20 +302,47 @@ fn build_year(
         weight: w,
         ..Default::default()
     };
+    let elastic = options.elastic;
+    // A facility takes part when it operates (or, when capacity may give, always).
+    let operates = |cap: f64| cap > 0.0 || elastic.is_some_and(|e| e.capacity.is_some());
+    // The objective coefficient of a shipment: its cost, or in the elastic
+    // relaxation nothing (plus the penalty of an embargoed route). `None`: the
+    // route cannot be used.
+    let route_cost = |cost: f64, banned: bool| -> Option<f64> {
+        match (elastic, banned) {
+            (None, false) => Some(w * cost),
+            (None, true) => None,
+            (Some(_), false) => Some(0.0),
+            (Some(e), true) => e.embargo,
+        }
+    };
 
     // Variables x[m,r].
     let mut x_by_ref: Vec<Vec<(usize, Col)>> = vec![Vec::new(); plan.refineries.len()];
     let mut x_by_mine: Vec<Vec<Col>> = vec![Vec::new(); plan.mines.len()];
     for (m, mine) in plan.mines.iter().enumerate() {
-        if cap_mine[m] <= 0.0 || mine.grade.iter().all(|&g| g <= 0.0) {
+        if !operates(cap_mine[m]) || mine.grade.iter().all(|&g| g <= 0.0) {
             continue;
         }
         for (r, refinery) in plan.refineries.iter().enumerate() {
             let (from, to) = (&mine.facility.country, &refinery.facility.country);
-            if cap_ref[r] <= 0.0 || plan.embargoed(Product::Concentrate, None, from, to, year) {
+            if !operates(cap_ref[r]) {
                 continue;
             }
-            let col = lp.add_col(w * concentrate_cost(plan, year, m, r).total());
+            let banned = plan.embargoed(Product::Concentrate, None, from, to, year);
+            let Some(cost) = route_cost(concentrate_cost(plan, year, m, r).total(), banned) else {
+                continue;
+            };
+            let col = lp.add_col(cost);
+            if banned {
+                ym.embargoed_routes.push(EmbargoedRoute {
+                    product: Product::Concentrate,
+                    element: None,
+                    from: from.clone(),
+                    to: to.clone(),
+                    col,
+                });
+            }
             x_by_ref[r].push((m, col));
             x_by_mine[m].push(col);
             ym.concentrate.push(ConcentrateVar {
@@ -307,21 +365,25 @@ fn build_year(
                 }
             }
             for (p, plant) in plan.plants.iter().enumerate() {
-                if cap_plant[p] <= 0.0
-                    || plant.recipe[e] <= 0.0
-                    || plan.embargoed(
-                        Product::Oxide,
-                        Some(e),
-                        &refinery.facility.country,
-                        &plant.facility.country,
-                        year,
-                    )
-                {
+                if !operates(cap_plant[p]) || plant.recipe[e] <= 0.0 {
                     continue;
                 }
-                let cost = w * oxide_cost(plan, year, r, p, e).total();
+                let (from, to) = (&refinery.facility.country, &plant.facility.country);
+                let banned = plan.embargoed(Product::Oxide, Some(e), from, to, year);
+                let Some(cost) = route_cost(oxide_cost(plan, year, r, p, e).total(), banned) else {
+                    continue;
+                };
                 for b in (0..NUM_CLASSES).filter(|&b| made[b]) {
                     let col = lp.add_col(cost);
+                    if banned {
+                        ym.embargoed_routes.push(EmbargoedRoute {
+                            product: Product::Oxide,
+                            element: Some(e),
+                            from: from.clone(),
+                            to: to.clone(),
+                            col,
+                        });
+                    }
                     let b = b as StageSet;
                     o_by_source[grid.at(r, e, b)].push(col);
                     o_at_plant[grid.at(p, e, b)].push(col);
@@ -363,7 +425,7 @@ fn build_year(
     let mut z_by_plant: Vec<Vec<Col>> = vec![Vec::new(); plan.plants.len()];
     let mut z_by_plant_class = vec![Vec::new(); plan.plants.len() * NUM_CLASSES];
     for (p, plant) in plan.plants.iter().enumerate() {
-        if cap_plant[p] <= 0.0 {
+        if !operates(cap_plant[p]) {
             continue;
         }
         for &d in &classes.production {
@@ -373,18 +435,24 @@ fn build_year(
                 continue;
             }
             for (k, market) in plan.markets.iter().enumerate() {
-                if demand[k] <= 0.0
-                    || plan.embargoed(
-                        Product::Magnet,
-                        None,
-                        &plant.facility.country,
-                        &market.country,
-                        year,
-                    )
-                {
+                if demand[k] <= 0.0 {
                     continue;
                 }
-                let col = lp.add_col(w * magnet_cost(plan, year, p, k).total());
+                let (from, to) = (&plant.facility.country, &market.country);
+                let banned = plan.embargoed(Product::Magnet, None, from, to, year);
+                let Some(cost) = route_cost(magnet_cost(plan, year, p, k).total(), banned) else {
+                    continue;
+                };
+                let col = lp.add_col(cost);
+                if banned {
+                    ym.embargoed_routes.push(EmbargoedRoute {
+                        product: Product::Magnet,
+                        element: None,
+                        from: from.clone(),
+                        to: to.clone(),
+                        col,
+                    });
+                }
                 z_by_plant[p].push(col);
                 z_by_plant_class[p * NUM_CLASSES + d as usize].push(col);
                 ym.magnet.push(MagnetVar {
@@ -399,8 +467,18 @@ fn build_year(
 
     // Variables u[k].
     for (k, market) in plan.markets.iter().enumerate() {
-        if let (Some(penalty), true) = (market.unmet_penalty, demand[k] > 0.0) {
-            let col = lp.add_col(w * penalty);
+        if demand[k] <= 0.0 {
+            continue;
+        }
+        let cost = match (elastic, market.unmet_penalty) {
+            (None, Some(penalty)) => Some(w * penalty),
+            (None, None) => None,
+            // Unserved demand is a violation only where the plan forbids it.
+            (Some(_), Some(_)) => Some(0.0),
+            (Some(e), None) => Some(e.demand),
+        };
+        if let Some(cost) = cost {
+            let col = lp.add_col(cost);
             ym.unmet.push(UnmetVar { market: k, col });
         }
     }
@@ -414,13 +492,15 @@ fn build_year(
     for (m, cols) in x_by_mine.iter().enumerate() {
         if !cols.is_empty() {
             let reserve = reserve_cost(lp, plan.mines[m].facility.unit_cost(year));
-            let row = capacity_row(lp, cols.iter().copied(), reserve, cap_mine[m]);
+            let overflow = overflow_col(lp, elastic);
+            let row = capacity_row(lp, cols.iter().copied(), reserve, overflow, cap_mine[m]);
             ym.capacity_rows.push(CapacityRow {
                 kind: FacilityKind::Mine,
                 index: m,
                 capacity: cap_mine[m],
                 row,
                 reserve,
+                overflow,
             });
         }
     }
@@ -429,13 +509,21 @@ fn build_year(
             continue;
         }
         let reserve = reserve_cost(lp, plan.refineries[r].facility.unit_cost(year));
-        let row = capacity_row(lp, xs.iter().map(|&(_, c)| c), reserve, cap_ref[r]);
+        let overflow = overflow_col(lp, elastic);
+        let row = capacity_row(
+            lp,
+            xs.iter().map(|&(_, c)| c),
+            reserve,
+            overflow,
+            cap_ref[r],
+        );
         ym.capacity_rows.push(CapacityRow {
             kind: FacilityKind::Refinery,
             index: r,
             capacity: cap_ref[r],
             row,
             reserve,
+            overflow,
         });
         separation_rows(plan, classes, lp, &grid, r, xs, &o_by_source);
     }
@@ -451,33 +539,50 @@ fn build_year(
         }
         if !z_by_plant[p].is_empty() {
             let reserve = reserve_cost(lp, plant.facility.unit_cost(year));
-            let row = capacity_row(lp, z_by_plant[p].iter().copied(), reserve, cap_plant[p]);
+            let overflow = overflow_col(lp, elastic);
+            let row = capacity_row(
+                lp,
+                z_by_plant[p].iter().copied(),
+                reserve,
+                overflow,
+                cap_plant[p],
+            );
             ym.capacity_rows.push(CapacityRow {
                 kind: FacilityKind::Plant,
                 index: p,
                 capacity: cap_plant[p],
                 row,
                 reserve,
+                overflow,
             });
         }
     }
     demand_rows(plan, lp, &ym, &demand);
-    share_rule_rows(plan, classes, lp, &mut ym);
+    share_rule_rows(plan, classes, lp, &mut ym, elastic);
     ym
 }
 
-/// Constraints 1, 2 and 6: throughput (plus reserve) within effective capacity.
+/// Constraints 1, 2 and 6: throughput (plus reserve, less any elastic
+/// overflow) within effective capacity.
 fn capacity_row(
     lp: &mut Lp,
     flows: impl Iterator<Item = Col>,
     reserve: Option<Col>,
+    overflow: Option<Col>,
     capacity: f64,
 ) -> Row {
     let terms: Vec<(Col, f64)> = flows
         .map(|c| (c, 1.0))
         .chain(reserve.map(|v| (v, 1.0)))
+        .chain(overflow.map(|e| (e, -1.0)))
         .collect();
     lp.add_row(f64::NEG_INFINITY, capacity, terms)
+}
+
+fn overflow_col(lp: &mut Lp, elastic: Option<Elastic>) -> Option<Col> {
+    elastic
+        .and_then(|e| e.capacity)
+        .map(|penalty| lp.add_col(penalty))
 }
 
 /// Constraint 3: oxide shipped from `r`, per element and concentrate class,
@@ -550,7 +655,13 @@ fn demand_rows(plan: &Plan, lp: &mut Lp, ym: &YearModel, demand: &[f64]) {
 
 /// Constraint 8: clean deliveries at least `min_share` of all deliveries to
 /// the rule's markets.
-fn share_rule_rows(plan: &Plan, classes: &Classes, lp: &mut Lp, ym: &mut YearModel) {
+fn share_rule_rows(
+    plan: &Plan,
+    classes: &Classes,
+    lp: &mut Lp,
+    ym: &mut YearModel,
+    elastic: Option<Elastic>,
+) {
     for (s, rule) in plan.share_rules.iter().enumerate() {
         if !plan.rule_applies(rule, ym.year) {
             continue;
@@ -560,7 +671,11 @@ fn share_rule_rows(plan: &Plan, classes: &Classes, lp: &mut Lp, ym: &mut YearMod
             .map(|k| rule.markets.contains(&k))
             .collect();
         // A soft rule may fall short at its penalty per t of clean magnet.
-        let shortfall = rule.penalty.map(|p| lp.add_col(ym.weight * p));
+        let shortfall = match (elastic, rule.penalty) {
+            (None, p) => p.map(|p| lp.add_col(ym.weight * p)),
+            (Some(_), Some(_)) => Some(lp.add_col(0.0)),
+            (Some(e), None) => Some(lp.add_col(e.share)),
+        };
         let terms: Vec<(Col, f64)> = ym
             .magnet
             .iter()

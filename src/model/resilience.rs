@@ -64,7 +64,13 @@ fn hit_factor(plan: &Plan, s: &Disruption, kind: FacilityKind, index: usize) -> 
 /// Build the max-resilience LP given the min-cost optimum `c_star`. The LP
 /// starts in stage 2 (maximize `λ`).
 pub fn build_resilience(plan: &Plan, c_star: f64) -> ResilienceLp {
-    let mut formulation = formulate(plan, BuildOptions { reserves: true });
+    let mut formulation = formulate(
+        plan,
+        BuildOptions {
+            reserves: true,
+            elastic: None,
+        },
+    );
     let cost = formulation.lp.col_cost.clone();
     let lp = &mut formulation.lp;
 

@@ -135,6 +135,16 @@ pub fn write_atomically(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<Vec<P
             .tempfile_in(dir)
             .map_err(|e| Error::io(dir, e))?;
         tmp.write_all(bytes).map_err(|e| Error::io(tmp.path(), e))?;
+        // tempfile makes files only the owner may read; a report is an
+        // ordinary file.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::Permissions::from_mode(0o644);
+            tmp.as_file()
+                .set_permissions(mode)
+                .map_err(|e| Error::io(tmp.path(), e))?;
+        }
         tmp.as_file()
             .sync_all()
             .map_err(|e| Error::io(tmp.path(), e))?;

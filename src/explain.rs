@@ -1,0 +1,472 @@
+//! Why a plan has no solution, in the planner's words.
+//!
+//! Three elastic relaxations of the min-cost LP (costs dropped, limits
+//! allowed to give at a penalty), each answering one question:
+//!
+//! 1. **What must give?** Unserved demand and share-rule shortfalls may
+//!    appear; capacities and embargoes hold. The least total violation is
+//!    what the plan cannot deliver, per year, market and rule.
+//! 2. **Which capacity is the bottleneck?** Capacity may now be exceeded
+//!    (cheaply, next to the violations of step 1, which become dear): the
+//!    extra tonnes needed at each facility fix what capacity can fix.
+//! 3. **Which embargo blocks the only route?** What more capacity cannot
+//!    fix, shipping across an embargo may (dearer than capacity): the
+//!    embargoes whose routes are used are named.
+//!
+//! Whatever is still violated then is structural; for share rules the
+//! stages and elements that have no clean facility at all are named.
+
+use serde::Serialize;
+
+use crate::error::Result;
+use crate::model::{formulate, BuildOptions, Elastic, FacilityKind, Formulation};
+use crate::outcome::{facility_id, stage_name};
+use crate::plan::{Plan, Product, Stage};
+use crate::report::{thousands, Cell, Table};
+use crate::solve::{self, SolverOptions, Status};
+
+const EPS: f64 = 1e-6;
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Finding {
+    /// A market without `unmet_penalty` cannot get all its demand.
+    Unmet {
+        year: i64,
+        market: String,
+        tonnes: f64,
+    },
+    /// A hard share rule cannot reach its share: t of clean magnet short.
+    RuleShort {
+        year: i64,
+        rule: String,
+        tonnes: f64,
+    },
+    /// More capacity here would fix (part of) the shortfall.
+    Capacity {
+        year: i64,
+        stage: &'static str,
+        facility: String,
+        country: String,
+        /// The capacity it has that year (0 when not operating).
+        capacity: f64,
+        extra: f64,
+        unit: &'static str,
+    },
+    /// An embargo cuts the only route for these tonnes.
+    Embargo {
+        year: i64,
+        embargoes: Vec<String>,
+        product: &'static str,
+        element: Option<String>,
+        from: String,
+        to: String,
+        tonnes: f64,
+    },
+    /// A share rule's stage has no facility outside the concern countries
+    /// for an element (nothing clean exists to buy).
+    NoCleanSource {
+        year: i64,
+        rule: String,
+        stage: &'static str,
+        element: Option<String>,
+    },
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Explanation {
+    pub plan: String,
+    pub scenario: Option<String>,
+    /// Status of the plan itself.
+    pub status: &'static str,
+    pub findings: Vec<Finding>,
+    /// The findings in plain words, one per line.
+    pub summary: Vec<String>,
+}
+
+fn solve_elastic(
+    plan: &Plan,
+    elastic: Elastic,
+    options: &SolverOptions,
+) -> Result<(Formulation, Vec<f64>)> {
+    let f = formulate(
+        plan,
+        BuildOptions {
+            reserves: false,
+            elastic: Some(elastic),
+        },
+    );
+    let sol = solve::solve(&f.lp, options)?;
+    if sol.status != Status::Optimal {
+        return Err(crate::Error::Solver(format!(
+            "the elastic relaxation ended {} (it should always be feasible)",
+            sol.status.name()
+        )));
+    }
+    Ok((f, sol.col_value))
+}
+
+/// Violations of demand and hard share rules in a solved relaxation.
+fn violations(plan: &Plan, f: &Formulation, x: &[f64]) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for ym in &f.years {
+        for u in &ym.unmet {
+            let market = &plan.markets[u.market];
+            let t = x[u.col.0 as usize];
+            if market.unmet_penalty.is_none() && t > EPS {
+                out.push(Finding::Unmet {
+                    year: ym.year,
+                    market: market.id.clone(),
+                    tonnes: t,
+                });
+            }
+        }
+        for s in &ym.share_rows {
+            let rule = &plan.share_rules[s.rule];
+            if let (None, Some(c)) = (rule.penalty, s.shortfall) {
+                let t = x[c.0 as usize];
+                if t > EPS {
+                    out.push(Finding::RuleShort {
+                        year: ym.year,
+                        rule: rule.id.clone(),
+                        tonnes: t,
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+fn unit_of(kind: FacilityKind) -> &'static str {
+    match kind {
+        FacilityKind::Mine => "t REO",
+        FacilityKind::Refinery => "t REO in",
+        FacilityKind::Plant => "t magnet",
+    }
+}
+
+/// Explain why `plan` (min-cost) has no solution.
+pub fn explain(plan: &Plan, options: &SolverOptions) -> Result<Explanation> {
+    let plain = formulate(plan, BuildOptions::default());
+    let status = solve::solve(&plain.lp, options)?.status;
+    let mut findings = Vec::new();
+    if status == Status::Infeasible {
+        // 1. What must give.
+        let (f1, x1) = solve_elastic(
+            plan,
+            Elastic {
+                demand: 1.0,
+                share: 1.0,
+                capacity: None,
+                embargo: None,
+            },
+            options,
+        )?;
+        findings.extend(violations(plan, &f1, &x1));
+
+        // 2. Which capacity.
+        let (f2, x2) = solve_elastic(
+            plan,
+            Elastic {
+                demand: 1e4,
+                share: 1e4,
+                capacity: Some(1.0),
+                embargo: None,
+            },
+            options,
+        )?;
+        for ym in &f2.years {
+            for cap in &ym.capacity_rows {
+                let Some(e) = cap.overflow else { continue };
+                let extra = x2[e.0 as usize];
+                if extra > EPS {
+                    let fac = match cap.kind {
+                        FacilityKind::Mine => &plan.mines[cap.index].facility,
+                        FacilityKind::Refinery => &plan.refineries[cap.index].facility,
+                        FacilityKind::Plant => &plan.plants[cap.index].facility,
+                    };
+                    findings.push(Finding::Capacity {
+                        year: ym.year,
+                        stage: stage_name(cap.kind),
+                        facility: facility_id(plan, cap.kind, cap.index).to_string(),
+                        country: fac.country.clone(),
+                        capacity: cap.capacity,
+                        extra,
+                        unit: unit_of(cap.kind),
+                    });
+                }
+            }
+        }
+
+        // 3. Which embargo (only for what capacity cannot fix).
+        if !violations(plan, &f2, &x2).is_empty() {
+            let (f3, x3) = solve_elastic(
+                plan,
+                Elastic {
+                    demand: 1e8,
+                    share: 1e8,
+                    capacity: Some(1.0),
+                    embargo: Some(1e4),
+                },
+                options,
+            )?;
+            for ym in &f3.years {
+                let mut used: Vec<(Product, Option<usize>, String, String, f64)> = Vec::new();
+                for route in &ym.embargoed_routes {
+                    let t = x3[route.col.0 as usize];
+                    if t <= EPS {
+                        continue;
+                    }
+                    match used.iter_mut().find(|u| {
+                        u.0 == route.product
+                            && u.1 == route.element
+                            && u.2 == route.from
+                            && u.3 == route.to
+                    }) {
+                        Some(u) => u.4 += t,
+                        None => used.push((
+                            route.product,
+                            route.element,
+                            route.from.clone(),
+                            route.to.clone(),
+                            t,
+                        )),
+                    }
+                }
+                for (product, element, from, to, tonnes) in used {
+                    let embargoes = plan
+                        .embargoes
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, b)| {
+                            b.product.is_none_or(|p| p == product)
+                                && (b.element.is_none() || b.element == element)
+                                && b.from.matches(&from)
+                                && b.to.matches(&to)
+                                && b.years.is_none_or(|r| r.contains(ym.year))
+                        })
+                        .map(|(i, b)| b.id.clone().unwrap_or_else(|| format!("#{}", i + 1)))
+                        .collect();
+                    findings.push(Finding::Embargo {
+                        year: ym.year,
+                        embargoes,
+                        product: product.name(),
+                        element: element.map(|e| plan.elements[e].name.clone()),
+                        from,
+                        to,
+                        tonnes,
+                    });
+                }
+            }
+            // Rules that nothing can fix: name the stages with no clean facility.
+            for v in violations(plan, &f3, &x3) {
+                if let Finding::RuleShort { year, rule, .. } = v {
+                    findings.extend(no_clean_source(plan, &rule, year));
+                }
+            }
+        }
+    }
+    let summary = summarize(plan, &findings, status);
+    Ok(Explanation {
+        plan: plan.name.clone(),
+        scenario: plan.scenario.as_ref().map(|s| s.name.clone()),
+        status: status.name(),
+        findings,
+        summary,
+    })
+}
+
+/// Stages of `rule` at which no facility outside the concern countries can
+/// handle an element the rule's plants need, in `year`.
+fn no_clean_source(plan: &Plan, rule_id: &str, year: i64) -> Vec<Finding> {
+    let Some(rule) = plan.share_rules.iter().find(|r| r.id == rule_id) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let clean = |country: &str| !plan.is_concern(country);
+    let needed: Vec<usize> = (0..plan.elements.len())
+        .filter(|&e| plan.plants.iter().any(|p| p.recipe[e] > 0.0))
+        .collect();
+    if rule.stages & Stage::Mining.bit() != 0 {
+        for &e in &needed {
+            let any = plan.mines.iter().any(|m| {
+                clean(&m.facility.country)
+                    && m.grade[e] > 0.0
+                    && m.facility.effective_capacity(year) > 0.0
+            });
+            if !any {
+                out.push(Finding::NoCleanSource {
+                    year,
+                    rule: rule.id.clone(),
+                    stage: "mining",
+                    element: Some(plan.elements[e].name.clone()),
+                });
+            }
+        }
+    }
+    if rule.stages & Stage::Refining.bit() != 0
+        && !plan
+            .refineries
+            .iter()
+            .any(|r| clean(&r.facility.country) && r.facility.effective_capacity(year) > 0.0)
+    {
+        out.push(Finding::NoCleanSource {
+            year,
+            rule: rule.id.clone(),
+            stage: "refining",
+            element: None,
+        });
+    }
+    if rule.stages & Stage::Magnet.bit() != 0
+        && !plan
+            .plants
+            .iter()
+            .any(|p| clean(&p.facility.country) && p.facility.effective_capacity(year) > 0.0)
+    {
+        out.push(Finding::NoCleanSource {
+            year,
+            rule: rule.id.clone(),
+            stage: "magnet",
+            element: None,
+        });
+    }
+    out
+}
+
+fn summarize(plan: &Plan, findings: &[Finding], status: Status) -> Vec<String> {
+    if status != Status::Infeasible {
+        return vec![format!("the plan is {}: nothing to explain", status.name())];
+    }
+    let concern = plan.concern.join(", ");
+    findings
+        .iter()
+        .map(|f| match f {
+            Finding::Unmet { year, market, tonnes } => {
+                format!("{year}: market `{market}` is {} t of magnet short", thousands(*tonnes, 1))
+            }
+            Finding::RuleShort { year, rule, tonnes } => {
+                format!("{year}: share rule `{rule}` is {} t of clean magnet short", thousands(*tonnes, 1))
+            }
+            Finding::Capacity {
+                year,
+                stage,
+                facility,
+                country,
+                capacity,
+                extra,
+                unit,
+            } => {
+                let state = if *capacity > 0.0 {
+                    format!("has {} {unit}", thousands(*capacity, 1))
+                } else {
+                    "does not operate that year".to_string()
+                };
+                format!(
+                    "{year}: binding limit: {stage} capacity at {facility} ({country}), which {state}; {} {unit} more needed",
+                    thousands(*extra, 1)
+                )
+            }
+            Finding::Embargo {
+                year,
+                embargoes,
+                product,
+                element,
+                from,
+                to,
+                tonnes,
+            } => {
+                let what = match element {
+                    Some(e) => format!("{e} oxide"),
+                    None => product.to_string(),
+                };
+                format!(
+                    "{year}: embargo {} cuts the only route: {} t of {what} would have to go {from} → {to}",
+                    embargoes.iter().map(|e| format!("`{e}`")).collect::<Vec<_>>().join(", "),
+                    thousands(*tonnes, 1)
+                )
+            }
+            Finding::NoCleanSource {
+                year,
+                rule,
+                stage,
+                element,
+            } => match element {
+                Some(e) => format!(
+                    "{year}: share rule `{rule}` needs {e} mined outside {concern}, and no such mine operates"
+                ),
+                None => format!(
+                    "{year}: share rule `{rule}` needs the {stage} stage outside {concern}, and no such facility operates"
+                ),
+            },
+        })
+        .collect()
+}
+
+/// The explanation as a table (same formats as `solve`).
+pub fn table(e: &Explanation) -> Table {
+    let mut t = Table::new(
+        "explain",
+        format!("Why {} has no solution", e.plan),
+        &["year", "finding", "item", "tonnes", "unit", "in words"],
+    );
+    for (f, words) in e.findings.iter().zip(&e.summary) {
+        let (year, kind, item, tonnes, unit) = match f {
+            Finding::Unmet {
+                year,
+                market,
+                tonnes,
+            } => (
+                *year,
+                "demand short",
+                market.clone(),
+                Some(*tonnes),
+                "t magnet",
+            ),
+            Finding::RuleShort { year, rule, tonnes } => (
+                *year,
+                "share rule short",
+                rule.clone(),
+                Some(*tonnes),
+                "t clean magnet",
+            ),
+            Finding::Capacity {
+                year,
+                facility,
+                extra,
+                unit,
+                ..
+            } => (
+                *year,
+                "capacity needed",
+                facility.clone(),
+                Some(*extra),
+                *unit,
+            ),
+            Finding::Embargo {
+                year,
+                embargoes,
+                tonnes,
+                ..
+            } => (
+                *year,
+                "embargo blocks",
+                embargoes.join(", "),
+                Some(*tonnes),
+                "t",
+            ),
+            Finding::NoCleanSource { year, rule, .. } => {
+                (*year, "no clean source", rule.clone(), None, "")
+            }
+        };
+        t.rows.push(vec![
+            Cell::year(year),
+            Cell::text(kind),
+            Cell::text(item),
+            tonnes.map_or(Cell::Empty, Cell::tonnes),
+            Cell::text(unit),
+            Cell::text(words.clone()),
+        ]);
+    }
+    t
+}

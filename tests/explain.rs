@@ -1,0 +1,174 @@
+//! `reeplan explain` on infeasible plans whose cause is known by hand.
+
+use std::process::Command;
+
+const MINIMAL: &str = r#"
+[plan]
+first_year = 2026
+last_year = 2026
+[elements.NdPr]
+price = 60000
+[[mine]]
+id = "m1"
+country = "AU"
+capacity = 1000
+cost = 2000
+grade = { NdPr = 0.2 }
+[[refinery]]
+id = "r1"
+country = "MY"
+capacity = 1000
+cost = 5000
+recovery = 0.9
+[[magnet_plant]]
+id = "p1"
+country = "US"
+capacity = 500
+cost = 30000
+recipe = { NdPr = 0.3 }
+[[market]]
+id = "us"
+country = "US"
+demand = 100
+"#;
+
+fn explain(text: &str) -> (Option<i32>, serde_json::Value) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("plan.toml");
+    std::fs::write(&path, text).expect("write plan");
+    let out = Command::new(env!("CARGO_BIN_EXE_reeplan"))
+        .args(["explain", path.to_str().expect("utf-8"), "--format", "json"])
+        .output()
+        .expect("run reeplan");
+    let json = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!("{e}: {}", String::from_utf8_lossy(&out.stderr));
+    });
+    (out.status.code(), json)
+}
+
+fn findings<'a>(j: &'a serde_json::Value, kind: &str) -> Vec<&'a serde_json::Value> {
+    j["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["kind"] == kind)
+        .collect()
+}
+
+#[test]
+fn demand_above_all_plant_capacity_names_the_plant_and_the_missing_tonnes() {
+    // Plants p1 (60 t) and p2 (15 t) against 100 t of demand: 25 t short,
+    // and each plant would need its share of 25 t more. Mines and refineries
+    // have room: 100 t of magnet need 30 t NdPr = 166.7 t REO < 1,000.
+    let text = MINIMAL.replace("capacity = 500", "capacity = 60")
+        + "[[magnet_plant]]\nid = \"p2\"\ncountry = \"US\"\ncapacity = 15\ncost = 30000\nrecipe = { NdPr = 0.3 }\n";
+    let (code, j) = explain(&text);
+    assert_eq!(code, Some(3));
+    assert_eq!(j["status"], "infeasible");
+    let unmet = findings(&j, "unmet");
+    assert_eq!(unmet.len(), 1);
+    assert_eq!(unmet[0]["market"], "us");
+    assert!((unmet[0]["tonnes"].as_f64().unwrap() - 25.0).abs() < 1e-6);
+    let cap = findings(&j, "capacity");
+    let extra: f64 = cap.iter().map(|c| c["extra"].as_f64().unwrap()).sum();
+    assert!((extra - 25.0).abs() < 1e-6, "{cap:?}");
+    assert!(cap.iter().all(|c| c["stage"] == "magnet"));
+    assert!(j["summary"][0]
+        .as_str()
+        .unwrap()
+        .contains("market `us` is 25.0 t of magnet short"));
+}
+
+#[test]
+fn share_rule_with_no_clean_source_of_one_element_names_rule_element_and_stage() {
+    // Dy only from a Chinese mine: clean magnets (every stage outside CN)
+    // are impossible, so a 50 % rule on 100 t is 50 t of clean magnet short.
+    let text = r#"
+[plan]
+first_year = 2026
+last_year = 2026
+[elements.NdPr]
+price = 60000
+[elements.Dy]
+price = 300000
+[[mine]]
+id = "m_au"
+country = "AU"
+capacity = 10000
+grade = { NdPr = 0.2 }
+[[mine]]
+id = "m_cn"
+country = "CN"
+capacity = 10000
+grade = { Dy = 0.05 }
+[[refinery]]
+id = "r_my"
+country = "MY"
+capacity = 100000
+[[magnet_plant]]
+id = "p_us"
+country = "US"
+capacity = 1000
+recipe = { NdPr = 0.3, Dy = 0.03 }
+[[market]]
+id = "us"
+country = "US"
+demand = 100
+[[share_rule]]
+id = "clean"
+min_share = 0.5
+"#;
+    let (code, j) = explain(text);
+    assert_eq!(code, Some(3));
+    let short = findings(&j, "rule-short");
+    assert_eq!(short.len(), 1);
+    assert_eq!(short[0]["rule"], "clean");
+    assert!((short[0]["tonnes"].as_f64().unwrap() - 50.0).abs() < 1e-6);
+    let none = findings(&j, "no-clean-source");
+    assert_eq!(none.len(), 1, "{j}");
+    assert_eq!(none[0]["rule"], "clean");
+    assert_eq!(none[0]["stage"], "mining");
+    assert_eq!(none[0]["element"], "Dy");
+}
+
+#[test]
+fn an_embargo_that_cuts_the_only_route_is_named() {
+    // The only refinery is in MY and concentrate may not leave AU.
+    let text = MINIMAL.to_string()
+        + "[[embargo]]\nid = \"au-ore-ban\"\nproduct = \"concentrate\"\nfrom = \"AU\"\nto = \"*\"\n";
+    let (code, j) = explain(&text);
+    assert_eq!(code, Some(3));
+    let e = findings(&j, "embargo");
+    assert_eq!(e.len(), 1, "{j}");
+    assert_eq!(e[0]["embargoes"][0], "au-ore-ban");
+    assert_eq!(e[0]["from"], "AU");
+    assert_eq!(e[0]["to"], "MY");
+    // 100 t magnet = 30 t NdPr = 30 / (0.2 × 0.9) = 166.67 t REO.
+    assert!((e[0]["tonnes"].as_f64().unwrap() - 166.666_666_7).abs() < 1e-3);
+}
+
+#[test]
+fn a_feasible_plan_has_nothing_to_explain() {
+    let (code, j) = explain(MINIMAL);
+    assert_eq!(code, Some(0));
+    assert_eq!(j["status"], "optimal");
+    assert!(j["findings"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn solve_prints_the_short_explanation_when_infeasible() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("plan.toml");
+    std::fs::write(&path, MINIMAL.replace("capacity = 500", "capacity = 40")).expect("write");
+    let out = Command::new(env!("CARGO_BIN_EXE_reeplan"))
+        .args(["solve", path.to_str().expect("utf-8")])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("2026: market `us` is 60.0 t of magnet short"),
+        "{err}"
+    );
+    assert!(err.contains("magnet capacity at p1 (US)"), "{err}");
+}
