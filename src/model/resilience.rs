@@ -4,8 +4,9 @@
 
 use std::collections::HashMap;
 
+use super::lp::Lp;
 use super::lp::{Col, Row, Sense};
-use super::{formulate, BuildOptions, FacilityKind, Formulation};
+use super::{formulate, BuildOptions, CapacityRow, FacilityKind, Formulation, YearModel};
 use crate::plan::{Disruption, Plan};
 
 /// A market's recourse deliveries under one disruption in one year.
@@ -95,123 +96,16 @@ pub fn build_resilience(plan: &Plan, c_star: f64) -> ResilienceLp {
                 continue;
             }
             let year = ym.year;
-            let blocked = |from: &str, to: &str| {
-                from != to && disruption.exports_from.iter().any(|c| c == from)
+            let loss = Loss {
+                exports_from: &disruption.exports_from,
+                factor: &|kind, index| hit_factor(plan, disruption, kind, index),
             };
-
-            // Recourse flows, on the plan's own (non-embargoed) routes.
-            let mut flows: HashMap<(FacilityKind, usize), Vec<Col>> = HashMap::new();
-            let mut x_at_ref: HashMap<usize, Vec<(usize, Col)>> = HashMap::new();
-            for x in &ym.concentrate {
-                let (from, to) = (
-                    &plan.mines[x.mine].facility.country,
-                    &plan.refineries[x.refinery].facility.country,
-                );
-                if blocked(from, to) {
-                    continue;
-                }
-                let col = lp.add_col(0.0);
-                flows
-                    .entry((FacilityKind::Mine, x.mine))
-                    .or_default()
-                    .push(col);
-                flows
-                    .entry((FacilityKind::Refinery, x.refinery))
-                    .or_default()
-                    .push(col);
-                x_at_ref.entry(x.refinery).or_default().push((x.mine, col));
-            }
-            let mut o_seen: HashMap<(usize, usize, usize), Col> = HashMap::new();
-            let mut o_from: HashMap<(usize, usize), Vec<Col>> = HashMap::new();
-            let mut o_to: HashMap<(usize, usize), Vec<Col>> = HashMap::new();
-            for o in &ym.oxide {
-                let key = (o.refinery, o.plant, o.element);
-                if o_seen.contains_key(&key) {
-                    continue;
-                }
-                let (from, to) = (
-                    &plan.refineries[o.refinery].facility.country,
-                    &plan.plants[o.plant].facility.country,
-                );
-                if blocked(from, to) {
-                    continue;
-                }
-                let col = lp.add_col(0.0);
-                o_seen.insert(key, col);
-                o_from.entry((o.refinery, o.element)).or_default().push(col);
-                o_to.entry((o.plant, o.element)).or_default().push(col);
-            }
-            let mut z_seen: HashMap<(usize, usize), Col> = HashMap::new();
-            let mut z_of_plant: HashMap<usize, Vec<Col>> = HashMap::new();
-            let mut z_to_market: HashMap<usize, Vec<Col>> = HashMap::new();
-            for z in &ym.magnet {
-                if z_seen.contains_key(&(z.plant, z.market)) {
-                    continue;
-                }
-                let (from, to) = (
-                    &plan.plants[z.plant].facility.country,
-                    &plan.markets[z.market].country,
-                );
-                if blocked(from, to) {
-                    continue;
-                }
-                let col = lp.add_col(0.0);
-                z_seen.insert((z.plant, z.market), col);
-                z_of_plant.entry(z.plant).or_default().push(col);
-                z_to_market.entry(z.market).or_default().push(col);
-            }
-
-            // Separation (constraint 3 summed over classes). Every refinery
-            // that could ship oxide gets a row, also when the disruption cut
-            // off all its concentrate (then it ships nothing).
-            let mut shipping: Vec<&(usize, usize)> = o_from.keys().collect();
-            shipping.sort();
-            for &(r, e) in shipping {
-                let inputs = x_at_ref.get(&r).map(Vec::as_slice).unwrap_or(&[]);
-                let terms: Vec<(Col, f64)> = o_from[&(r, e)]
-                    .iter()
-                    .map(|&c| (c, 1.0))
-                    .chain(inputs.iter().map(|&(m, c)| {
-                        (c, -plan.refineries[r].recovery[e] * plan.mines[m].grade[e])
-                    }))
-                    .collect();
-                lp.add_row(f64::NEG_INFINITY, 0.0, terms);
-            }
-            // Recipe (constraint 5 without classes).
-            let mut plants: Vec<&usize> = z_of_plant.keys().collect();
-            plants.sort();
-            for &p in plants {
-                for (e, &beta) in plan.plants[p].recipe.iter().enumerate() {
-                    if beta <= 0.0 {
-                        continue;
-                    }
-                    let inputs = o_to.get(&(p, e)).map(Vec::as_slice).unwrap_or(&[]);
-                    let terms: Vec<(Col, f64)> = inputs
-                        .iter()
-                        .map(|&c| (c, 1.0))
-                        .chain(z_of_plant[&p].iter().map(|&z| (z, -beta)))
-                        .collect();
-                    lp.add_row(0.0, f64::INFINITY, terms);
-                }
-            }
-            for (p, cols) in &z_of_plant {
-                flows
-                    .entry((FacilityKind::Plant, *p))
-                    .or_default()
-                    .extend(cols);
-            }
             // Recourse throughput within a_s(f) × (throughput + reserve).
-            for cap in &ym.capacity_rows {
-                let Some(recourse) = flows.get(&(cap.kind, cap.index)) else {
-                    continue;
-                };
-                let a = hit_factor(plan, disruption, cap.kind, cap.index);
+            let z_to_market = add_recourse(plan, lp, ym, &loss, &|cap, a, lp| {
                 let planned: Vec<(Col, f64)> =
                     lp.row_terms(cap.row).map(|(c, _)| (c, -a)).collect();
-                let terms: Vec<(Col, f64)> =
-                    recourse.iter().map(|&c| (c, 1.0)).chain(planned).collect();
-                lp.add_row(f64::NEG_INFINITY, 0.0, terms);
-            }
+                (planned, 0.0)
+            });
             // Deliveries: at most demand, at least λ × demand.
             for (k, market) in plan.markets.iter().enumerate() {
                 let d = market.demand.at(year);
@@ -250,4 +144,140 @@ pub fn build_resilience(plan: &Plan, c_star: f64) -> ResilienceLp {
     };
     out.maximize_lambda();
     out
+}
+
+/// What a loss takes away: lanes leaving some countries, and a share of
+/// each facility's throughput (`factor`: 1 for facilities not hit).
+pub struct Loss<'a> {
+    pub exports_from: &'a [String],
+    pub factor: &'a dyn Fn(FacilityKind, usize) -> f64,
+}
+
+/// Recourse flows for one year under `loss`, on the plan's own
+/// (non-embargoed) routes, with constraints 3 and 5 of FORMULATION.md
+/// (without origin classes) and each facility's recourse throughput within
+/// a limit: `limit(capacity row, factor, lp)` gives the terms moved to the
+/// left-hand side and the right-hand side of `recourse + terms ≤ rhs`.
+/// Returns the recourse deliveries to each market.
+pub fn add_recourse(
+    plan: &Plan,
+    lp: &mut Lp,
+    ym: &YearModel,
+    loss: &Loss,
+    limit: &dyn Fn(&CapacityRow, f64, &Lp) -> (Vec<(Col, f64)>, f64),
+) -> HashMap<usize, Vec<Col>> {
+    let blocked = |from: &str, to: &str| from != to && loss.exports_from.iter().any(|c| c == from);
+    // Recourse flows, on the plan's own (non-embargoed) routes.
+    let mut flows: HashMap<(FacilityKind, usize), Vec<Col>> = HashMap::new();
+    let mut x_at_ref: HashMap<usize, Vec<(usize, Col)>> = HashMap::new();
+    for x in &ym.concentrate {
+        let (from, to) = (
+            &plan.mines[x.mine].facility.country,
+            &plan.refineries[x.refinery].facility.country,
+        );
+        if blocked(from, to) {
+            continue;
+        }
+        let col = lp.add_col(0.0);
+        flows
+            .entry((FacilityKind::Mine, x.mine))
+            .or_default()
+            .push(col);
+        flows
+            .entry((FacilityKind::Refinery, x.refinery))
+            .or_default()
+            .push(col);
+        x_at_ref.entry(x.refinery).or_default().push((x.mine, col));
+    }
+    let mut o_seen: HashMap<(usize, usize, usize), Col> = HashMap::new();
+    let mut o_from: HashMap<(usize, usize), Vec<Col>> = HashMap::new();
+    let mut o_to: HashMap<(usize, usize), Vec<Col>> = HashMap::new();
+    for o in &ym.oxide {
+        let key = (o.refinery, o.plant, o.element);
+        if o_seen.contains_key(&key) {
+            continue;
+        }
+        let (from, to) = (
+            &plan.refineries[o.refinery].facility.country,
+            &plan.plants[o.plant].facility.country,
+        );
+        if blocked(from, to) {
+            continue;
+        }
+        let col = lp.add_col(0.0);
+        o_seen.insert(key, col);
+        o_from.entry((o.refinery, o.element)).or_default().push(col);
+        o_to.entry((o.plant, o.element)).or_default().push(col);
+    }
+    let mut z_seen: HashMap<(usize, usize), Col> = HashMap::new();
+    let mut z_of_plant: HashMap<usize, Vec<Col>> = HashMap::new();
+    let mut z_to_market: HashMap<usize, Vec<Col>> = HashMap::new();
+    for z in &ym.magnet {
+        if z_seen.contains_key(&(z.plant, z.market)) {
+            continue;
+        }
+        let (from, to) = (
+            &plan.plants[z.plant].facility.country,
+            &plan.markets[z.market].country,
+        );
+        if blocked(from, to) {
+            continue;
+        }
+        let col = lp.add_col(0.0);
+        z_seen.insert((z.plant, z.market), col);
+        z_of_plant.entry(z.plant).or_default().push(col);
+        z_to_market.entry(z.market).or_default().push(col);
+    }
+
+    // Separation (constraint 3 summed over classes). Every refinery
+    // that could ship oxide gets a row, also when the disruption cut
+    // off all its concentrate (then it ships nothing).
+    let mut shipping: Vec<&(usize, usize)> = o_from.keys().collect();
+    shipping.sort();
+    for &(r, e) in shipping {
+        let inputs = x_at_ref.get(&r).map(Vec::as_slice).unwrap_or(&[]);
+        let terms: Vec<(Col, f64)> = o_from[&(r, e)]
+            .iter()
+            .map(|&c| (c, 1.0))
+            .chain(
+                inputs
+                    .iter()
+                    .map(|&(m, c)| (c, -plan.refineries[r].recovery[e] * plan.mines[m].grade[e])),
+            )
+            .collect();
+        lp.add_row(f64::NEG_INFINITY, 0.0, terms);
+    }
+    // Recipe (constraint 5 without classes).
+    let mut plants: Vec<&usize> = z_of_plant.keys().collect();
+    plants.sort();
+    for &p in plants {
+        for (e, &beta) in plan.plants[p].recipe.iter().enumerate() {
+            if beta <= 0.0 {
+                continue;
+            }
+            let inputs = o_to.get(&(p, e)).map(Vec::as_slice).unwrap_or(&[]);
+            let terms: Vec<(Col, f64)> = inputs
+                .iter()
+                .map(|&c| (c, 1.0))
+                .chain(z_of_plant[&p].iter().map(|&z| (z, -beta)))
+                .collect();
+            lp.add_row(0.0, f64::INFINITY, terms);
+        }
+    }
+    for (p, cols) in &z_of_plant {
+        flows
+            .entry((FacilityKind::Plant, *p))
+            .or_default()
+            .extend(cols);
+    }
+    for cap in &ym.capacity_rows {
+        let Some(recourse) = flows.get(&(cap.kind, cap.index)) else {
+            continue;
+        };
+        let a = (loss.factor)(cap.kind, cap.index);
+        let (bound, rhs) = limit(cap, a, lp);
+        let terms: Vec<(Col, f64)> = recourse.iter().map(|&c| (c, 1.0)).chain(bound).collect();
+        lp.add_row(f64::NEG_INFINITY, rhs, terms);
+    }
+    z_to_market
 }
