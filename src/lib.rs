@@ -15,6 +15,7 @@ pub mod outcome;
 pub mod plan;
 pub mod report;
 pub mod solve;
+pub mod stress;
 
 pub use error::{Error, Result};
 pub use outcome::{solve_plan, Outcome};

@@ -22,8 +22,18 @@ pub struct FrontierArgs {
     input: PlanArgs,
     /// The share rule whose required share is raised (its min_share is set
     /// to the same value in every year the rule applies).
-    #[arg(long, value_name = "ID")]
-    rule: String,
+    #[arg(
+        long,
+        value_name = "ID",
+        required_unless_present = "budget",
+        conflicts_with = "budget"
+    )]
+    rule: Option<String>,
+    /// Instead: the budget curve of max-resilience, λ* (worst-case share of
+    /// demand served under the plan's disruptions) for budgets
+    /// START:STOP:STEP, e.g. 0:0.5:0.05.
+    #[arg(long, value_name = "START:STOP:STEP")]
+    budget: Option<String>,
     /// Number of steps between 0 and the largest feasible share.
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1000))]
     steps: u32,
@@ -51,11 +61,21 @@ pub fn run(args: &FrontierArgs) -> Result<ExitCode, Error> {
     let source = PlanSource::load(&args.input.plan)?;
     let fixed = args.input.overrides()?;
     let base = source.plan_with(args.scenario.as_deref(), &fixed)?;
-    if !base.share_rules.iter().any(|r| r.id == args.rule) {
+    let rule = match (&args.rule, &args.budget) {
+        (_, Some(range)) => return budget_curve(args, &source, &fixed, range, &options),
+        (Some(rule), None) => rule.clone(),
+        (None, None) => {
+            return Err(Error::Usage(
+                "give --rule ID or --budget START:STOP:STEP".into(),
+            ))
+        }
+    };
+    let args_rule = &rule;
+    if !base.share_rules.iter().any(|r| &r.id == args_rule) {
         let known: Vec<&str> = base.share_rules.iter().map(|r| r.id.as_str()).collect();
         return Err(Error::Usage(format!(
             "--rule {}: no such share rule (the plan has: {})",
-            args.rule,
+            args_rule,
             if known.is_empty() {
                 "none".to_string()
             } else {
@@ -70,7 +90,7 @@ pub fn run(args: &FrontierArgs) -> Result<ExitCode, Error> {
         let mut overrides = fixed.clone();
         overrides.push(Override::parse(&format!(
             "share_rule.{}.min_share={share}",
-            args.rule
+            args_rule
         ))?);
         let mut plan = source.plan_with(args.scenario.as_deref(), &overrides)?;
         plan.objective = Objective::MinCost;
@@ -89,7 +109,7 @@ pub fn run(args: &FrontierArgs) -> Result<ExitCode, Error> {
         let (mut lo, mut hi) = (0.0f64, 1.0f64);
         eprintln!(
             "finding the largest feasible share of rule {}...",
-            args.rule
+            args_rule
         );
         while hi - lo > 1e-4 {
             let mid = (lo + hi) / 2.0;
@@ -122,7 +142,7 @@ pub fn run(args: &FrontierArgs) -> Result<ExitCode, Error> {
         "frontier",
         format!(
             "Cost of independence: rule {} from 0 % to {:.1} % (largest feasible share)",
-            args.rule,
+            args_rule,
             s_max * 100.0
         ),
         &[
@@ -142,7 +162,7 @@ pub fn run(args: &FrontierArgs) -> Result<ExitCode, Error> {
             .outcome
             .shares
             .iter()
-            .filter(|s| s.rule == args.rule)
+            .filter(|s| s.rule == *args_rule)
             .collect();
         let price: f64 = rows.iter().filter_map(|s| s.shadow_price).sum();
         let delivered: f64 = rows.iter().map(|s| s.delivered).sum();
@@ -176,8 +196,8 @@ pub fn run(args: &FrontierArgs) -> Result<ExitCode, Error> {
     if let Some(path) = &args.chart {
         let panels = [
             LineChart {
-                title: format!("Cost of independence: rule {}", args.rule),
-                x_label: format!("required share of rule {}", args.rule),
+                title: format!("Cost of independence: rule {}", args_rule),
+                x_label: format!("required share of rule {}", args_rule),
                 y_label: cost_header.clone(),
                 x_format: AxisFormat::Percent,
                 y_format: AxisFormat::Thousands,
@@ -188,7 +208,7 @@ pub fn run(args: &FrontierArgs) -> Result<ExitCode, Error> {
             },
             LineChart {
                 title: "Cost of one more percentage point".into(),
-                x_label: format!("required share of rule {}", args.rule),
+                x_label: format!("required share of rule {}", args_rule),
                 y_label: price_header.clone(),
                 x_format: AxisFormat::Percent,
                 y_format: AxisFormat::Thousands,
@@ -201,10 +221,10 @@ pub fn run(args: &FrontierArgs) -> Result<ExitCode, Error> {
         charts.push((path.clone(), chart::panels(path, &panels)?));
     }
     let json = serde_json::json!({
-        "rule": args.rule,
+        "rule": args_rule,
         "largest_feasible_share": s_max,
         "points": points.iter().map(|p| {
-            let rows: Vec<_> = p.outcome.shares.iter().filter(|s| s.rule == args.rule).collect();
+            let rows: Vec<_> = p.outcome.shares.iter().filter(|s| s.rule == *args_rule).collect();
             serde_json::json!({
                 "required": p.share,
                 "status": p.outcome.status.name(),
@@ -215,4 +235,114 @@ pub fn run(args: &FrontierArgs) -> Result<ExitCode, Error> {
     });
     args.output.emit(&[table], &json, &charts)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// λ* against the max-resilience budget.
+fn budget_curve(
+    args: &FrontierArgs,
+    source: &PlanSource,
+    fixed: &[Override],
+    range: &str,
+    options: &SolverOptions,
+) -> Result<ExitCode, Error> {
+    let parts: Vec<f64> = range
+        .split(':')
+        .map(|p| p.trim().parse::<f64>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| Error::Usage(format!("--budget {range}: expected START:STOP:STEP")))?;
+    let [start, stop, step] = parts[..] else {
+        return Err(Error::Usage(format!(
+            "--budget {range}: expected START:STOP:STEP"
+        )));
+    };
+    if !(start >= 0.0 && stop >= start && step > 0.0 && stop.is_finite())
+        || (stop - start) / step > 10_000.0
+    {
+        return Err(Error::Usage(format!(
+            "--budget {range}: need 0 <= START <= STOP and a positive STEP (at most 10,000 points)"
+        )));
+    }
+    let n = ((stop - start) / step + 1e-9).floor() as usize + 1;
+    let budgets: Vec<f64> = (0..n)
+        .map(|i| ((start + step * i as f64) * 1e12).round() / 1e12)
+        .collect();
+    let base = source.plan_with(args.scenario.as_deref(), fixed)?;
+    if base.disruptions.is_empty() {
+        return Err(Error::Usage(
+            "--budget: the plan has no [[disruption]] to be resilient against".into(),
+        ));
+    }
+    let mut one_thread = options.clone();
+    if one_thread.threads.is_none() {
+        one_thread.threads = Some(1);
+    }
+    let points: Vec<(f64, Outcome)> = budgets
+        .par_iter()
+        .map(|&b| {
+            let mut overrides = fixed.to_vec();
+            overrides.push(Override::parse(&format!("resilience.budget={b}"))?);
+            let mut plan = source.plan_with(args.scenario.as_deref(), &overrides)?;
+            plan.objective = Objective::MaxResilience;
+            crate::solve_plan(&plan, &one_thread).map(|o| (b, o))
+        })
+        .collect::<Result<_, _>>()?;
+    let cur = &base.currency;
+    let cost_header = format!("plan cost ({cur})");
+    let reserve_header = format!("reserves ({cur})");
+    let mut table = Table::new(
+        "budget_curve",
+        format!(
+            "Budget curve of {}: worst-case share of demand served (λ*) against the budget",
+            base.name
+        ),
+        &["budget", "status", "λ*", &cost_header, &reserve_header],
+    );
+    let mut pts = Vec::new();
+    for (b, o) in &points {
+        if let Some(l) = o.objective_value {
+            pts.push((*b, l));
+        }
+        table.rows.push(vec![
+            Cell::Percent(*b),
+            Cell::text(o.status.name()),
+            o.objective_value.map_or(Cell::Empty, Cell::Percent),
+            o.cost
+                .as_ref()
+                .map_or(Cell::Empty, |c| Cell::money(c.total)),
+            o.cost
+                .as_ref()
+                .map_or(Cell::Empty, |c| Cell::money(c.reserves)),
+        ]);
+    }
+    let mut charts = Vec::new();
+    if let Some(path) = &args.chart {
+        let chart = LineChart {
+            title: "What each extra percent of spend buys in worst-case coverage".into(),
+            x_label: "budget over the least cost".into(),
+            y_label: "worst-case share of demand served (λ*)".into(),
+            x_format: AxisFormat::Percent,
+            y_format: AxisFormat::Percent,
+            series: vec![Series {
+                name: "λ*".into(),
+                points: pts,
+            }],
+        };
+        charts.push((path.clone(), chart::line_chart(path, &chart)?));
+    }
+    let json = serde_json::json!({
+        "points": points.iter().map(|(b, o)| serde_json::json!({
+            "budget": b,
+            "status": o.status.name(),
+            "lambda": o.objective_value,
+            "cost": o.cost.as_ref().map(|c| c.total),
+            "reserves": o.cost.as_ref().map(|c| c.reserves),
+        })).collect::<Vec<_>>(),
+    });
+    args.output.emit(&[table], &json, &charts)?;
+    let worst = points
+        .iter()
+        .map(|(_, o)| o.status)
+        .find(|s| *s != Status::Optimal)
+        .unwrap_or(Status::Optimal);
+    Ok(super::exit_code(worst))
 }

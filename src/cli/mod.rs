@@ -12,6 +12,7 @@ mod explain;
 mod frontier;
 mod generate;
 mod output;
+mod stress;
 mod sweep;
 
 pub use output::{Format, OutputArgs};
@@ -78,6 +79,11 @@ enum Command {
     /// Exit code 3 when the plan is infeasible (and explained), 0 when it is
     /// feasible.
     Explain(explain::ExplainArgs),
+    /// Stress test: for every single country, facility and listed
+    /// disruption, the share of each market's demand still served if it is
+    /// lost (with the plan's own throughput, and with all idle capacity),
+    /// ranked with the biggest single points of failure first.
+    Stress(stress::StressArgs),
     /// Write a synthetic but valid plan of a requested size (for tests and
     /// benchmarks); the same seed always gives the same plan.
     Generate(generate::GenerateArgs),
@@ -170,6 +176,15 @@ enum ObjectiveArg {
     MaxResilience,
 }
 
+impl From<ObjectiveArg> for Objective {
+    fn from(o: ObjectiveArg) -> Objective {
+        match o {
+            ObjectiveArg::MinCost => Objective::MinCost,
+            ObjectiveArg::MaxResilience => Objective::MaxResilience,
+        }
+    }
+}
+
 /// Run the command line; returns the process exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -180,6 +195,7 @@ pub fn main() -> ExitCode {
         Command::Sweep(args) => sweep::run(&args),
         Command::Frontier(args) => frontier::run(&args),
         Command::Explain(args) => explain::run(&args),
+        Command::Stress(args) => stress::run(&args),
         Command::Generate(args) => generate::run(&args),
     };
     match result {
@@ -311,10 +327,7 @@ fn solve(args: &SolveArgs) -> Result<ExitCode, Error> {
     let source = PlanSource::load(&args.input.plan)?;
     let mut plan = source.plan_with(args.scenario.as_deref(), &args.input.overrides()?)?;
     if let Some(o) = args.objective {
-        plan.objective = match o {
-            ObjectiveArg::MinCost => Objective::MinCost,
-            ObjectiveArg::MaxResilience => Objective::MaxResilience,
-        };
+        plan.objective = o.into();
         if plan.objective == Objective::MaxResilience && plan.disruptions.is_empty() {
             return Err(Error::Usage(format!(
                 "--objective max-resilience: {} has no [[disruption]] to be resilient against",

@@ -13,7 +13,7 @@ mod resilience;
 use crate::plan::{Plan, Product, Stage, StageSet};
 use lp::{Col, Lp, Row, Sense};
 
-pub use resilience::{build_resilience, ResilienceLp};
+pub use resilience::{add_recourse, build_resilience, Loss, ResilienceLp};
 
 /// Origin classes are bit masks of [`Stage`]s; there are at most 8.
 pub const NUM_CLASSES: usize = 8;

@@ -1,0 +1,62 @@
+//! `reeplan stress`: the biggest single points of failure of a plan.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+
+use super::{ObjectiveArg, OutputArgs, PlanArgs, SolverArgs};
+use crate::error::Error;
+use crate::plan::{Objective, PlanSource};
+use crate::solve::Status;
+
+#[derive(Args)]
+pub struct StressArgs {
+    #[command(flatten)]
+    input: PlanArgs,
+    /// Stress this scenario of the plan.
+    #[arg(long, short = 's', value_name = "NAME")]
+    scenario: Option<String>,
+    /// The plan to stress: the min-cost plan (default: the plan's objective).
+    #[arg(long, value_enum)]
+    objective: Option<ObjectiveArg>,
+    /// Show only the N biggest exposures.
+    #[arg(long, value_name = "N")]
+    top: Option<usize>,
+    #[command(flatten)]
+    output: OutputArgs,
+    #[command(flatten)]
+    solver: SolverArgs,
+}
+
+pub fn run(args: &StressArgs) -> Result<ExitCode, Error> {
+    let options = args.solver.options()?;
+    args.output.check()?;
+    let source = PlanSource::load(&args.input.plan)?;
+    let mut plan = source.plan_with(args.scenario.as_deref(), &args.input.overrides()?)?;
+    if let Some(o) = args.objective {
+        plan.objective = o.into();
+        if plan.objective == Objective::MaxResilience && plan.disruptions.is_empty() {
+            return Err(Error::Usage(
+                "--objective max-resilience: the plan has no [[disruption]]".into(),
+            ));
+        }
+    }
+    eprintln!("solving the {} plan...", plan.objective.name());
+    let outcome = crate::solve_plan(&plan, &options)?;
+    if outcome.status != Status::Optimal {
+        eprintln!("the plan is {}: nothing to stress", outcome.status.name());
+        return Ok(super::exit_code(outcome.status));
+    }
+    eprintln!("stressing every country, facility and disruption...");
+    let exposures = crate::stress::stress(&plan, &outcome, &options)?;
+    let table = crate::stress::table(&plan, &exposures, args.top);
+    let json = serde_json::json!({
+        "plan": plan.name,
+        "objective": plan.objective.name(),
+        "exposures": exposures,
+    });
+    args.output
+        .emit(&[table], &json, &Vec::<(PathBuf, Vec<u8>)>::new())?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,271 @@
+//! Stress test of a plan: for every single country, every single facility
+//! and every listed disruption, the largest share of each market's demand
+//! that can still be served if it is lost — once with recourse limited to
+//! the plan's own throughput (plus reserves), once with all idle capacity.
+
+use std::collections::HashMap;
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::error::Result;
+use crate::model::lp::{Lp, Sense};
+use crate::model::{add_recourse, formulate, BuildOptions, FacilityKind, Loss};
+use crate::outcome::{facility_id, Outcome};
+use crate::plan::Plan;
+use crate::report::{Cell, Table};
+use crate::solve::{self, SolverOptions, Status};
+
+/// One thing that can be lost.
+#[derive(Clone, Debug)]
+struct LossCase {
+    label: String,
+    kind: &'static str,
+    countries: Vec<String>,
+    facilities: Vec<String>,
+    exports_from: Vec<String>,
+    capacity_factor: f64,
+    years: Option<crate::plan::YearRange>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Exposure {
+    pub loss: String,
+    pub kind: &'static str,
+    pub market: String,
+    /// Worst-year share of demand served with the plan's own throughput.
+    pub planned_share: Option<f64>,
+    pub planned_worst_year: Option<i64>,
+    /// Worst-year share with all idle capacity available.
+    pub idle_share: Option<f64>,
+    pub idle_worst_year: Option<i64>,
+}
+
+fn loss_cases(plan: &Plan) -> Vec<LossCase> {
+    let mut countries: Vec<&String> = plan
+        .mines
+        .iter()
+        .map(|m| &m.facility.country)
+        .chain(plan.refineries.iter().map(|r| &r.facility.country))
+        .chain(plan.plants.iter().map(|p| &p.facility.country))
+        .collect();
+    countries.sort();
+    countries.dedup();
+    let mut out: Vec<LossCase> = countries
+        .into_iter()
+        .map(|c| LossCase {
+            label: format!("country {c}"),
+            kind: "country",
+            countries: vec![c.clone()],
+            facilities: Vec::new(),
+            exports_from: Vec::new(),
+            capacity_factor: 0.0,
+            years: None,
+        })
+        .collect();
+    let facilities = plan
+        .mines
+        .iter()
+        .map(|m| &m.facility)
+        .chain(plan.refineries.iter().map(|r| &r.facility))
+        .chain(plan.plants.iter().map(|p| &p.facility));
+    out.extend(facilities.map(|f| LossCase {
+        label: format!("{} ({})", f.id, f.country),
+        kind: "facility",
+        countries: Vec::new(),
+        facilities: vec![f.id.clone()],
+        exports_from: Vec::new(),
+        capacity_factor: 0.0,
+        years: None,
+    }));
+    out.extend(plan.disruptions.iter().map(|d| LossCase {
+        label: format!("disruption {}", d.id),
+        kind: "disruption",
+        countries: d.countries.clone(),
+        facilities: d.facilities.clone(),
+        exports_from: d.exports_from.clone(),
+        capacity_factor: d.capacity_factor,
+        years: d.years,
+    }));
+    out
+}
+
+/// Run the stress test on the plan whose outcome is `outcome`.
+pub fn stress(plan: &Plan, outcome: &Outcome, options: &SolverOptions) -> Result<Vec<Exposure>> {
+    // The plan's throughput (plus reserves) per facility and year.
+    let mut planned: HashMap<(String, i64), f64> = HashMap::new();
+    for u in &outcome.utilization {
+        *planned.entry((u.facility.clone(), u.year)).or_default() += u.throughput;
+    }
+    if let Some(r) = &outcome.resilience {
+        for v in &r.reserves {
+            *planned.entry((v.facility.clone(), v.year)).or_default() += v.tonnes;
+        }
+    }
+    let routes = formulate(plan, BuildOptions::default());
+    let cases = loss_cases(plan);
+    let mut one = options.clone();
+    one.threads = Some(1);
+    let results: Vec<Result<Vec<Exposure>>> = cases
+        .par_iter()
+        .map(|case| {
+            let planned_side = worst_shares(plan, &routes, case, Some(&planned), &one)?;
+            let idle_side = worst_shares(plan, &routes, case, None, &one)?;
+            Ok(plan
+                .markets
+                .iter()
+                .enumerate()
+                .filter(|(k, _)| planned_side.contains_key(k))
+                .map(|(k, m)| Exposure {
+                    loss: case.label.clone(),
+                    kind: case.kind,
+                    market: m.id.clone(),
+                    planned_share: planned_side[&k].0,
+                    planned_worst_year: planned_side[&k].1,
+                    idle_share: idle_side.get(&k).and_then(|v| v.0),
+                    idle_worst_year: idle_side.get(&k).and_then(|v| v.1),
+                })
+                .collect())
+        })
+        .collect();
+    let mut exposures = Vec::new();
+    for r in results {
+        exposures.extend(r?);
+    }
+    // Biggest single points of failure first.
+    exposures.sort_by(|a, b| {
+        let key = |e: &Exposure| (e.planned_share.unwrap_or(1.0), e.idle_share.unwrap_or(1.0));
+        key(a)
+            .partial_cmp(&key(b))
+            .unwrap_or(std::cmp::Ordering::Equal)
+            .then(a.loss.cmp(&b.loss))
+    });
+    Ok(exposures)
+}
+
+/// For each market with demand in the loss's years: the largest λ such that
+/// at least λ of its demand is served in every such year, and the year that
+/// binds. `planned`: limit recourse to the plan's throughput; `None`: to
+/// effective capacity.
+fn worst_shares(
+    plan: &Plan,
+    routes: &crate::model::Formulation,
+    case: &LossCase,
+    planned: Option<&HashMap<(String, i64), f64>>,
+    options: &SolverOptions,
+) -> Result<HashMap<usize, (Option<f64>, Option<i64>)>> {
+    let factor = |kind: FacilityKind, index: usize| -> f64 {
+        let f = match kind {
+            FacilityKind::Mine => &plan.mines[index].facility,
+            FacilityKind::Refinery => &plan.refineries[index].facility,
+            FacilityKind::Plant => &plan.plants[index].facility,
+        };
+        if case.facilities.contains(&f.id) || case.countries.contains(&f.country) {
+            case.capacity_factor
+        } else {
+            1.0
+        }
+    };
+    let loss = Loss {
+        exports_from: &case.exports_from,
+        factor: &factor,
+    };
+    let mut lp = Lp::default();
+    let mut served: Vec<(usize, i64, f64, Vec<crate::model::lp::Col>)> = Vec::new();
+    for ym in &routes.years {
+        if !case.years.is_none_or(|r| r.contains(ym.year)) {
+            continue;
+        }
+        let year = ym.year;
+        let limit = |cap: &crate::model::CapacityRow, a: f64, _: &Lp| {
+            let bound = match planned {
+                Some(p) => p
+                    .get(&(facility_id(plan, cap.kind, cap.index).to_string(), year))
+                    .copied()
+                    .unwrap_or(0.0),
+                None => cap.capacity,
+            };
+            (Vec::new(), a * bound)
+        };
+        let deliveries = add_recourse(plan, &mut lp, ym, &loss, &limit);
+        for (k, market) in plan.markets.iter().enumerate() {
+            let d = market.demand.at(year);
+            if d > 0.0 {
+                let cols = deliveries.get(&k).cloned().unwrap_or_default();
+                lp.add_row(f64::NEG_INFINITY, d, cols.iter().map(|&c| (c, 1.0)));
+                served.push((k, year, d, cols));
+            }
+        }
+    }
+    let mut out = HashMap::new();
+    let mut markets: Vec<usize> = served.iter().map(|s| s.0).collect();
+    markets.sort();
+    markets.dedup();
+    for k in markets {
+        let mut lp_k = lp.clone();
+        lp_k.sense = Sense::Maximize;
+        let lambda = lp_k.add_col_bounded(1.0, 0.0, 1.0);
+        for (_, _, d, cols) in served.iter().filter(|s| s.0 == k) {
+            let terms: Vec<_> = cols
+                .iter()
+                .map(|&c| (c, 1.0))
+                .chain([(lambda, -d)])
+                .collect();
+            lp_k.add_row(0.0, f64::INFINITY, terms);
+        }
+        let sol = solve::solve(&lp_k, options)?;
+        if sol.status != Status::Optimal {
+            out.insert(k, (None, None));
+            continue;
+        }
+        let share = sol.col_value[lambda.0 as usize];
+        let worst = served
+            .iter()
+            .filter(|s| s.0 == k)
+            .map(|(_, y, d, cols)| {
+                (
+                    *y,
+                    cols.iter()
+                        .map(|c| sol.col_value[c.0 as usize])
+                        .sum::<f64>()
+                        / d,
+                )
+            })
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .map(|(y, _)| y);
+        out.insert(k, (Some(share), worst));
+    }
+    Ok(out)
+}
+
+/// The ranked table of exposures.
+pub fn table(plan: &Plan, exposures: &[Exposure], top: Option<usize>) -> Table {
+    let mut t = Table::new(
+        "stress",
+        format!(
+            "Stress test of {}: share of each market's demand still served in its worst year if one thing is lost",
+            plan.name
+        ),
+        &[
+            "rank",
+            "lost",
+            "market",
+            "served (plan's throughput)",
+            "worst year",
+            "served (all idle capacity)",
+            "worst year ",
+        ],
+    );
+    for (i, e) in exposures.iter().take(top.unwrap_or(usize::MAX)).enumerate() {
+        t.rows.push(vec![
+            Cell::Text((i + 1).to_string()),
+            Cell::text(e.loss.clone()),
+            Cell::text(e.market.clone()),
+            Cell::opt_percent(e.planned_share),
+            e.planned_worst_year.map_or(Cell::Empty, Cell::year),
+            Cell::opt_percent(e.idle_share),
+            e.idle_worst_year.map_or(Cell::Empty, Cell::year),
+        ]);
+    }
+    t
+}
