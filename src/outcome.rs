@@ -230,21 +230,6 @@ fn solve_resilience(plan: &Plan, c_star: f64, options: &SolverOptions) -> Result
             }
         }
     }
-    let served = rlp
-        .served
-        .iter()
-        .map(|s| {
-            let got: f64 = s.deliveries.iter().map(|&c| value(c)).sum();
-            Served {
-                disruption: plan.disruptions[s.disruption].id.clone(),
-                year: s.year,
-                market: plan.markets[s.market].id.clone(),
-                demand: s.demand,
-                served: got,
-                share: got / s.demand,
-            }
-        })
-        .collect();
     let mut outcome = read_outcome(plan, &rlp.formulation, &stage3, false, Some(reserve_cost));
     outcome.objective_value = Some(lambda_star);
     outcome.resilience = Some(ResilienceResult {
@@ -252,8 +237,14 @@ fn solve_resilience(plan: &Plan, c_star: f64, options: &SolverOptions) -> Result
         min_cost: c_star,
         budget: plan.resilience.budget,
         reserves,
-        served,
+        served: Vec::new(),
     });
+    // What the reported plan can serve under each disruption, market by
+    // market and year by year (the LP itself only guarantees λ* everywhere).
+    let served = crate::stress::served_under_disruptions(plan, &outcome, options)?;
+    if let Some(r) = outcome.resilience.as_mut() {
+        r.served = served;
+    }
     Ok(outcome)
 }
 

@@ -93,15 +93,7 @@ fn loss_cases(plan: &Plan) -> Vec<LossCase> {
 /// Run the stress test on the plan whose outcome is `outcome`.
 pub fn stress(plan: &Plan, outcome: &Outcome, options: &SolverOptions) -> Result<Vec<Exposure>> {
     // The plan's throughput (plus reserves) per facility and year.
-    let mut planned: HashMap<(String, i64), f64> = HashMap::new();
-    for u in &outcome.utilization {
-        *planned.entry((u.facility.clone(), u.year)).or_default() += u.throughput;
-    }
-    if let Some(r) = &outcome.resilience {
-        for v in &r.reserves {
-            *planned.entry((v.facility.clone(), v.year)).or_default() += v.tonnes;
-        }
-    }
+    let planned = planned_throughput(outcome);
     let routes = formulate(plan, BuildOptions::default());
     let cases = loss_cases(plan);
     let mut one = options.clone();
@@ -143,17 +135,97 @@ pub fn stress(plan: &Plan, outcome: &Outcome, options: &SolverOptions) -> Result
     Ok(exposures)
 }
 
-/// For each market with demand in the loss's years: the largest λ such that
-/// at least λ of its demand is served in every such year, and the year that
-/// binds. `planned`: limit recourse to the plan's throughput; `None`: to
-/// effective capacity.
-fn worst_shares(
+/// For every disruption, year and market: the largest share of the market's
+/// demand the plan (its throughput plus reserves) can serve.
+pub fn served_under_disruptions(
+    plan: &Plan,
+    outcome: &Outcome,
+    options: &SolverOptions,
+) -> Result<Vec<crate::outcome::Served>> {
+    let planned = planned_throughput(outcome);
+    let routes = formulate(plan, BuildOptions::default());
+    let mut one = options.clone();
+    one.threads = Some(1);
+    let cases: Vec<(usize, i64)> = plan
+        .disruptions
+        .iter()
+        .enumerate()
+        .flat_map(|(s, d)| {
+            plan.years()
+                .filter(move |y| d.years.is_none_or(|r| r.contains(*y)))
+                .map(move |y| (s, y))
+        })
+        .collect();
+    let rows: Vec<Result<Vec<crate::outcome::Served>>> = cases
+        .par_iter()
+        .map(|&(s, year)| {
+            let d = &plan.disruptions[s];
+            let case = LossCase {
+                label: d.id.clone(),
+                kind: "disruption",
+                countries: d.countries.clone(),
+                facilities: d.facilities.clone(),
+                exports_from: d.exports_from.clone(),
+                capacity_factor: d.capacity_factor,
+                years: Some(crate::plan::YearRange {
+                    first: year,
+                    last: year,
+                }),
+            };
+            // All markets together: the largest share every one of them can
+            // get at once (the λ of this disruption and year), then each
+            // market's share in that allocation.
+            let (lp, served) = recourse_lp(plan, &routes, &case, Some(&planned));
+            let rows: Vec<_> = served.iter().collect();
+            let mut out = Vec::new();
+            if let Some((x, _)) = max_min_share(&lp, &rows, &one)? {
+                for (k, _, demand, cols) in &served {
+                    let got: f64 = cols.iter().map(|c| x[c.0 as usize]).sum();
+                    out.push(crate::outcome::Served {
+                        disruption: d.id.clone(),
+                        year,
+                        market: plan.markets[*k].id.clone(),
+                        demand: *demand,
+                        served: got,
+                        share: got / demand,
+                    });
+                }
+            }
+            Ok(out)
+        })
+        .collect();
+    let mut out = Vec::new();
+    for r in rows {
+        out.extend(r?);
+    }
+    Ok(out)
+}
+
+fn planned_throughput(outcome: &Outcome) -> HashMap<(String, i64), f64> {
+    let mut planned: HashMap<(String, i64), f64> = HashMap::new();
+    for u in &outcome.utilization {
+        *planned.entry((u.facility.clone(), u.year)).or_default() += u.throughput;
+    }
+    if let Some(r) = &outcome.resilience {
+        for v in &r.reserves {
+            *planned.entry((v.facility.clone(), v.year)).or_default() += v.tonnes;
+        }
+    }
+    planned
+}
+
+/// Deliveries of one market in one year under a loss: `(market, year, demand, columns)`.
+type ServedCols = Vec<(usize, i64, f64, Vec<crate::model::lp::Col>)>;
+
+/// The recourse LP of a loss over its years: recourse flows limited by the
+/// plan's throughput (`planned`) or by effective capacity (`None`), and
+/// deliveries at most demand. No objective yet.
+fn recourse_lp(
     plan: &Plan,
     routes: &crate::model::Formulation,
     case: &LossCase,
     planned: Option<&HashMap<(String, i64), f64>>,
-    options: &SolverOptions,
-) -> Result<HashMap<usize, (Option<f64>, Option<i64>)>> {
+) -> (Lp, ServedCols) {
     let factor = |kind: FacilityKind, index: usize| -> f64 {
         let f = match kind {
             FacilityKind::Mine => &plan.mines[index].facility,
@@ -171,7 +243,7 @@ fn worst_shares(
         factor: &factor,
     };
     let mut lp = Lp::default();
-    let mut served: Vec<(usize, i64, f64, Vec<crate::model::lp::Col>)> = Vec::new();
+    let mut served: ServedCols = Vec::new();
     for ym in &routes.years {
         if !case.years.is_none_or(|r| r.contains(ym.year)) {
             continue;
@@ -197,43 +269,58 @@ fn worst_shares(
             }
         }
     }
+    (lp, served)
+}
+
+/// Maximize `λ` with `served ≥ λ × demand` for the given deliveries; returns
+/// the solution values and `λ`'s column, or `None` if the solve failed.
+fn max_min_share(
+    lp: &Lp,
+    rows: &[&(usize, i64, f64, Vec<crate::model::lp::Col>)],
+    options: &SolverOptions,
+) -> Result<Option<(Vec<f64>, usize)>> {
+    let mut lp = lp.clone();
+    lp.sense = Sense::Maximize;
+    let lambda = lp.add_col_bounded(1.0, 0.0, 1.0);
+    for (_, _, d, cols) in rows {
+        let terms: Vec<_> = cols
+            .iter()
+            .map(|&c| (c, 1.0))
+            .chain([(lambda, -d)])
+            .collect();
+        lp.add_row(0.0, f64::INFINITY, terms);
+    }
+    let sol = solve::solve(&lp, options)?;
+    Ok((sol.status == Status::Optimal).then(|| (sol.col_value, lambda.0 as usize)))
+}
+
+/// For each market with demand in the loss's years: the largest λ such that
+/// at least λ of its demand is served in every such year (the market on its
+/// own), and the year that binds.
+fn worst_shares(
+    plan: &Plan,
+    routes: &crate::model::Formulation,
+    case: &LossCase,
+    planned: Option<&HashMap<(String, i64), f64>>,
+    options: &SolverOptions,
+) -> Result<HashMap<usize, (Option<f64>, Option<i64>)>> {
+    let (lp, served) = recourse_lp(plan, routes, case, planned);
     let mut out = HashMap::new();
     let mut markets: Vec<usize> = served.iter().map(|s| s.0).collect();
     markets.sort();
     markets.dedup();
     for k in markets {
-        let mut lp_k = lp.clone();
-        lp_k.sense = Sense::Maximize;
-        let lambda = lp_k.add_col_bounded(1.0, 0.0, 1.0);
-        for (_, _, d, cols) in served.iter().filter(|s| s.0 == k) {
-            let terms: Vec<_> = cols
-                .iter()
-                .map(|&c| (c, 1.0))
-                .chain([(lambda, -d)])
-                .collect();
-            lp_k.add_row(0.0, f64::INFINITY, terms);
-        }
-        let sol = solve::solve(&lp_k, options)?;
-        if sol.status != Status::Optimal {
+        let rows: Vec<_> = served.iter().filter(|s| s.0 == k).collect();
+        let Some((x, lambda)) = max_min_share(&lp, &rows, options)? else {
             out.insert(k, (None, None));
             continue;
-        }
-        let share = sol.col_value[lambda.0 as usize];
-        let worst = served
+        };
+        let worst = rows
             .iter()
-            .filter(|s| s.0 == k)
-            .map(|(_, y, d, cols)| {
-                (
-                    *y,
-                    cols.iter()
-                        .map(|c| sol.col_value[c.0 as usize])
-                        .sum::<f64>()
-                        / d,
-                )
-            })
+            .map(|(_, y, d, cols)| (*y, cols.iter().map(|c| x[c.0 as usize]).sum::<f64>() / d))
             .min_by(|a, b| a.1.total_cmp(&b.1))
             .map(|(y, _)| y);
-        out.insert(k, (Some(share), worst));
+        out.insert(k, (Some(x[lambda]), worst));
     }
     Ok(out)
 }
