@@ -150,7 +150,8 @@ pub struct LpSize {
 }
 
 impl Outcome {
-    fn empty(plan: &Plan, status: Status, lp_size: LpSize) -> Outcome {
+    /// An outcome without a solution (infeasible, failed, or a template).
+    pub fn empty(plan: &Plan, status: Status, lp_size: LpSize) -> Outcome {
         Outcome {
             plan: plan.name.clone(),
             scenario: plan.scenario.as_ref().map(|s| s.name.clone()),

@@ -340,7 +340,6 @@ fn solve_csv_out_writes_one_file_per_table_and_no_temp_files() {
 
 #[cfg(unix)]
 #[test]
-#[ignore = "CLI gap: files written by --out (csv, json, markdown alike) still get mode 0600: report::render::write_atomically persists the temp file without widening its 0600 mode to 0644-under-umask"]
 fn csv_out_files_are_readable_by_others() {
     use std::os::unix::fs::PermissionsExt;
     let dir = plan_dir(MINIMAL);

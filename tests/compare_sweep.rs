@@ -683,7 +683,6 @@ fn sweep_shards_with_a_failing_point_json() {
 
 /// The same with --format csv: every row has the unsharded columns.
 #[test]
-#[ignore = "bug: sweep --shard K/N --format csv: a shard whose points all fail (e.g. an invalid swept value) writes rows without the metric columns (3 fields instead of 20 in this test), because the columns come from the shard's first solved point; the concatenated shards then differ from the unsharded CSV (src/cli/sweep.rs, metric_cols from `template`)"]
 fn sweep_shards_with_a_failing_point_csv() {
     let dir = plan_dir(TOY);
     let set = "tariff.s301.ad_valorem=0,-1,0.5";
@@ -1508,7 +1507,6 @@ fn frontier_chart_svg_and_png() {
 /// and `frontier` do with --out (output.rs: only a bare file name lands in
 /// DIR; see `solve_chart_svg_and_png`).
 #[test]
-#[ignore = "bug: sweep --format csv|json --out DIR --chart PATH fails (exit 1, \"No such file or directory ... DIR/./abs/path.svg.XXXX.tmp\") when PATH has a directory part; emit_sweep in src/cli/sweep.rs passes the whole chart path as a file name to write_atomically(DIR)"]
 fn sweep_out_with_chart_in_another_directory() {
     let dir = plan_dir(TOY);
     std::fs::create_dir(dir.path().join("charts")).unwrap();

@@ -76,9 +76,13 @@ pub fn run(args: &CompareArgs) -> Result<ExitCode, Error> {
             "nothing to compare: --no-base and the plan has no scenarios".into(),
         ));
     }
+    // Load every plan first, so a bad scenario name fails before any solve.
+    let plans = names
+        .iter()
+        .map(|name| source.plan_with(name.as_deref(), &overrides))
+        .collect::<Result<Vec<_>, _>>()?;
     let mut columns = Vec::new();
-    for (i, name) in names.iter().enumerate() {
-        let plan = source.plan_with(name.as_deref(), &overrides)?;
+    for (i, (name, plan)) in names.iter().zip(plans).enumerate() {
         eprintln!(
             "[{}/{}] solving {}",
             i + 1,

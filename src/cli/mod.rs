@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+mod authoring;
 mod compare;
 mod explain;
 mod frontier;
@@ -84,6 +85,11 @@ enum Command {
     /// lost (with the plan's own throughput, and with all idle capacity),
     /// ranked with the biggest single points of failure first.
     Stress(stress::StressArgs),
+    /// Print the JSON Schema of plan files (for editor completion and
+    /// checking, e.g. with Taplo / Even Better TOML).
+    Schema,
+    /// Write a commented starter plan that solves: NAME.toml (default plan.toml).
+    Init(authoring::InitArgs),
     /// Write a synthetic but valid plan of a requested size (for tests and
     /// benchmarks); the same seed always gives the same plan.
     Generate(generate::GenerateArgs),
@@ -195,6 +201,8 @@ pub fn main() -> ExitCode {
         Command::Sweep(args) => sweep::run(&args),
         Command::Frontier(args) => frontier::run(&args),
         Command::Explain(args) => explain::run(&args),
+        Command::Schema => authoring::schema(),
+        Command::Init(args) => authoring::init(&args),
         Command::Stress(args) => stress::run(&args),
         Command::Generate(args) => generate::run(&args),
     };

@@ -224,15 +224,17 @@ pub fn run(args: &SweepArgs) -> Result<ExitCode, Error> {
     results.sort_by_key(|r| r.index);
 
     // Columns: point, swept paths, status, then every metric of the first solved point.
-    let template = results.iter().find_map(|r| r.metrics.as_ref().ok());
+    // Columns come from the plan itself, so every shard writes the same ones.
+    let template = metrics(
+        &base,
+        &crate::Outcome::empty(&base, Status::Error, Default::default()),
+        &countries,
+    );
     let metric_cols: Vec<(String, String, Unit)> = template
-        .map(|m| {
-            m.metrics
-                .iter()
-                .map(|x| (x.key.clone(), x.label.clone(), x.unit))
-                .collect()
-        })
-        .unwrap_or_default();
+        .metrics
+        .iter()
+        .map(|x| (x.key.clone(), x.label.clone(), x.unit))
+        .collect();
     let mut headers: Vec<String> = vec!["point".into()];
     headers.extend(axes.iter().map(|a| a.path.clone()));
     headers.push("status".into());
@@ -368,7 +370,13 @@ fn emit_sweep(
             Some(dir) => {
                 let mut files = vec![(name, bytes)];
                 for (path, b) in charts {
-                    files.push((path.to_string_lossy().into_owned(), b.clone()));
+                    // A bare file name lands in DIR; any other path where it says.
+                    if path.is_relative() && path.parent().is_none_or(|p| p.as_os_str().is_empty())
+                    {
+                        files.push((path.to_string_lossy().into_owned(), b.clone()));
+                    } else {
+                        super::output::write_file(path, b)?;
+                    }
                 }
                 crate::report::write_atomically(dir, &files)?;
                 eprintln!("wrote {} file(s) to {}", files.len(), dir.display());

@@ -6,6 +6,7 @@ mod data;
 pub mod overrides;
 mod read;
 mod scenario;
+pub mod schema;
 pub mod tree;
 
 use std::collections::HashMap;

@@ -110,7 +110,7 @@ fn valid_paths(root: &Table) -> Vec<String> {
                     }) = t.get("id")
                     {
                         for k in known_keys(section) {
-                            if *k != "id" {
+                            if k != "id" {
                                 out.push(format!("{section}.{id}.{k}"));
                             }
                         }

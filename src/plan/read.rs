@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 
+use super::schema;
 use super::tree::{Key, Node, Table, Value};
 use super::*;
 use crate::error::{Diagnostic, Span};
@@ -11,87 +12,25 @@ use crate::error::{Diagnostic, Span};
 /// A plan may span at most this many years (guards against absurd horizons).
 pub const MAX_HORIZON_YEARS: i64 = 500;
 
-const TOP_KEYS: &[&str] = &[
-    "plan",
-    "elements",
-    "prices",
-    "mine",
-    "refinery",
-    "magnet_plant",
-    "market",
-    "transport",
-    "tariff",
-    "embargo",
-    "share_rule",
-    "resilience",
-    "disruption",
-    "scenario",
-];
-const PLAN_KEYS: &[&str] = &[
-    "name",
-    "first_year",
-    "last_year",
-    "objective",
-    "currency",
-    "discount_rate",
-    "concern",
-    "version",
-];
-const ELEMENT_KEYS: &[&str] = &["price"];
-const PRICE_KEYS: &[&str] = &["concentrate", "magnet"];
-const MARKET_KEYS: &[&str] = &["id", "name", "country", "demand", "unmet_penalty"];
-const TRANSPORT_KEYS: &[&str] = &["domestic", "cross_border", "lane"];
 const PRODUCT_KEYS: &[&str] = &["concentrate", "oxide", "magnet"];
-const LANE_KEYS: &[&str] = &["from", "to", "concentrate", "oxide", "magnet"];
-const TARIFF_KEYS: &[&str] = &[
-    "id",
-    "product",
-    "element",
-    "from",
-    "to",
-    "ad_valorem",
-    "per_tonne",
-    "years",
-];
-const EMBARGO_KEYS: &[&str] = &["id", "product", "element", "from", "to", "years"];
-const SHARE_RULE_KEYS: &[&str] = &["id", "markets", "stages", "min_share", "years", "penalty"];
-const RESILIENCE_KEYS: &[&str] = &["budget", "reserve_cost"];
-const DISRUPTION_KEYS: &[&str] = &[
-    "id",
-    "description",
-    "exports_from",
-    "countries",
-    "facilities",
-    "capacity_factor",
-    "years",
-];
 
-/// The keys each kind of table accepts (used for unknown-key errors and for
-/// `--set` path suggestions).
-pub fn known_keys(section: &str) -> &'static [&'static str] {
+/// The keys each kind of table accepts, from the one definition of the
+/// format in `schema.rs` (used for unknown-key errors, `--set` paths and CSV
+/// columns). `""` is the top level (without the `[data]` extension, which is
+/// expanded before reading).
+pub fn known_keys(section: &str) -> Vec<&'static str> {
     match section {
-        "" => TOP_KEYS,
-        "plan" => PLAN_KEYS,
-        "elements" => ELEMENT_KEYS,
-        "prices" => PRICE_KEYS,
-        "mine" => &[
-            "id", "name", "country", "capacity", "cost", "online", "ramp", "closes", "grade",
-        ],
-        "refinery" => &[
-            "id", "name", "country", "capacity", "cost", "online", "ramp", "closes", "recovery",
-        ],
-        "magnet_plant" => &[
-            "id", "name", "country", "capacity", "cost", "online", "ramp", "closes", "recipe",
-        ],
-        "market" => MARKET_KEYS,
-        "transport" => TRANSPORT_KEYS,
-        "lane" => LANE_KEYS,
-        "tariff" => TARIFF_KEYS,
-        "embargo" => EMBARGO_KEYS,
-        "share_rule" => SHARE_RULE_KEYS,
-        "resilience" => RESILIENCE_KEYS,
-        "disruption" => DISRUPTION_KEYS,
-        _ => &[],
+        "" => schema::TOP
+            .iter()
+            .map(|(k, _)| *k)
+            .filter(|k| *k != "data")
+            .collect(),
+        "transport" => schema::TRANSPORT
+            .iter()
+            .map(|f| f.name)
+            .chain(["lane"])
+            .collect(),
+        _ => schema::fields(section).iter().map(|f| f.name).collect(),
     }
 }
 
@@ -616,7 +555,7 @@ fn read_all(
     default_name: &str,
     scenario: Option<Scenario>,
 ) -> Option<Plan> {
-    let top = r.table(root, "plan file", TOP_KEYS)?;
+    let top = r.table(root, "plan file", &known_keys(""))?;
     let root_table = top.table;
 
     // [plan]
@@ -627,7 +566,7 @@ fn read_all(
         );
         return None;
     };
-    let pf = r.table(plan_node, "[plan]", PLAN_KEYS)?;
+    let pf = r.table(plan_node, "[plan]", &known_keys("plan"))?;
     let name = match pf.get("name") {
         Some(n) => r.string(n, "[plan] name"),
         None => Some(default_name.to_string()),
@@ -710,7 +649,7 @@ fn read_all(
                     if key.name.trim().is_empty() {
                         r.error(&key.span, format!("{what}: an element needs a name"));
                     }
-                    let Some(ef) = r.table(value, &what, ELEMENT_KEYS) else {
+                    let Some(ef) = r.table(value, &what, &known_keys("elements")) else {
                         continue;
                     };
                     let price = r
@@ -736,7 +675,7 @@ fn read_all(
     // [prices]
     let (mut concentrate_price, mut magnet_price) = (0.0, 0.0);
     if let Some(node) = root_table.get("prices") {
-        if let Some(f) = r.table(node, "[prices]", PRICE_KEYS) {
+        if let Some(f) = r.table(node, "[prices]", &known_keys("prices")) {
             concentrate_price = r
                 .opt_number(&f, "concentrate", Range01::NonNeg, 0.0)
                 .unwrap_or(0.0);
@@ -765,7 +704,7 @@ fn read_all(
     let mut mines = Vec::new();
     for (i, node) in r.entries(root_table, "mine").into_iter().enumerate() {
         let what = entry_name("mine", node, i);
-        let Some(f) = r.table(node, &what, known_keys("mine")) else {
+        let Some(f) = r.table(node, &what, &known_keys("mine")) else {
             continue;
         };
         let facility = read_facility(r, &f, &horizon, &mut claim_id, "mine");
@@ -789,7 +728,7 @@ fn read_all(
     let mut refineries = Vec::new();
     for (i, node) in r.entries(root_table, "refinery").into_iter().enumerate() {
         let what = entry_name("refinery", node, i);
-        let Some(f) = r.table(node, &what, known_keys("refinery")) else {
+        let Some(f) = r.table(node, &what, &known_keys("refinery")) else {
             continue;
         };
         let facility = read_facility(r, &f, &horizon, &mut claim_id, "refinery");
@@ -814,7 +753,7 @@ fn read_all(
         .enumerate()
     {
         let what = entry_name("magnet_plant", node, i);
-        let Some(f) = r.table(node, &what, known_keys("magnet_plant")) else {
+        let Some(f) = r.table(node, &what, &known_keys("magnet_plant")) else {
             continue;
         };
         let facility = read_facility(r, &f, &horizon, &mut claim_id, "magnet_plant");
@@ -829,7 +768,7 @@ fn read_all(
     let mut markets = Vec::new();
     for (i, node) in r.entries(root_table, "market").into_iter().enumerate() {
         let what = entry_name("market", node, i);
-        let Some(f) = r.table(node, &what, MARKET_KEYS) else {
+        let Some(f) = r.table(node, &what, &known_keys("market")) else {
             continue;
         };
         let id = r.required(&f, "id").and_then(|n| r.id(n, &f.field("id")));
@@ -872,7 +811,7 @@ fn read_all(
     let mut tariff_ids = HashMap::new();
     for (i, node) in r.entries(root_table, "tariff").into_iter().enumerate() {
         let what = entry_name("tariff", node, i);
-        let Some(f) = r.table(node, &what, TARIFF_KEYS) else {
+        let Some(f) = r.table(node, &what, &known_keys("tariff")) else {
             continue;
         };
         let id = read_opt_id(r, &f, &mut tariff_ids);
@@ -994,7 +933,7 @@ fn read_all(
     let mut embargo_ids = HashMap::new();
     for (i, node) in r.entries(root_table, "embargo").into_iter().enumerate() {
         let what = entry_name("embargo", node, i);
-        let Some(f) = r.table(node, &what, EMBARGO_KEYS) else {
+        let Some(f) = r.table(node, &what, &known_keys("embargo")) else {
             continue;
         };
         let id = read_opt_id(r, &f, &mut embargo_ids);
@@ -1062,7 +1001,7 @@ fn read_all(
     let mut rule_ids = HashMap::new();
     for (i, node) in r.entries(root_table, "share_rule").into_iter().enumerate() {
         let what = entry_name("share_rule", node, i);
-        let Some(f) = r.table(node, &what, SHARE_RULE_KEYS) else {
+        let Some(f) = r.table(node, &what, &known_keys("share_rule")) else {
             continue;
         };
         let id = r.required(&f, "id").and_then(|n| r.id(n, &f.field("id")));
@@ -1167,7 +1106,7 @@ fn read_all(
         reserve_cost: 0.0,
     };
     if let Some(node) = root_table.get("resilience") {
-        if let Some(f) = r.table(node, "[resilience]", RESILIENCE_KEYS) {
+        if let Some(f) = r.table(node, "[resilience]", &known_keys("resilience")) {
             resilience.budget = r
                 .opt_number(&f, "budget", Range01::NonNeg, 0.1)
                 .unwrap_or(0.1);
@@ -1188,7 +1127,7 @@ fn read_all(
     let mut disruption_ids = HashMap::new();
     for (i, node) in r.entries(root_table, "disruption").into_iter().enumerate() {
         let what = entry_name("disruption", node, i);
-        let Some(f) = r.table(node, &what, DISRUPTION_KEYS) else {
+        let Some(f) = r.table(node, &what, &known_keys("disruption")) else {
             continue;
         };
         let id = r.required(&f, "id").and_then(|n| r.id(n, &f.field("id")));
@@ -1429,7 +1368,7 @@ fn read_transport(r: &mut Reader, root: &Table) -> Option<Transport> {
     let Some(node) = root.get("transport") else {
         return Some(transport);
     };
-    let f = r.table(node, "[transport]", TRANSPORT_KEYS)?;
+    let f = r.table(node, "[transport]", &known_keys("transport"))?;
     let mut ok = true;
     if let Some(n) = f.get("domestic") {
         match read_product_table(r, n, "[transport] domestic") {
@@ -1457,7 +1396,7 @@ fn read_transport(r: &mut Reader, root: &Table) -> Option<Transport> {
         let mut given: HashMap<(String, String, usize), Span> = HashMap::new();
         for (i, item) in items.iter().enumerate() {
             let what = format!("transport lane #{}", i + 1);
-            let Some(lf) = r.table(item, &what, LANE_KEYS) else {
+            let Some(lf) = r.table(item, &what, &known_keys("lane")) else {
                 ok = false;
                 continue;
             };
