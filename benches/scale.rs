@@ -40,9 +40,9 @@ fn sizes() -> Vec<(&'static str, GenerateParams)> {
         seed: 7,
     };
     vec![
-        ("small", params(20, 10, 16, 8, 5)),
-        ("medium", params(50, 24, 40, 16, 10)),
-        ("large", params(100, 60, 100, 30, 15)),
+        ("small", params(22, 11, 18, 8, 5)),
+        ("medium", params(55, 26, 45, 16, 10)),
+        ("large", params(125, 80, 125, 30, 15)),
     ]
 }
 

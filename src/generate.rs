@@ -38,15 +38,40 @@ impl Default for GenerateParams {
     }
 }
 
-/// The elements a generated plan can track, in this order:
-/// `(name, price per t oxide, grade range in t per t REO, recipe range in t per t magnet)`.
-pub const ELEMENTS: &[(&str, f64, (f64, f64), (f64, f64))] = &[
-    ("NdPr", 60_000.0, (0.12, 0.25), (0.28, 0.31)),
-    ("Dy", 350_000.0, (0.002, 0.02), (0.01, 0.04)),
-    ("Tb", 1_200_000.0, (0.0005, 0.004), (0.002, 0.01)),
-    ("Ho", 80_000.0, (0.0005, 0.003), (0.001, 0.005)),
-    ("Gd", 40_000.0, (0.002, 0.01), (0.002, 0.01)),
+/// An element a generated plan can track.
+#[derive(Clone, Copy, Debug)]
+pub struct ElementSpec {
+    pub name: &'static str,
+    /// Reference price per t oxide.
+    pub price: f64,
+    /// Range of mine grades, t oxide per t REO.
+    pub grade: (f64, f64),
+    /// Range of recipe needs, t oxide per t magnet.
+    pub recipe: (f64, f64),
+}
+
+/// The elements a generated plan can track, in this order.
+pub const ELEMENTS: &[ElementSpec] = &[
+    element("NdPr", 60_000.0, (0.12, 0.25), (0.28, 0.31)),
+    element("Dy", 350_000.0, (0.002, 0.02), (0.01, 0.04)),
+    element("Tb", 1_200_000.0, (0.0005, 0.004), (0.002, 0.01)),
+    element("Ho", 80_000.0, (0.0005, 0.003), (0.001, 0.005)),
+    element("Gd", 40_000.0, (0.002, 0.01), (0.002, 0.01)),
 ];
+
+const fn element(
+    name: &'static str,
+    price: f64,
+    grade: (f64, f64),
+    recipe: (f64, f64),
+) -> ElementSpec {
+    ElementSpec {
+        name,
+        price,
+        grade,
+        recipe,
+    }
+}
 
 /// First year of every generated plan.
 pub const FIRST_YEAR: i64 = 2026;
@@ -177,9 +202,9 @@ pub fn generate_plan(p: &GenerateParams) -> String {
     w!("discount_rate = 0.05");
     w!("concern = [\"CN\", \"RU\"]");
     w!();
-    for (name, price, _, _) in elements {
-        w!("[elements.{name}]");
-        w!("price = {price}");
+    for e in elements {
+        w!("[elements.{}]", e.name);
+        w!("price = {}", e.price);
     }
     w!();
     w!("[prices]");
@@ -226,7 +251,7 @@ pub fn generate_plan(p: &GenerateParams) -> String {
     w!("ad_valorem = 0.021");
     w!("per_tonne = 15");
     w!();
-    if let Some((heavy, ..)) = elements.get(1) {
+    if let Some(heavy) = elements.get(1).map(|e| e.name) {
         w!("[[tariff]]");
         w!("id = \"cn_export_{}\"", heavy.to_lowercase());
         w!("product = \"oxide\"");
@@ -262,7 +287,7 @@ pub fn generate_plan(p: &GenerateParams) -> String {
         (first + 6).min(last)
     );
     w!();
-    if let Some((heavy, ..)) = elements.get(1) {
+    if let Some(heavy) = elements.get(1).map(|e| e.name) {
         // An export ban on one heavy rare earth to the US, for two years.
         w!("[[embargo]]");
         w!("id = \"cn_us_{}\"", heavy.to_lowercase());
@@ -291,9 +316,9 @@ pub fn generate_plan(p: &GenerateParams) -> String {
         online_and_ramp(&mut s, &mut rng, first, last);
         // Every mine yields the first element; a few lack one of the others.
         let mut grades = Vec::new();
-        for (e, (name, _, range, _)) in elements.iter().enumerate() {
-            if e == 0 || !rng.chance(0.1) {
-                grades.push(format!("{name} = {:.5}", rng.range(*range)));
+        for (i, e) in elements.iter().enumerate() {
+            if i == 0 || !rng.chance(0.1) {
+                grades.push(format!("{} = {:.5}", e.name, rng.range(e.grade)));
             }
         }
         w!("grade = {{ {} }}", grades.join(", "));
@@ -316,7 +341,7 @@ pub fn generate_plan(p: &GenerateParams) -> String {
         online_and_ramp(&mut s, &mut rng, first, last);
         let recovery: Vec<String> = elements
             .iter()
-            .map(|(name, ..)| format!("{name} = {:.3}", rng.range((0.85, 0.98))))
+            .map(|e| format!("{} = {:.3}", e.name, rng.range((0.85, 0.98))))
             .collect();
         w!("recovery = {{ {} }}", recovery.join(", "));
         w!();
@@ -335,9 +360,9 @@ pub fn generate_plan(p: &GenerateParams) -> String {
         online_and_ramp(&mut s, &mut rng, first, last);
         // Some plants make grades without the heaviest elements.
         let mut recipe = Vec::new();
-        for (e, (name, _, _, range)) in elements.iter().enumerate() {
-            if e < 2 || !rng.chance(0.3) {
-                recipe.push(format!("{name} = {:.4}", rng.range(*range)));
+        for (i, e) in elements.iter().enumerate() {
+            if i < 2 || !rng.chance(0.3) {
+                recipe.push(format!("{} = {:.4}", e.name, rng.range(e.recipe)));
             }
         }
         w!("recipe = {{ {} }}", recipe.join(", "));
