@@ -291,8 +291,11 @@ fn max_min_share(
         lp.add_row(0.0, f64::INFINITY, terms);
     }
     let sol = solve::solve(&lp, options)?;
-    Ok((sol.status == Status::Optimal).then(|| (sol.col_value, lambda.0 as usize)))
+    Ok((sol.status == Status::Optimal).then_some((sol.col_value, lambda.0 as usize)))
 }
+
+/// A market's worst-year share served and the year it happens.
+type WorstShare = (Option<f64>, Option<i64>);
 
 /// For each market with demand in the loss's years: the largest λ such that
 /// at least λ of its demand is served in every such year (the market on its
@@ -303,7 +306,7 @@ fn worst_shares(
     case: &LossCase,
     planned: Option<&HashMap<(String, i64), f64>>,
     options: &SolverOptions,
-) -> Result<HashMap<usize, (Option<f64>, Option<i64>)>> {
+) -> Result<HashMap<usize, WorstShare>> {
     let (lp, served) = recourse_lp(plan, routes, case, planned);
     let mut out = HashMap::new();
     let mut markets: Vec<usize> = served.iter().map(|s| s.0).collect();

@@ -483,7 +483,7 @@ fn the_widest_possible_horizon_is_rejected_quickly() {
     let result = quickly(Duration::from_secs(5), || {
         PlanSource::from_text(Path::new("plan.toml"), text).and_then(|s| s.plan(None))
     });
-    let err = result.err().expect("a horizon of 2^64 years is an error");
+    let err = result.expect_err("a horizon of 2^64 years is an error");
     assert!(err.to_string().contains("last_year"), "{err}");
 }
 

@@ -10,6 +10,9 @@
 //! 2. a suite of random plans: reeplan's optimum and status must agree with
 //!    the reference LP.
 
+// `!(x <= tol)` is deliberate: it also fails when x is NaN.
+#![allow(clippy::neg_cmp_op_on_partial_ord)]
+
 use good_lp::solvers::DualValues;
 use good_lp::{
     constraint, highs, variable, Constraint, Expression, ProblemVariables, ResolutionError,
@@ -992,9 +995,7 @@ fn resilience_lp(
             }
             let stopped = |a: &str, b: &str| a != b && d.exports_from.iter().any(|c| c == a);
             let factor = |f: &Fac| {
-                if d.countries.iter().any(|c| *c == f.country)
-                    || d.facilities.iter().any(|i| *i == f.id)
-                {
+                if d.countries.contains(&f.country) || d.facilities.contains(&f.id) {
                     d.factor
                 } else {
                     1.0
@@ -1530,7 +1531,7 @@ fn plan_files() -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(plans_dir())
         .expect("tests/plans")
         .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().map_or(false, |e| e == "toml"))
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
         .collect();
     v.sort();
     assert!(
@@ -1746,7 +1747,8 @@ fn rand_per_year(rng: &mut Rng, lo: i64, hi: i64, first: i64, last: i64) -> Stri
 }
 
 fn rand_country(rng: &mut Rng) -> &'static str {
-    *rng.pick(&COUNTRIES)
+    let country: &&str = rng.pick(&COUNTRIES);
+    country
 }
 
 fn rand_years(rng: &mut Rng, first: i64, last: i64) -> String {

@@ -91,7 +91,7 @@ impl OutputArgs {
                 for (i, (name, bytes)) in files.iter().enumerate() {
                     if many {
                         let sep = if i > 0 { "\n" } else { "" };
-                        let _ = write!(stdout, "{sep}# {name}\n");
+                        let _ = writeln!(stdout, "{sep}# {name}");
                     }
                     let _ = stdout.write_all(bytes);
                 }

@@ -11,7 +11,7 @@ pub mod lp;
 mod resilience;
 
 use crate::plan::{Plan, Product, Stage, StageSet};
-use lp::{Col, Lp, Row, Sense};
+use lp::{Col, Lp, Row};
 
 pub use resilience::{add_recourse, build_resilience, Loss, ResilienceLp};
 
@@ -251,8 +251,7 @@ pub struct EmbargoedRoute {
 /// Build the min-cost LP of FORMULATION.md.
 pub fn formulate(plan: &Plan, options: BuildOptions) -> Formulation {
     let classes = Classes::for_plan(plan);
-    let mut lp = Lp::default();
-    lp.sense = Sense::Minimize;
+    let mut lp = Lp::default(); // minimizes
     let years = plan
         .years()
         .map(|year| build_year(plan, &classes, &mut lp, year, options))

@@ -146,6 +146,10 @@ pub fn build_resilience(plan: &Plan, c_star: f64) -> ResilienceLp {
     out
 }
 
+/// `limit(capacity row, factor, lp)`: the terms moved to the left-hand side
+/// and the right-hand side of `recourse + terms ≤ rhs`.
+pub type ThroughputLimit<'a> = dyn Fn(&CapacityRow, f64, &Lp) -> (Vec<(Col, f64)>, f64) + 'a;
+
 /// What a loss takes away: lanes leaving some countries, and a share of
 /// each facility's throughput (`factor`: 1 for facilities not hit).
 pub struct Loss<'a> {
@@ -164,7 +168,7 @@ pub fn add_recourse(
     lp: &mut Lp,
     ym: &YearModel,
     loss: &Loss,
-    limit: &dyn Fn(&CapacityRow, f64, &Lp) -> (Vec<(Col, f64)>, f64),
+    limit: &ThroughputLimit,
 ) -> HashMap<usize, Vec<Col>> {
     let blocked = |from: &str, to: &str| from != to && loss.exports_from.iter().any(|c| c == from);
     // Recourse flows, on the plan's own (non-embargoed) routes.
