@@ -390,5 +390,13 @@ fn solve(args: &SolveArgs) -> Result<ExitCode, Error> {
             Err(err) => eprintln!("  (could not explain: {err})"),
         }
     }
+    match outcome.status {
+        Status::TimeLimit => eprintln!("HiGHS reached the time limit before proving an optimum"),
+        Status::Unbounded => eprintln!("the LP is unbounded"),
+        Status::Error => eprintln!(
+            "HiGHS could not solve the LP (numbers too large or too small to handle? check capacities, costs and demands)"
+        ),
+        _ => {}
+    }
     Ok(exit_code(outcome.status))
 }
