@@ -487,6 +487,40 @@ impl Reader {
         found
     }
 
+    /// `element` of a tariff or embargo: allowed only for oxide (`forbidden`
+    /// when the product says otherwise; `when` names the condition).
+    fn trade_element(
+        &mut self,
+        f: &Fields,
+        elements: &[Element],
+        forbidden: bool,
+        when: &str,
+    ) -> Option<Option<usize>> {
+        let n = match f.get("element") {
+            None => return Some(None),
+            Some(n) => n,
+        };
+        if forbidden {
+            self.error(
+                &n.span,
+                format!("{}: allowed only when {when}", f.field("element")),
+            );
+            return None;
+        }
+        self.element_ref(n, &f.field("element"), elements).map(Some)
+    }
+
+    /// `from` and `to` of a tariff or embargo (wildcards allowed).
+    fn trade_route(&mut self, f: &Fields) -> (Option<CountryMatch>, Option<CountryMatch>) {
+        let from = self
+            .required(f, "from")
+            .and_then(|n| self.country(n, &f.field("from"), true));
+        let to = self
+            .required(f, "to")
+            .and_then(|n| self.country(n, &f.field("to"), true));
+        (from, to)
+    }
+
     fn entries<'a>(&mut self, root: &'a Table, key: &str) -> Vec<&'a Node> {
         match root.get(key) {
             None => Vec::new(),
@@ -829,29 +863,9 @@ fn read_all(
             }
             p
         });
-        let element = match f.get("element") {
-            None => Some(None),
-            Some(n) => {
-                if product.is_some_and(|p| p != Product::Oxide) {
-                    r.error(
-                        &n.span,
-                        format!(
-                            "{}: allowed only when product = \"oxide\"",
-                            f.field("element")
-                        ),
-                    );
-                    None
-                } else {
-                    r.element_ref(n, &f.field("element"), &elements).map(Some)
-                }
-            }
-        };
-        let from = r
-            .required(&f, "from")
-            .and_then(|n| r.country(n, &f.field("from"), true));
-        let to = r
-            .required(&f, "to")
-            .and_then(|n| r.country(n, &f.field("to"), true));
+        let oxide_only = product.is_some_and(|p| p != Product::Oxide);
+        let element = r.trade_element(&f, &elements, oxide_only, "product = \"oxide\"");
+        let (from, to) = r.trade_route(&f);
         let ad_valorem = r.opt_number(&f, "ad_valorem", Range01::NonNeg, 0.0);
         let per_tonne = r.opt_number(&f, "per_tonne", Range01::NonNeg, 0.0);
         let (years, years_ok) = r.opt_years(&f);
@@ -954,29 +968,9 @@ fn read_all(
             }
             p.map(Some)
         });
-        let element = match f.get("element") {
-            None => Some(None),
-            Some(n) => {
-                if matches!(product, Some(Some(p)) if p != Product::Oxide) {
-                    r.error(
-                        &n.span,
-                        format!(
-                            "{}: allowed only when product is \"oxide\" or \"*\"",
-                            f.field("element")
-                        ),
-                    );
-                    None
-                } else {
-                    r.element_ref(n, &f.field("element"), &elements).map(Some)
-                }
-            }
-        };
-        let from = r
-            .required(&f, "from")
-            .and_then(|n| r.country(n, &f.field("from"), true));
-        let to = r
-            .required(&f, "to")
-            .and_then(|n| r.country(n, &f.field("to"), true));
+        let not_oxide = matches!(product, Some(Some(p)) if p != Product::Oxide);
+        let element = r.trade_element(&f, &elements, not_oxide, "product is \"oxide\" or \"*\"");
+        let (from, to) = r.trade_route(&f);
         let (years, years_ok) = r.opt_years(&f);
         if let (Some(id), Some(mut product), Some(element), Some(from), Some(to), true) =
             (id, product, element, from, to, years_ok)
