@@ -181,11 +181,7 @@ pub fn explain(plan: &Plan, options: &SolverOptions) -> Result<Explanation> {
                 let Some(e) = cap.overflow else { continue };
                 let extra = x2[e.0 as usize];
                 if extra > EPS {
-                    let fac = match cap.kind {
-                        FacilityKind::Mine => &plan.mines[cap.index].facility,
-                        FacilityKind::Refinery => &plan.refineries[cap.index].facility,
-                        FacilityKind::Plant => &plan.plants[cap.index].facility,
-                    };
+                    let fac = crate::model::facility(plan, cap.kind, cap.index);
                     findings.push(Finding::Capacity {
                         year: ym.year,
                         stage: stage_name(cap.kind),

@@ -8,8 +8,8 @@ use serde::Serialize;
 
 use crate::error::Result;
 use crate::model::{
-    self, build_resilience, concentrate_cost, magnet_cost, oxide_cost, BuildOptions, FacilityKind,
-    Formulation,
+    self, build_resilience, concentrate_cost, facility, magnet_cost, oxide_cost, BuildOptions,
+    FacilityKind, Formulation,
 };
 use crate::plan::{Objective, Plan};
 use crate::solve::{self, LpSolution, SolverOptions, Status};
@@ -251,14 +251,6 @@ fn solve_resilience(plan: &Plan, c_star: f64, options: &SolverOptions) -> Result
 
 pub fn facility_id(plan: &Plan, kind: FacilityKind, index: usize) -> &str {
     &facility(plan, kind, index).id
-}
-
-fn facility(plan: &Plan, kind: FacilityKind, index: usize) -> &crate::plan::Facility {
-    match kind {
-        FacilityKind::Mine => &plan.mines[index].facility,
-        FacilityKind::Refinery => &plan.refineries[index].facility,
-        FacilityKind::Plant => &plan.plants[index].facility,
-    }
 }
 
 pub fn stage_name(kind: FacilityKind) -> &'static str {

@@ -42,13 +42,7 @@ pub struct Exposure {
 }
 
 fn loss_cases(plan: &Plan) -> Vec<LossCase> {
-    let mut countries: Vec<&String> = plan
-        .mines
-        .iter()
-        .map(|m| &m.facility.country)
-        .chain(plan.refineries.iter().map(|r| &r.facility.country))
-        .chain(plan.plants.iter().map(|p| &p.facility.country))
-        .collect();
+    let mut countries: Vec<&String> = plan.facilities().map(|f| &f.country).collect();
     countries.sort();
     countries.dedup();
     let mut out: Vec<LossCase> = countries
@@ -63,12 +57,7 @@ fn loss_cases(plan: &Plan) -> Vec<LossCase> {
             years: None,
         })
         .collect();
-    let facilities = plan
-        .mines
-        .iter()
-        .map(|m| &m.facility)
-        .chain(plan.refineries.iter().map(|r| &r.facility))
-        .chain(plan.plants.iter().map(|p| &p.facility));
+    let facilities = plan.facilities();
     out.extend(facilities.map(|f| LossCase {
         label: format!("{} ({})", f.id, f.country),
         kind: "facility",
@@ -227,11 +216,7 @@ fn recourse_lp(
     planned: Option<&HashMap<(String, i64), f64>>,
 ) -> (Lp, ServedCols) {
     let factor = |kind: FacilityKind, index: usize| -> f64 {
-        let f = match kind {
-            FacilityKind::Mine => &plan.mines[index].facility,
-            FacilityKind::Refinery => &plan.refineries[index].facility,
-            FacilityKind::Plant => &plan.plants[index].facility,
-        };
+        let f = crate::model::facility(plan, kind, index);
         if case.facilities.contains(&f.id) || case.countries.contains(&f.country) {
             case.capacity_factor
         } else {

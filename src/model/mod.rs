@@ -10,7 +10,7 @@
 pub mod lp;
 mod resilience;
 
-use crate::plan::{Plan, Product, Stage, StageSet};
+use crate::plan::{Facility, Plan, Product, Stage, StageSet};
 use lp::{Col, Lp, Row};
 
 pub use resilience::{add_recourse, build_resilience, Loss, ResilienceLp};
@@ -67,6 +67,15 @@ impl Classes {
         } else {
             d | (MAGNET & self.tracked)
         }
+    }
+}
+
+/// The facility behind a capacity row.
+pub fn facility(plan: &Plan, kind: FacilityKind, index: usize) -> &Facility {
+    match kind {
+        FacilityKind::Mine => &plan.mines[index].facility,
+        FacilityKind::Refinery => &plan.refineries[index].facility,
+        FacilityKind::Plant => &plan.plants[index].facility,
     }
 }
 

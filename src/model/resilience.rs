@@ -50,11 +50,7 @@ impl ResilienceLp {
 }
 
 fn hit_factor(plan: &Plan, s: &Disruption, kind: FacilityKind, index: usize) -> f64 {
-    let facility = match kind {
-        FacilityKind::Mine => &plan.mines[index].facility,
-        FacilityKind::Refinery => &plan.refineries[index].facility,
-        FacilityKind::Plant => &plan.plants[index].facility,
-    };
+    let facility = crate::model::facility(plan, kind, index);
     if s.facilities.contains(&facility.id) || s.countries.contains(&facility.country) {
         s.capacity_factor
     } else {

@@ -431,6 +431,28 @@ impl Plan {
         rule.years.is_none_or(|r| r.contains(year))
     }
 
+    /// Every mine, refinery and magnet plant, in that order.
+    pub fn facilities(&self) -> impl Iterator<Item = &Facility> {
+        self.mines
+            .iter()
+            .map(|m| &m.facility)
+            .chain(self.refineries.iter().map(|r| &r.facility))
+            .chain(self.plants.iter().map(|p| &p.facility))
+    }
+
+    /// The country of a facility or market, by id.
+    pub fn country_of(&self, id: &str) -> Option<&str> {
+        self.facilities()
+            .find(|f| f.id == id)
+            .map(|f| f.country.as_str())
+            .or_else(|| {
+                self.markets
+                    .iter()
+                    .find(|k| k.id == id)
+                    .map(|k| k.country.as_str())
+            })
+    }
+
     pub fn element_index(&self, name: &str) -> Option<usize> {
         self.elements.iter().position(|e| e.name == name)
     }

@@ -303,22 +303,7 @@ struct Link {
 pub fn flow_chart(plan: &Plan, o: &Outcome, year: i64, path: &Path) -> Result<Vec<u8>, Error> {
     // Columns of nodes, keyed by id.
     let mut columns: [BTreeMap<String, Node>; 4] = Default::default();
-    let country = |id: &str| -> String {
-        plan.mines
-            .iter()
-            .map(|m| &m.facility)
-            .chain(plan.refineries.iter().map(|r| &r.facility))
-            .chain(plan.plants.iter().map(|p| &p.facility))
-            .find(|f| f.id == id)
-            .map(|f| f.country.clone())
-            .or_else(|| {
-                plan.markets
-                    .iter()
-                    .find(|k| k.id == id)
-                    .map(|k| k.country.clone())
-            })
-            .unwrap_or_default()
-    };
+    let country = |id: &str| plan.country_of(id).unwrap_or_default().to_string();
     let mut raw_links: Vec<(usize, String, String, f64)> = Vec::new();
     for f in o.flows.concentrate.iter().filter(|f| f.year == year) {
         raw_links.push((0, f.from.clone(), f.to.clone(), f.tonnes));

@@ -144,16 +144,7 @@ pub fn metrics(plan: &Plan, o: &Outcome, countries: &[(&'static str, Vec<String>
 
     // Share of the material handled in each country, per stage.
     let mut by_stage: [BTreeMap<String, f64>; 3] = Default::default();
-    let country_of = |id: &str| -> String {
-        plan.mines
-            .iter()
-            .map(|m| &m.facility)
-            .chain(plan.refineries.iter().map(|r| &r.facility))
-            .chain(plan.plants.iter().map(|p| &p.facility))
-            .find(|f| f.id == id)
-            .map(|f| f.country.clone())
-            .unwrap_or_default()
-    };
+    let country_of = |id: &str| plan.country_of(id).unwrap_or_default().to_string();
     for f in &o.flows.concentrate {
         *by_stage[0].entry(country_of(&f.from)).or_default() += f.tonnes;
         *by_stage[1].entry(country_of(&f.to)).or_default() += f.tonnes;
