@@ -82,6 +82,71 @@ pub struct Explanation {
     pub findings: Vec<Finding>,
     /// The findings in plain words, one per line.
     pub summary: Vec<String>,
+    /// An irreducible infeasible subset from HiGHS, as plan items: these
+    /// constraints cannot all hold (drop any one and the rest can).
+    pub iis: Vec<String>,
+    /// How many variable bounds (shipments `>= 0`) the subset also uses.
+    pub iis_bounds: usize,
+}
+
+/// A plan item for each row of the LP that means one.
+fn row_names(plan: &Plan, f: &Formulation) -> std::collections::HashMap<usize, String> {
+    use crate::model::BalanceRow;
+    let mut names = std::collections::HashMap::new();
+    for ym in &f.years {
+        let y = ym.year;
+        for cap in &ym.capacity_rows {
+            let fac = crate::model::facility(plan, cap.kind, cap.index);
+            names.insert(
+                cap.row.0 as usize,
+                format!(
+                    "{y}: {} capacity of {} ({}) ≤ {} {}",
+                    stage_name(cap.kind),
+                    fac.id,
+                    fac.country,
+                    thousands(cap.capacity, 1),
+                    unit_of(cap.kind)
+                ),
+            );
+        }
+        for s in &ym.share_rows {
+            let rule = &plan.share_rules[s.rule];
+            names.insert(
+                s.row.0 as usize,
+                format!(
+                    "{y}: share rule `{}` ≥ {:.1} % clean",
+                    rule.id,
+                    s.required * 100.0
+                ),
+            );
+        }
+        for (row, what) in &ym.balance_rows {
+            let name = match *what {
+                BalanceRow::Separation { refinery, element } => format!(
+                    "{y}: separation at {} ({} recovered from its concentrate)",
+                    plan.refineries[refinery].facility.id, plan.elements[element].name
+                ),
+                BalanceRow::OxideUse { plant, element } => format!(
+                    "{y}: {} oxide used at {} ≤ delivered",
+                    plan.elements[element].name, plan.plants[plant].facility.id
+                ),
+                BalanceRow::Recipe { plant, element } => format!(
+                    "{y}: recipe of {} ({} per t magnet)",
+                    plan.plants[plant].facility.id, plan.elements[element].name
+                ),
+                BalanceRow::Demand { market } => {
+                    let k = &plan.markets[market];
+                    format!(
+                        "{y}: demand of market `{}` = {} t",
+                        k.id,
+                        thousands(k.demand.at(y), 1)
+                    )
+                }
+            };
+            names.insert(row.0 as usize, name);
+        }
+    }
+    names
 }
 
 fn solve_elastic(
@@ -151,7 +216,16 @@ pub fn explain(plan: &Plan, options: &SolverOptions) -> Result<Explanation> {
     let plain = formulate(plan, BuildOptions::default());
     let status = solve::solve(&plain.lp, options)?.status;
     let mut findings = Vec::new();
+    let (mut iis, mut iis_bounds) = (Vec::new(), 0);
     if status == Status::Infeasible {
+        if let Some((rows, cols)) = solve::iis(&plain.lp, options)? {
+            let names = row_names(plan, &plain);
+            iis = rows
+                .iter()
+                .map(|r| names.get(r).cloned().unwrap_or_else(|| format!("row {r}")))
+                .collect();
+            iis_bounds = cols.len();
+        }
         // 1. What must give.
         let (f1, x1) = solve_elastic(
             plan,
@@ -270,6 +344,8 @@ pub fn explain(plan: &Plan, options: &SolverOptions) -> Result<Explanation> {
         status: status.name(),
         findings,
         summary,
+        iis,
+        iis_bounds,
     })
 }
 

@@ -209,6 +209,50 @@ pub fn write_model(lp: &Lp, path: &Path) -> Result<()> {
     Ok(())
 }
 
+/// An irreducible infeasible subset of an infeasible LP: the rows (and
+/// column bounds) that cannot hold together, found by HiGHS. `None` when
+/// HiGHS finds none.
+pub fn iis(lp: &Lp, options: &SolverOptions) -> Result<Option<(Vec<usize>, Vec<usize>)>> {
+    let mut highs = Highs::new();
+    configure(&mut highs, options)?;
+    highs.pass(lp)?;
+    // The full (not the light) strategy: an irreducible set, rows first.
+    highs.set_int("iis_strategy", kHighsIisStrategyFromLpRowPriority)?;
+    let (nc, nr) = (lp.num_cols(), lp.num_rows());
+    let (mut num_col, mut num_row): (HighsInt, HighsInt) = (0, 0);
+    let mut col_index = vec![0 as HighsInt; nc.max(1)];
+    let mut row_index = vec![0 as HighsInt; nr.max(1)];
+    let mut col_bound = vec![0 as HighsInt; nc.max(1)];
+    let mut row_bound = vec![0 as HighsInt; nr.max(1)];
+    let mut col_status = vec![0 as HighsInt; nc.max(1)];
+    let mut row_status = vec![0 as HighsInt; nr.max(1)];
+    // SAFETY: every buffer holds at least as many entries as the model has
+    // columns or rows, the most an IIS can have.
+    let status = unsafe {
+        Highs_getIis(
+            highs.0,
+            &mut num_col,
+            &mut num_row,
+            col_index.as_mut_ptr(),
+            row_index.as_mut_ptr(),
+            col_bound.as_mut_ptr(),
+            row_bound.as_mut_ptr(),
+            col_status.as_mut_ptr(),
+            row_status.as_mut_ptr(),
+        )
+    };
+    if status == STATUS_ERROR || num_row <= 0 && num_col <= 0 {
+        return Ok(None);
+    }
+    let take = |v: &[HighsInt], n: HighsInt| -> Vec<usize> {
+        v.iter()
+            .take(n.max(0) as usize)
+            .filter_map(|&i| usize::try_from(i).ok())
+            .collect()
+    };
+    Ok(Some((take(&row_index, num_row), take(&col_index, num_col))))
+}
+
 /// Solve an LP and read back its status, values and row duals.
 pub fn solve(lp: &Lp, options: &SolverOptions) -> Result<LpSolution> {
     let started = Instant::now();

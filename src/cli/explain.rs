@@ -40,7 +40,24 @@ pub fn run(args: &ExplainArgs) -> Result<ExitCode, Error> {
             .push(vec![crate::report::Cell::text(e.summary.join("; "))]);
         vec![t]
     } else {
-        vec![explain::table(&e)]
+        let mut tables = vec![explain::table(&e)];
+        if !e.iis.is_empty() {
+            let mut t = crate::report::Table::new(
+                "iis",
+                format!(
+                    "Irreducible infeasible subset (HiGHS): these cannot all hold; drop any one and the rest can ({} shipment bounds also take part)",
+                    e.iis_bounds
+                ),
+                &["constraint"],
+            );
+            t.rows.extend(
+                e.iis
+                    .iter()
+                    .map(|c| vec![crate::report::Cell::text(c.clone())]),
+            );
+            tables.push(t);
+        }
+        tables
     };
     args.output
         .emit(&tables, &json, &Vec::<(PathBuf, Vec<u8>)>::new())?;

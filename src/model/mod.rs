@@ -212,6 +212,21 @@ pub struct YearModel {
     pub oxide_use: Vec<Col>,
     /// Shipments on embargoed routes (elastic relaxation only).
     pub embargoed_routes: Vec<EmbargoedRoute>,
+    /// The balance rows (constraints 3, 4, 5 and 7), for naming them.
+    pub balance_rows: Vec<(Row, BalanceRow)>,
+}
+
+/// What a balance row balances.
+#[derive(Clone, Copy, Debug)]
+pub enum BalanceRow {
+    /// Constraint 3 at a refinery, for one element.
+    Separation { refinery: usize, element: usize },
+    /// Constraint 4 at a plant, for one element.
+    OxideUse { plant: usize, element: usize },
+    /// Constraint 5 at a plant, for one element.
+    Recipe { plant: usize, element: usize },
+    /// Constraint 7.
+    Demand { market: usize },
 }
 
 /// The min-cost LP and what each of its columns and rows means.
@@ -424,7 +439,14 @@ fn build_year(
                     terms.push((q, 1.0));
                 }
                 terms.extend(delivered.iter().map(|&o| (o, -1.0)));
-                oxide_use_row(lp, terms);
+                let row = oxide_use_row(lp, terms);
+                ym.balance_rows.push((
+                    row,
+                    BalanceRow::OxideUse {
+                        plant: p,
+                        element: e,
+                    },
+                ));
             }
         }
     }
@@ -533,7 +555,16 @@ fn build_year(
             reserve,
             overflow,
         });
-        separation_rows(plan, classes, lp, &grid, r, xs, &o_by_source);
+        separation_rows(
+            plan,
+            classes,
+            lp,
+            &grid,
+            r,
+            xs,
+            &o_by_source,
+            &mut ym.balance_rows,
+        );
     }
     for (p, plant) in plan.plants.iter().enumerate() {
         for &d in &classes.production {
@@ -542,7 +573,14 @@ fn build_year(
                 continue;
             }
             for e in (0..num_e).filter(|&e| plant.recipe[e] > 0.0) {
-                recipe_row(lp, &q_for_recipe[grid.at(p, e, d)], plant.recipe[e], made);
+                let row = recipe_row(lp, &q_for_recipe[grid.at(p, e, d)], plant.recipe[e], made);
+                ym.balance_rows.push((
+                    row,
+                    BalanceRow::Recipe {
+                        plant: p,
+                        element: e,
+                    },
+                ));
             }
         }
         if !z_by_plant[p].is_empty() {
@@ -565,7 +603,7 @@ fn build_year(
             });
         }
     }
-    demand_rows(plan, lp, &ym, &demand);
+    demand_rows(plan, lp, &mut ym, &demand);
     share_rule_rows(plan, classes, lp, &mut ym, elastic);
     ym
 }
@@ -603,6 +641,7 @@ fn separation_rows(
     r: usize,
     x_in: &[(usize, Col)],
     o_by_source: &[Vec<Col>],
+    rows: &mut Vec<(Row, BalanceRow)>,
 ) {
     let recovery = &plan.refineries[r].recovery;
     for e in 0..plan.elements.len() {
@@ -621,7 +660,14 @@ fn separation_rows(
                         .map(|&(m, x)| (x, -recovery[e] * plan.mines[m].grade[e])),
                 )
                 .collect();
-            lp.add_row(f64::NEG_INFINITY, 0.0, terms);
+            let row = lp.add_row(f64::NEG_INFINITY, 0.0, terms);
+            rows.push((
+                row,
+                BalanceRow::Separation {
+                    refinery: r,
+                    element: e,
+                },
+            ));
             if MINING & classes.tracked == 0 {
                 break; // only one concentrate class
             }
@@ -646,7 +692,7 @@ fn recipe_row(lp: &mut Lp, used: &[Col], per_tonne: f64, made: &[Col]) -> Row {
 }
 
 /// Constraint 7: deliveries plus unserved demand equal demand.
-fn demand_rows(plan: &Plan, lp: &mut Lp, ym: &YearModel, demand: &[f64]) {
+fn demand_rows(plan: &Plan, lp: &mut Lp, ym: &mut YearModel, demand: &[f64]) {
     let mut terms: Vec<Vec<(Col, f64)>> = vec![Vec::new(); plan.markets.len()];
     for z in &ym.magnet {
         terms[z.market].push((z.col, 1.0));
@@ -656,7 +702,9 @@ fn demand_rows(plan: &Plan, lp: &mut Lp, ym: &YearModel, demand: &[f64]) {
     }
     for (k, t) in terms.into_iter().enumerate() {
         if demand[k] > 0.0 {
-            lp.add_row(demand[k], demand[k], t);
+            let row = lp.add_row(demand[k], demand[k], t);
+            ym.balance_rows
+                .push((row, BalanceRow::Demand { market: k }));
         }
     }
 }
