@@ -36,16 +36,38 @@ markets = "{data}/markets.csv"
     let dir = tempfile::tempdir().expect("temp dir");
     std::fs::write(dir.path().join("plan.toml"), plan).expect("write");
     let out = run(dir.path(), &["check", "plan.toml"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let summary = String::from_utf8_lossy(&out.stdout);
     // One facility per data row (header excluded).
-    for (file, label) in [("mines.csv", "mines"), ("refineries.csv", "refineries"), ("magnet_plants.csv", "magnet plants")] {
-        let rows = csv::Reader::from_path(format!("{data}/{file}")).expect("csv").records().count();
-        let line = summary.lines().find(|l| l.trim_start().starts_with(label)).expect("summary line");
-        assert!(line.contains(&format!(" {rows} (")), "{line} vs {rows} rows in {file}");
+    for (file, label) in [
+        ("mines.csv", "mines"),
+        ("refineries.csv", "refineries"),
+        ("magnet_plants.csv", "magnet plants"),
+    ] {
+        let rows = csv::Reader::from_path(format!("{data}/{file}"))
+            .expect("csv")
+            .records()
+            .count();
+        let line = summary
+            .lines()
+            .find(|l| l.trim_start().starts_with(label))
+            .expect("summary line");
+        assert!(
+            line.contains(&format!(" {rows} (")),
+            "{line} vs {rows} rows in {file}"
+        );
     }
     let out = run(dir.path(), &["solve", "plan.toml", "--format", "json"]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
@@ -69,7 +91,14 @@ fn a_bad_csv_cell_names_file_line_and_column() {
         err.contains("mines.csv:3:12: mine \"m2\" grade NdPr = 1.4: must be between 0 and 1"),
         "{err}"
     );
-    std::fs::write(dir.path().join("mines.csv"), "id,country,capcity\nm1,AU,1\n").expect("write");
+    std::fs::write(
+        dir.path().join("mines.csv"),
+        "id,country,capcity\nm1,AU,1\n",
+    )
+    .expect("write");
     let err = String::from_utf8_lossy(&run(dir.path(), &["check", "plan.toml"]).stderr).to_string();
-    assert!(err.contains("mines.csv:1:12: unknown column \"capcity\""), "{err}");
+    assert!(
+        err.contains("mines.csv:1:12: unknown column \"capcity\""),
+        "{err}"
+    );
 }

@@ -555,16 +555,8 @@ fn build_year(
             reserve,
             overflow,
         });
-        separation_rows(
-            plan,
-            classes,
-            lp,
-            &grid,
-            r,
-            xs,
-            &o_by_source,
-            &mut ym.balance_rows,
-        );
+        let rows = separation_rows(plan, classes, lp, &grid, r, xs, &o_by_source);
+        ym.balance_rows.extend(rows);
     }
     for (p, plant) in plan.plants.iter().enumerate() {
         for &d in &classes.production {
@@ -641,8 +633,8 @@ fn separation_rows(
     r: usize,
     x_in: &[(usize, Col)],
     o_by_source: &[Vec<Col>],
-    rows: &mut Vec<(Row, BalanceRow)>,
-) {
+) -> Vec<(Row, BalanceRow)> {
+    let mut rows = Vec::new();
     let recovery = &plan.refineries[r].recovery;
     for e in 0..plan.elements.len() {
         for a in [0, MINING & classes.tracked] {
@@ -673,6 +665,7 @@ fn separation_rows(
             }
         }
     }
+    rows
 }
 
 /// Constraint 4: oxide used for production classes at most what arrived.
