@@ -180,8 +180,23 @@ fn size_of(f: &Formulation) -> LpSize {
 
 /// Solve a plan with its objective and read back the outcome.
 pub fn solve_plan(plan: &Plan, options: &SolverOptions) -> Result<Outcome> {
+    solve_plan_warm(plan, options, &mut None)
+}
+
+/// As [`solve_plan`], starting HiGHS from `warm` (the basis of a previous
+/// plan of the same shape, e.g. the previous sweep point) when the LP's
+/// shape matches, and leaving the new optimal basis in it (min-cost only).
+pub fn solve_plan_warm(
+    plan: &Plan,
+    options: &SolverOptions,
+    warm: &mut Option<solve::Basis>,
+) -> Result<Outcome> {
     let formulation = model::formulate(plan, BuildOptions::default());
-    let solution = solve::solve(&formulation.lp, options)?;
+    let keep = plan.objective == Objective::MinCost;
+    let (solution, basis) = solve::solve_warm(&formulation.lp, options, warm.as_ref(), keep)?;
+    if basis.is_some() {
+        *warm = basis;
+    }
     match plan.objective {
         Objective::MinCost => Ok(read_outcome(plan, &formulation, &solution, true, None)),
         Objective::MaxResilience => {

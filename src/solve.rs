@@ -47,6 +47,14 @@ pub struct SolverOptions {
     pub verbose: bool,
 }
 
+/// A simplex basis (HiGHS's status codes per column and row), to start the
+/// next solve of an LP of the same shape from (sweeps).
+#[derive(Clone, Debug)]
+pub struct Basis {
+    cols: Vec<HighsInt>,
+    rows: Vec<HighsInt>,
+}
+
 /// Values of a finished solve; empty vectors when there is no solution.
 #[derive(Clone, Debug)]
 pub struct LpSolution {
@@ -255,10 +263,29 @@ pub fn iis(lp: &Lp, options: &SolverOptions) -> Result<Option<(Vec<usize>, Vec<u
 
 /// Solve an LP and read back its status, values and row duals.
 pub fn solve(lp: &Lp, options: &SolverOptions) -> Result<LpSolution> {
+    solve_warm(lp, options, None, false).map(|(s, _)| s)
+}
+
+/// Solve starting from `start` (a basis of an LP of the same shape, e.g.
+/// the previous point of a sweep, where only costs changed); with `keep`,
+/// also return the optimal basis for the next solve.
+pub fn solve_warm(
+    lp: &Lp,
+    options: &SolverOptions,
+    start: Option<&Basis>,
+    keep: bool,
+) -> Result<(LpSolution, Option<Basis>)> {
     let started = Instant::now();
     let mut highs = Highs::new();
     configure(&mut highs, options)?;
     highs.pass(lp)?;
+    if let Some(b) =
+        start.filter(|b| b.cols.len() == lp.num_cols() && b.rows.len() == lp.num_rows())
+    {
+        // SAFETY: the arrays have the model's column and row counts. A basis
+        // HiGHS rejects is ignored: it then solves from scratch.
+        let _ = unsafe { Highs_setBasis(highs.0, b.cols.as_ptr(), b.rows.as_ptr()) };
+    }
     let passed = Instant::now();
     let mut status = run(&mut highs)?;
     if status == MODEL_STATUS_UNBOUNDED_OR_INFEASIBLE {
@@ -303,13 +330,16 @@ pub fn solve(lp: &Lp, options: &SolverOptions) -> Result<LpSolution> {
     if status != Status::Optimal {
         drop(highs);
         record(Instant::now());
-        return Ok(LpSolution {
-            status,
-            objective: f64::NAN,
-            col_value: Vec::new(),
-            row_value: Vec::new(),
-            row_dual: Vec::new(),
-        });
+        return Ok((
+            LpSolution {
+                status,
+                objective: f64::NAN,
+                col_value: Vec::new(),
+                row_value: Vec::new(),
+                row_dual: Vec::new(),
+            },
+            None,
+        ));
     }
     let mut col_value = vec![0.0; lp.num_cols()];
     let mut col_dual = vec![0.0; lp.num_cols()];
@@ -328,15 +358,27 @@ pub fn solve(lp: &Lp, options: &SolverOptions) -> Result<LpSolution> {
     check(st, "getSolution")?;
     // SAFETY: valid instance.
     let objective = unsafe { Highs_getObjectiveValue(highs.0) };
+    let basis = keep.then(|| {
+        let mut b = Basis {
+            cols: vec![0; lp.num_cols()],
+            rows: vec![0; lp.num_rows()],
+        };
+        // SAFETY: the buffers have the model's column and row counts.
+        let st = unsafe { Highs_getBasis(highs.0, b.cols.as_mut_ptr(), b.rows.as_mut_ptr()) };
+        (st != STATUS_ERROR).then_some(b)
+    });
     drop(highs); // freeing HiGHS's copy of a large model takes measurable time
     record(Instant::now());
-    Ok(LpSolution {
-        status,
-        objective,
-        col_value,
-        row_value,
-        row_dual,
-    })
+    Ok((
+        LpSolution {
+            status,
+            objective,
+            col_value,
+            row_value,
+            row_dual,
+        },
+        basis.flatten(),
+    ))
 }
 
 fn run(highs: &mut Highs) -> Result<HighsInt> {

@@ -38,6 +38,10 @@ pub struct SweepArgs {
     /// Points solved at once (default: one per core).
     #[arg(long, short = 'j', value_name = "N")]
     jobs: Option<usize>,
+    /// Solve every point from scratch instead of starting HiGHS from the
+    /// previous point's basis.
+    #[arg(long)]
+    cold: bool,
     /// Draw total cost (and each share rule's achieved share) against the
     /// first swept value: SVG, or PNG when FILE ends in .png.
     #[arg(long, value_name = "FILE")]
@@ -190,33 +194,46 @@ pub fn run(args: &SweepArgs) -> Result<ExitCode, Error> {
         .num_threads(args.jobs.unwrap_or(0))
         .build()
         .map_err(|e| Error::Solver(format!("cannot start worker threads: {e}")))?;
+    // Each worker takes a run of neighbouring points and solves them in
+    // turn, starting HiGHS from the previous point's basis (only costs and
+    // bounds change between points, so the LP keeps its shape).
+    let workers = pool.current_num_threads().max(1);
+    let chunk = selected.len().div_ceil(workers).max(1);
     let mut results: Vec<PointResult> = pool.install(|| {
         selected
-            .par_iter()
-            .map(|&(index, point)| {
-                let values: Vec<String> = point
-                    .iter()
-                    .zip(&axes)
-                    .map(|(&i, a)| a.values[i].clone())
-                    .collect();
-                let overrides: Result<Vec<Override>, Error> = axes
-                    .iter()
-                    .zip(&values)
-                    .map(|(a, v)| Override::parse(&format!("{}={v}", a.path)))
-                    .collect();
-                let metrics = overrides
-                    .and_then(|o| source.plan_with(args.scenario.as_deref(), &o))
-                    .and_then(|plan| {
-                        crate::solve_plan(&plan, &options)
-                            .map(|out| metrics(&plan, &out, &countries))
+            .par_chunks(chunk)
+            .flat_map_iter(|run| {
+                let mut warm = None;
+                run.iter()
+                    .map(|&(index, point)| {
+                        let values: Vec<String> = point
+                            .iter()
+                            .zip(&axes)
+                            .map(|(&i, a)| a.values[i].clone())
+                            .collect();
+                        let overrides: Result<Vec<Override>, Error> = axes
+                            .iter()
+                            .zip(&values)
+                            .map(|(a, v)| Override::parse(&format!("{}={v}", a.path)))
+                            .collect();
+                        if args.cold {
+                            warm = None;
+                        }
+                        let metrics = overrides
+                            .and_then(|o| source.plan_with(args.scenario.as_deref(), &o))
+                            .and_then(|plan| {
+                                crate::outcome::solve_plan_warm(&plan, &options, &mut warm)
+                                    .map(|out| metrics(&plan, &out, &countries))
+                            })
+                            .map_err(|e| e.to_string());
+                        bar.inc(1);
+                        PointResult {
+                            index,
+                            values,
+                            metrics,
+                        }
                     })
-                    .map_err(|e| e.to_string());
-                bar.inc(1);
-                PointResult {
-                    index,
-                    values,
-                    metrics,
-                }
+                    .collect::<Vec<_>>()
             })
             .collect()
     });
