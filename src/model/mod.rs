@@ -208,8 +208,6 @@ pub struct YearModel {
     pub unmet: Vec<UnmetVar>,
     pub share_rows: Vec<ShareRow>,
     pub capacity_rows: Vec<CapacityRow>,
-    /// Oxide-use columns `q[p,e,b,d]` (not reported, kept for completeness).
-    pub oxide_use: Vec<Col>,
     /// Shipments on embargoed routes (elastic relaxation only).
     pub embargoed_routes: Vec<EmbargoedRoute>,
     /// The balance rows (constraints 3, 4, 5 and 7), for naming them.
@@ -434,7 +432,6 @@ fn build_year(
                 let mut terms = Vec::new();
                 for &d in classes.production.iter().filter(|&&d| d & !b == 0) {
                     let q = lp.add_col(0.0);
-                    ym.oxide_use.push(q);
                     q_for_recipe[grid.at(p, e, d)].push(q);
                     terms.push((q, 1.0));
                 }
