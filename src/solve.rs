@@ -191,6 +191,11 @@ fn check(status: HighsInt, what: &str) -> Result<()> {
 
 fn configure(highs: &mut Highs, options: &SolverOptions) -> Result<()> {
     highs.set_bool("output_flag", options.verbose)?;
+    if options.verbose && cfg!(unix) {
+        // HiGHS logs to stdout, where the report goes: send it to stderr.
+        highs.set_bool("log_to_console", false)?;
+        highs.set_string("log_file", "/dev/stderr")?;
+    }
     if let Some(t) = options.time_limit {
         highs.set_double("time_limit", t)?;
     }
