@@ -4,19 +4,7 @@ use std::process::Command;
 
 #[test]
 fn verbose_log_goes_to_stderr_and_json_stays_parseable() {
-    let plan = format!("{}/tests/plans/01_minimal.toml", env!("CARGO_MANIFEST_DIR"));
-    let path = if std::path::Path::new(&plan).exists() {
-        plan
-    } else {
-        // The hand-computed plans are numbered; take the first one.
-        let dir = format!("{}/tests/plans", env!("CARGO_MANIFEST_DIR"));
-        let mut files: Vec<_> = std::fs::read_dir(&dir)
-            .expect("dir")
-            .map(|e| e.expect("entry").path())
-            .collect();
-        files.sort();
-        files[0].to_string_lossy().into_owned()
-    };
+    let path = format!("{}/tests/plans/01_minimal.toml", env!("CARGO_MANIFEST_DIR"));
     let out = Command::new(env!("CARGO_BIN_EXE_reeplan"))
         .args(["solve", &path, "--format", "json", "--verbose"])
         .output()
