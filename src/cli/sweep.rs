@@ -39,7 +39,7 @@ pub struct SweepArgs {
     #[arg(long, short = 'j', value_name = "N")]
     jobs: Option<usize>,
     /// Solve every point from scratch instead of starting HiGHS from the
-    /// previous point's basis.
+    /// first point's optimal basis.
     #[arg(long)]
     cold: bool,
     /// Draw total cost (and each share rule's achieved share) against the
@@ -194,46 +194,52 @@ pub fn run(args: &SweepArgs) -> Result<ExitCode, Error> {
         .num_threads(args.jobs.unwrap_or(0))
         .build()
         .map_err(|e| Error::Solver(format!("cannot start worker threads: {e}")))?;
-    // Each worker takes a run of neighbouring points and solves them in
-    // turn, starting HiGHS from the previous point's basis (only costs and
-    // bounds change between points, so the LP keeps its shape).
-    let workers = pool.current_num_threads().max(1);
-    let chunk = selected.len().div_ceil(workers).max(1);
+    // Warm start: every point starts HiGHS from the optimal basis of the
+    // grid's first point (only costs and bounds change between points, so the
+    // LP keeps its shape). Starting every point from the same basis keeps
+    // each point's answer independent of threads and shards.
+    let anchor = if args.cold {
+        None
+    } else {
+        let first: Vec<Override> = axes
+            .iter()
+            .map(|a| Override::parse(&format!("{}={}", a.path, a.values[0])))
+            .collect::<Result<_, _>>()?;
+        let mut basis = None;
+        if let Ok(plan) = source.plan_with(args.scenario.as_deref(), &first) {
+            // A failure here only means no warm start.
+            let _ = crate::outcome::solve_plan_warm(&plan, &options, &mut basis);
+        }
+        basis
+    };
     let mut results: Vec<PointResult> = pool.install(|| {
         selected
-            .par_chunks(chunk)
-            .flat_map_iter(|run| {
-                let mut warm = None;
-                run.iter()
-                    .map(|&(index, point)| {
-                        let values: Vec<String> = point
-                            .iter()
-                            .zip(&axes)
-                            .map(|(&i, a)| a.values[i].clone())
-                            .collect();
-                        let overrides: Result<Vec<Override>, Error> = axes
-                            .iter()
-                            .zip(&values)
-                            .map(|(a, v)| Override::parse(&format!("{}={v}", a.path)))
-                            .collect();
-                        if args.cold {
-                            warm = None;
-                        }
-                        let metrics = overrides
-                            .and_then(|o| source.plan_with(args.scenario.as_deref(), &o))
-                            .and_then(|plan| {
-                                crate::outcome::solve_plan_warm(&plan, &options, &mut warm)
-                                    .map(|out| metrics(&plan, &out, &countries))
-                            })
-                            .map_err(|e| e.to_string());
-                        bar.inc(1);
-                        PointResult {
-                            index,
-                            values,
-                            metrics,
-                        }
+            .par_iter()
+            .map(|&(index, point)| {
+                let values: Vec<String> = point
+                    .iter()
+                    .zip(&axes)
+                    .map(|(&i, a)| a.values[i].clone())
+                    .collect();
+                let overrides: Result<Vec<Override>, Error> = axes
+                    .iter()
+                    .zip(&values)
+                    .map(|(a, v)| Override::parse(&format!("{}={v}", a.path)))
+                    .collect();
+                let mut warm = anchor.clone();
+                let metrics = overrides
+                    .and_then(|o| source.plan_with(args.scenario.as_deref(), &o))
+                    .and_then(|plan| {
+                        crate::outcome::solve_plan_warm(&plan, &options, &mut warm)
+                            .map(|out| metrics(&plan, &out, &countries))
                     })
-                    .collect::<Vec<_>>()
+                    .map_err(|e| e.to_string());
+                bar.inc(1);
+                PointResult {
+                    index,
+                    values,
+                    metrics,
+                }
             })
             .collect()
     });
