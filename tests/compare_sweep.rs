@@ -4,50 +4,14 @@
 //! models (where the checks are structural: monotone costs, a sweep point
 //! equal to the scenario it reproduces, shards equal to the whole).
 
+mod common;
+use common::MINIMAL;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use serde_json::Value;
 
 // ---------------------------------------------------------------- plans
-
-/// The minimal example of PLAN_FORMAT.md, verbatim. Optimum (worked in the
-/// spec): 30 t NdPr / (0.2 × 0.9) = 166.67 t REO × (2000 + 5000)
-/// + 100 t × 30000 = 4,166,666.67.
-const MINIMAL: &str = r#"[plan]
-name = "two-stage toy"
-first_year = 2026
-last_year = 2026
-
-[elements.NdPr]
-price = 60000
-
-[[mine]]
-id = "m1"
-country = "AU"
-capacity = 1000
-cost = 2000
-grade = { NdPr = 0.2 }
-
-[[refinery]]
-id = "r1"
-country = "MY"
-capacity = 1000
-cost = 5000
-recovery = 0.9
-
-[[magnet_plant]]
-id = "p1"
-country = "US"
-capacity = 500
-cost = 30000
-recipe = { NdPr = 0.3 }
-
-[[market]]
-id = "us"
-country = "US"
-demand = 100
-"#;
 
 /// Oxide for 100 t of magnet in the minimal example: 166.67 t REO × 7000.
 const OXIDE_100T: f64 = 30.0 / (0.2 * 0.9) * 7000.0;

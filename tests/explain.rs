@@ -1,36 +1,8 @@
 //! `reeplan explain` on infeasible plans whose cause is known by hand.
 
+mod common;
+use common::MINIMAL;
 use std::process::Command;
-
-const MINIMAL: &str = r#"
-[plan]
-first_year = 2026
-last_year = 2026
-[elements.NdPr]
-price = 60000
-[[mine]]
-id = "m1"
-country = "AU"
-capacity = 1000
-cost = 2000
-grade = { NdPr = 0.2 }
-[[refinery]]
-id = "r1"
-country = "MY"
-capacity = 1000
-cost = 5000
-recovery = 0.9
-[[magnet_plant]]
-id = "p1"
-country = "US"
-capacity = 500
-cost = 30000
-recipe = { NdPr = 0.3 }
-[[market]]
-id = "us"
-country = "US"
-demand = 100
-"#;
 
 fn explain(text: &str) -> (Option<i32>, serde_json::Value) {
     let dir = tempfile::tempdir().expect("temp dir");
