@@ -490,12 +490,11 @@ mod tests {
     }
 
     #[test]
-    fn every_generated_plan_is_feasible() {
+    fn every_generated_plan_is_feasible() -> crate::Result<()> {
         let text = generate_plan(&small(3));
-        let plan = PlanSource::from_text(Path::new("g.toml"), text)
-            .and_then(|s| s.plan(None))
-            .unwrap_or_else(|e| panic!("{e}"));
-        let outcome = crate::solve_plan(&plan, &Default::default()).unwrap();
+        let plan = PlanSource::from_text(Path::new("g.toml"), text).and_then(|s| s.plan(None))?;
+        let outcome = crate::solve_plan(&plan, &Default::default())?;
         assert_eq!(outcome.status, crate::solve::Status::Optimal);
+        Ok(())
     }
 }
