@@ -74,6 +74,16 @@ const PER_YEAR: Ty = Ty::PerYear {
     max: None,
 };
 
+// Fields that tariffs, embargoes and share rules have in common.
+const TRADE_FROM: Field = f("from", Ty::CountryOrAny, true, "exporting country or \"*\"");
+const TRADE_TO: Field = f("to", Ty::CountryOrAny, true, "importing country or \"*\"");
+const APPLIES_IN: Field = f(
+    "years",
+    Ty::YearRange,
+    false,
+    "[first, last] years it applies",
+);
+
 pub const PLAN: &[Field] = &[
     f(
         "name",
@@ -277,8 +287,8 @@ pub const TARIFF: &[Field] = &[
         false,
         "oxide only: restrict to one element",
     ),
-    f("from", Ty::CountryOrAny, true, "exporting country or \"*\""),
-    f("to", Ty::CountryOrAny, true, "importing country or \"*\""),
+    TRADE_FROM,
+    TRADE_TO,
     f(
         "ad_valorem",
         NON_NEG,
@@ -286,12 +296,7 @@ pub const TARIFF: &[Field] = &[
         "share of the product's reference value",
     ),
     f("per_tonne", NON_NEG, false, "currency per t"),
-    f(
-        "years",
-        Ty::YearRange,
-        false,
-        "[first, last] years it applies",
-    ),
+    APPLIES_IN,
 ];
 pub const EMBARGO: &[Field] = &[
     f("id", Ty::Id, false, "names it in reports"),
@@ -307,14 +312,9 @@ pub const EMBARGO: &[Field] = &[
         false,
         "oxide (or *) only: restrict to one element's oxide",
     ),
-    f("from", Ty::CountryOrAny, true, "exporting country or \"*\""),
-    f("to", Ty::CountryOrAny, true, "importing country or \"*\""),
-    f(
-        "years",
-        Ty::YearRange,
-        false,
-        "[first, last] years it applies",
-    ),
+    TRADE_FROM,
+    TRADE_TO,
+    APPLIES_IN,
 ];
 pub const SHARE_RULE: &[Field] = &[
     f("id", Ty::Id, true, "unique id"),
@@ -339,12 +339,7 @@ pub const SHARE_RULE: &[Field] = &[
         true,
         "required clean share of t delivered",
     ),
-    f(
-        "years",
-        Ty::YearRange,
-        false,
-        "[first, last] years it applies",
-    ),
+    APPLIES_IN,
     f(
         "penalty",
         NON_NEG,
