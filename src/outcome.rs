@@ -8,10 +8,10 @@ use serde::Serialize;
 
 use crate::error::Result;
 use crate::model::{
-    self, build_resilience, concentrate_cost, facility, magnet_cost, oxide_cost, BuildOptions,
-    FacilityKind, Formulation,
+    self, build_resilience, concentrate_cost, facility, magnet_cost, magnet_made_cost,
+    magnet_route_cost, oxide_cost, oxide_route_cost, BuildOptions, FacilityKind, Formulation,
 };
-use crate::plan::{Objective, Plan};
+use crate::plan::{Objective, Plan, Stage, StockProduct};
 use crate::solve::{self, LpSolution, SolverOptions, Status};
 
 /// Flows below this many tonnes are not reported.
@@ -27,6 +27,83 @@ pub struct Cost {
     pub reserves: f64,
     /// Penalties of soft share rules (extension; 0 when every rule is hard).
     pub rules: f64,
+    /// Capital charge and fixed cost of capacity built (`expand`).
+    pub investment: f64,
+    /// Penalties for contract shortfalls.
+    pub contracts: f64,
+    /// Production credits paid (zero or negative).
+    pub subsidies: f64,
+    /// Cost of holding stock.
+    pub holding: f64,
+}
+
+impl Cost {
+    /// Every part of the total, in report order: `(key, label, value)`.
+    /// One list for the JSON, the summary and the comparisons.
+    pub fn parts(&self) -> [(&'static str, &'static str, f64); 10] {
+        [
+            ("production", "production", self.production),
+            ("transport", "transport", self.transport),
+            ("tariffs", "tariffs", self.tariffs),
+            ("unmet", "unmet demand", self.unmet),
+            ("reserves", "reserves", self.reserves),
+            ("rules", "share-rule penalties", self.rules),
+            ("investment", "investment", self.investment),
+            ("contracts", "contract penalties", self.contracts),
+            ("subsidies", "subsidies", self.subsidies),
+            ("holding", "stock holding", self.holding),
+        ]
+    }
+
+    /// The sum of the parts.
+    pub fn sum_of_parts(&self) -> f64 {
+        self.parts().iter().map(|p| p.2).sum()
+    }
+}
+
+/// Capacity built (FORMULATION.md `builds[]`).
+#[derive(Clone, Debug, Serialize)]
+pub struct Build {
+    pub facility: String,
+    pub stage: &'static str,
+    pub country: String,
+    /// The year it comes online.
+    pub year: i64,
+    /// t/yr added.
+    pub capacity: f64,
+    /// Overnight cost `capex × capacity` (undiscounted).
+    pub capex: f64,
+}
+
+/// A contract in one year it applies (`contracts[]`).
+#[derive(Clone, Debug, Serialize)]
+pub struct ContractResult {
+    pub contract: String,
+    pub year: i64,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    pub delivered: f64,
+    pub shortfall: f64,
+}
+
+/// A subsidy's payments in one year (`subsidies[]`, discounted).
+#[derive(Clone, Debug, Serialize)]
+pub struct SubsidyResult {
+    pub subsidy: String,
+    pub year: i64,
+    pub amount: f64,
+}
+
+/// A stockpile at the end of one year (`stockpiles[]`).
+#[derive(Clone, Debug, Serialize)]
+pub struct StockResult {
+    pub stockpile: String,
+    pub year: i64,
+    pub level: f64,
+    pub added: f64,
+    pub released: f64,
+    pub capacity: f64,
+    pub min_level: f64,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -136,6 +213,13 @@ pub struct Outcome {
     pub unmet: Vec<Unmet>,
     pub shares: Vec<ShareResult>,
     pub utilization: Vec<Utilization>,
+    pub builds: Vec<Build>,
+    pub contracts: Vec<ContractResult>,
+    pub subsidies: Vec<SubsidyResult>,
+    pub stockpiles: Vec<StockResult>,
+    /// Gap and nodes of a mixed-integer solve (plans with lumpy builds).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mip: Option<crate::solve::MipInfo>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resilience: Option<ResilienceResult>,
     /// Size of the LP solved (the last stage for max-resilience).
@@ -164,6 +248,11 @@ impl Outcome {
             unmet: Vec::new(),
             shares: Vec::new(),
             utilization: Vec::new(),
+            builds: Vec::new(),
+            contracts: Vec::new(),
+            subsidies: Vec::new(),
+            stockpiles: Vec::new(),
+            mip: None,
             resilience: None,
             lp_size,
         }
@@ -193,7 +282,11 @@ pub fn solve_plan_warm(
 ) -> Result<Outcome> {
     let formulation = model::formulate(plan, BuildOptions::default());
     let keep = plan.objective == Objective::MinCost;
-    let (solution, basis) = solve::solve_warm(&formulation.lp, options, warm.as_ref(), keep)?;
+    let (solution, basis) = if formulation.lp.is_mip() {
+        (solve::solve_mip_with_duals(&formulation.lp, options)?, None)
+    } else {
+        solve::solve_warm(&formulation.lp, options, warm.as_ref(), keep)?
+    };
     if basis.is_some() {
         *warm = basis;
     }
@@ -248,6 +341,7 @@ fn solve_resilience(plan: &Plan, c_star: f64, options: &SolverOptions) -> Result
     }
     let mut outcome = read_outcome(plan, &rlp.formulation, &stage3, false, Some(reserve_cost));
     outcome.objective_value = Some(lambda_star);
+    outcome.mip = stage3.mip;
     outcome.resilience = Some(ResilienceResult {
         lambda: lambda_star,
         min_cost: c_star,
@@ -288,19 +382,27 @@ fn read_outcome(
     if sol.status != Status::Optimal {
         return out;
     }
+    out.mip = sol.mip;
     let v = |c: model::lp::Col| sol.col_value[c.0 as usize];
     let mut cost = Cost::default();
     let mut add = |w: f64, t: f64, parts: model::CostParts| {
         cost.production += w * t * parts.production;
         cost.transport += w * t * parts.transport;
         cost.tariffs += w * t * parts.tariffs;
+        cost.subsidies += w * t * parts.subsidies;
     };
+    // Throughput per (stage, facility index, year), for subsidies.
+    let mut throughput: BTreeMap<(FacilityKind, usize, i64), f64> = BTreeMap::new();
     for ym in &f.years {
         let (y, w) = (ym.year, ym.weight);
         for x in &ym.concentrate {
             let t = v(x.col);
             if t != 0.0 {
                 add(w, t, concentrate_cost(plan, y, x.mine, x.refinery));
+                *throughput.entry((FacilityKind::Mine, x.mine, y)).or_default() += t;
+                *throughput
+                    .entry((FacilityKind::Refinery, x.refinery, y))
+                    .or_default() += t;
             }
             if t > REPORT_EPS {
                 out.flows.concentrate.push(ConcentrateFlow {
@@ -336,6 +438,7 @@ fn read_outcome(
             if t != 0.0 {
                 add(w, t, magnet_cost(plan, y, z.plant, z.market));
                 *magnet.entry((z.plant, z.market)).or_default() += t;
+                *throughput.entry((FacilityKind::Plant, z.plant, y)).or_default() += t;
             }
         }
         for ((p, k), t) in magnet {
@@ -347,6 +450,61 @@ fn read_outcome(
                     tonnes: t,
                 });
             }
+        }
+        // Stockpile shipments: costs, plant throughput, and the stock table.
+        let mut added = vec![0.0; plan.stockpiles.len()];
+        let mut released = vec![0.0; plan.stockpiles.len()];
+        for i in &ym.stock_in {
+            let t = v(i.col);
+            added[i.stockpile] += t;
+            if t == 0.0 {
+                continue;
+            }
+            let stock = &plan.stockpiles[i.stockpile];
+            match stock.product {
+                StockProduct::Oxide(e) => {
+                    let from = &plan.refineries[i.from].facility.country;
+                    add(w, t, oxide_route_cost(plan, y, e, from, &stock.country));
+                }
+                StockProduct::Magnet => {
+                    add(w, t, magnet_made_cost(plan, y, i.from, &stock.country));
+                    *throughput.entry((FacilityKind::Plant, i.from, y)).or_default() += t;
+                }
+            }
+        }
+        for o in &ym.stock_out {
+            let t = v(o.col);
+            released[o.stockpile] += t;
+            if t == 0.0 {
+                continue;
+            }
+            let stock = &plan.stockpiles[o.stockpile];
+            match stock.product {
+                StockProduct::Oxide(e) => {
+                    let to = &plan.plants[o.to].facility.country;
+                    add(w, t, oxide_route_cost(plan, y, e, &stock.country, to));
+                }
+                StockProduct::Magnet => {
+                    let to = &plan.markets[o.to].country;
+                    add(w, t, magnet_route_cost(plan, y, &stock.country, to));
+                }
+            }
+        }
+        let mut level = vec![0.0; plan.stockpiles.len()];
+        for l in &ym.levels {
+            level[l.stockpile] += v(l.col);
+        }
+        for (s, stock) in plan.stockpiles.iter().enumerate() {
+            cost.holding += w * stock.holding_cost.at(y) * level[s];
+            out.stockpiles.push(StockResult {
+                stockpile: stock.id.clone(),
+                year: y,
+                level: clean(level[s]),
+                added: clean(added[s]),
+                released: clean(released[s]),
+                capacity: stock.capacity.at(y),
+                min_level: stock.min_level.at(y),
+            });
         }
         for u in &ym.unmet {
             let t = v(u.col);
@@ -362,19 +520,19 @@ fn read_outcome(
         for s in &ym.share_rows {
             let rule = &plan.share_rules[s.rule];
             let mut delivered = 0.0;
-            let mut clean = 0.0;
-            for z in ym
-                .magnet
-                .iter()
-                .filter(|z| rule.markets.contains(&z.market))
+            let mut clean_t = 0.0;
+            for (_, class, col) in ym
+                .deliveries(plan, &f.classes)
+                .filter(|(k, _, _)| rule.markets.contains(k))
             {
-                let t = v(z.col);
+                let t = v(col);
                 delivered += t;
-                if rule.stages & !f.classes.magnet(plan, z.plant, z.class) == 0 {
-                    clean += t;
+                if rule.stages & !class == 0 {
+                    clean_t += t;
                 }
             }
-            let achieved = (delivered > REPORT_EPS).then(|| (clean / delivered).clamp(0.0, 1.0));
+            let achieved =
+                (delivered > REPORT_EPS).then(|| (clean_t / delivered).clamp(0.0, 1.0));
             let shadow_price = with_duals.then(|| {
                 // π ≥ 0 in theory; clear solver noise and -0.0.
                 let pi = sol.row_dual[s.row.0 as usize];
@@ -403,30 +561,106 @@ fn read_outcome(
         for cap in &ym.capacity_rows {
             let throughput: f64 =
                 f.lp.row_terms(cap.row)
-                    .filter(|&(c, _)| Some(c) != cap.reserve)
+                    .filter(|&(c, coef)| coef > 0.0 && Some(c) != cap.reserve)
                     .map(|(c, _)| v(c))
                     .sum();
+            let built: f64 = f
+                .builds
+                .iter()
+                .filter(|b| b.kind == cap.kind && b.index == cap.index && b.exists_in(y))
+                .map(|b| v(b.col))
+                .sum();
+            let capacity = cap.capacity + built;
             let fac = facility(plan, cap.kind, cap.index);
             out.utilization.push(Utilization {
                 year: y,
                 stage: stage_name(cap.kind),
                 facility: fac.id.clone(),
                 country: fac.country.clone(),
-                capacity: cap.capacity,
+                capacity,
                 throughput,
-                share: if cap.capacity > 0.0 {
-                    throughput / cap.capacity
+                share: if capacity > 0.0 {
+                    throughput / capacity
                 } else {
                     0.0
                 },
-                binding: throughput >= cap.capacity * (1.0 - 1e-6) - 1e-9,
+                binding: throughput >= capacity * (1.0 - 1e-6) - 1e-9,
             });
         }
     }
+    // Investment and the build plan.
+    for b in &f.builds {
+        let k = v(b.col);
+        let fac = facility(plan, b.kind, b.index);
+        cost.investment += k * model::build_cost_per_unit(plan, fac, b.year);
+        if k > REPORT_EPS {
+            let capex = fac.expand.as_ref().map_or(0.0, |x| x.capex);
+            out.builds.push(Build {
+                facility: fac.id.clone(),
+                stage: stage_name(b.kind),
+                country: fac.country.clone(),
+                year: b.year,
+                capacity: k,
+                capex: capex * k,
+            });
+        }
+    }
+    // Contracts.
+    for c in &f.contracts {
+        let contract = &plan.contracts[c.contract];
+        let delivered: f64 = c.flows.iter().map(|&x| v(x)).sum();
+        if let Some(h) = c.shortfall {
+            cost.contracts += plan.weight(c.year) * contract.penalty.unwrap_or(0.0) * v(h);
+        }
+        let shortfall = c.min.map_or(0.0, |m| (m - delivered).max(0.0));
+        out.contracts.push(ContractResult {
+            contract: contract.id.clone(),
+            year: c.year,
+            min: c.min,
+            max: c.max,
+            delivered: clean(delivered),
+            shortfall: if shortfall > REPORT_EPS {
+                shortfall
+            } else {
+                0.0
+            },
+        });
+    }
+    // Each subsidy's own payments.
+    for s in &plan.subsidies {
+        let kind = match s.stage {
+            Stage::Mining => FacilityKind::Mine,
+            Stage::Refining => FacilityKind::Refinery,
+            Stage::Magnet => FacilityKind::Plant,
+        };
+        for y in plan.years() {
+            let amount: f64 = throughput
+                .range((kind, 0, y)..=(kind, usize::MAX, y))
+                .filter(|((_, _, yy), _)| *yy == y)
+                .map(|(&(_, i, _), &t)| s.per_unit(facility(plan, kind, i), y) * t)
+                .sum::<f64>()
+                * plan.weight(y);
+            if amount > REPORT_EPS {
+                out.subsidies.push(SubsidyResult {
+                    subsidy: s.id.clone(),
+                    year: y,
+                    amount,
+                });
+            }
+        }
+    }
     cost.reserves = reserve_cost.unwrap_or(0.0);
-    cost.total =
-        cost.production + cost.transport + cost.tariffs + cost.unmet + cost.reserves + cost.rules;
+    cost.total = cost.sum_of_parts();
     out.objective_value = Some(sol.objective);
     out.cost = Some(cost);
     out
+}
+
+/// Solver noise below the reporting threshold reads as 0.
+fn clean(t: f64) -> f64 {
+    if t.abs() > REPORT_EPS {
+        t
+    } else {
+        0.0
+    }
 }

@@ -45,6 +45,20 @@ pub struct SolverOptions {
     pub time_limit: Option<f64>,
     pub threads: Option<u32>,
     pub verbose: bool,
+    /// Relative MIP gap at which a plan with lumpy builds stops (HiGHS's
+    /// `mip_rel_gap`; its default is 1e-4).
+    pub mip_gap: Option<f64>,
+}
+
+/// How far a MIP solve got.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+pub struct MipInfo {
+    /// Relative gap between the incumbent and the best bound.
+    pub gap: f64,
+    /// Branch-and-bound nodes explored.
+    pub nodes: i64,
+    /// The incumbent's objective value.
+    pub objective: f64,
 }
 
 /// A simplex basis (HiGHS's status codes per column and row), to start the
@@ -63,6 +77,9 @@ pub struct LpSolution {
     pub col_value: Vec<f64>,
     pub row_value: Vec<f64>,
     pub row_dual: Vec<f64>,
+    /// Set when the LP had integer columns (the duals are then those of the
+    /// LP with the integer columns fixed, see [`solve_mip_with_duals`]).
+    pub mip: Option<MipInfo>,
 }
 
 /// When each step of a [`solve`] ended, so that a caller timing a whole
@@ -173,7 +190,30 @@ impl Highs {
                 lp.value.as_ptr(),
             )
         };
-        check(status, "passLp")
+        check(status, "passLp")?;
+        for c in &lp.integer_cols {
+            let col = HighsInt::try_from(c.0).map_err(|_| too_big())?;
+            // SAFETY: valid instance; the column exists in the model just passed.
+            let st = unsafe { Highs_changeColIntegrality(self.0, col, kHighsVarTypeInteger) };
+            check(st, "changeColIntegrality")?;
+        }
+        Ok(())
+    }
+
+    fn double_info(&self, name: &str) -> Option<f64> {
+        let c = CString::new(name).ok()?;
+        let mut v = 0.0;
+        // SAFETY: valid instance, NUL-terminated name, valid out pointer.
+        let st = unsafe { Highs_getDoubleInfoValue(self.0, c.as_ptr(), &mut v) };
+        (st != STATUS_ERROR).then_some(v)
+    }
+
+    fn int64_info(&self, name: &str) -> Option<i64> {
+        let c = CString::new(name).ok()?;
+        let mut v = 0i64;
+        // SAFETY: valid instance, NUL-terminated name, valid out pointer.
+        let st = unsafe { Highs_getInt64InfoValue(self.0, c.as_ptr(), &mut v) };
+        (st != STATUS_ERROR).then_some(v)
     }
 }
 
@@ -201,6 +241,9 @@ fn configure(highs: &mut Highs, options: &SolverOptions) -> Result<()> {
     }
     if let Some(n) = options.threads {
         highs.set_int("threads", i32::try_from(n).unwrap_or(i32::MAX))?;
+    }
+    if let Some(g) = options.mip_gap {
+        highs.set_double("mip_rel_gap", g)?;
     }
     Ok(())
 }
@@ -284,8 +327,9 @@ pub fn solve_warm(
     let mut highs = Highs::new();
     configure(&mut highs, options)?;
     highs.pass(lp)?;
-    if let Some(b) =
-        start.filter(|b| b.cols.len() == lp.num_cols() && b.rows.len() == lp.num_rows())
+    if let Some(b) = start.filter(|b| {
+        !lp.is_mip() && b.cols.len() == lp.num_cols() && b.rows.len() == lp.num_rows()
+    })
     {
         // SAFETY: the arrays have the model's column and row counts. A basis
         // HiGHS rejects is ignored: it then solves from scratch.
@@ -342,6 +386,7 @@ pub fn solve_warm(
                 col_value: Vec::new(),
                 row_value: Vec::new(),
                 row_dual: Vec::new(),
+                mip: None,
             },
             None,
         ));
@@ -363,7 +408,12 @@ pub fn solve_warm(
     check(st, "getSolution")?;
     // SAFETY: valid instance.
     let objective = unsafe { Highs_getObjectiveValue(highs.0) };
-    let basis = keep.then(|| {
+    let mip = lp.is_mip().then(|| MipInfo {
+        gap: highs.double_info("mip_gap").unwrap_or(0.0).max(0.0),
+        nodes: highs.int64_info("mip_node_count").unwrap_or(0),
+        objective,
+    });
+    let basis = (keep && !lp.is_mip()).then(|| {
         let mut b = Basis {
             cols: vec![0; lp.num_cols()],
             rows: vec![0; lp.num_rows()],
@@ -381,9 +431,39 @@ pub fn solve_warm(
             col_value,
             row_value,
             row_dual,
+            mip,
         },
         basis.flatten(),
     ))
+}
+
+/// Solve a MIP, then the LP with every integer column fixed at its optimal
+/// value, so that the duals (shadow prices) are those of that LP, as
+/// FORMULATION.md settles. The returned values are the fixed LP's, with the
+/// MIP's gap and node count. An LP without integer columns is solved as is.
+pub fn solve_mip_with_duals(lp: &Lp, options: &SolverOptions) -> Result<LpSolution> {
+    let first = solve(lp, options)?;
+    let Some(info) = first.mip else {
+        return Ok(first);
+    };
+    if first.status != Status::Optimal {
+        return Ok(first);
+    }
+    let mut fixed = lp.clone();
+    for c in std::mem::take(&mut fixed.integer_cols) {
+        let j = c.0 as usize;
+        let v = first.col_value[j].round();
+        fixed.col_lower[j] = v;
+        fixed.col_upper[j] = v;
+    }
+    let mut second = solve(&fixed, options)?;
+    if second.status != Status::Optimal {
+        // Cannot happen in exact arithmetic (the MIP's point is feasible);
+        // keep the MIP's values without duals rather than fail.
+        return Ok(first);
+    }
+    second.mip = Some(info);
+    Ok(second)
 }
 
 fn run(highs: &mut Highs) -> Result<HighsInt> {

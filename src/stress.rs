@@ -244,7 +244,7 @@ fn recourse_lp(
             };
             (Vec::new(), a * bound)
         };
-        let deliveries = add_recourse(plan, &mut lp, ym, &loss, &limit);
+        let deliveries = add_recourse(plan, &mut lp, ym, &loss, false, &limit).to_market;
         for (k, market) in plan.markets.iter().enumerate() {
             let d = market.demand.at(year);
             if d > 0.0 {

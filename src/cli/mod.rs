@@ -104,6 +104,10 @@ pub struct SolverArgs {
     /// Number of threads HiGHS may use.
     #[arg(long, value_name = "N")]
     threads: Option<u32>,
+    /// Relative MIP gap for plans with lumpy builds (`expand.min_build`);
+    /// HiGHS's default is 1e-4.
+    #[arg(long, value_name = "GAP")]
+    mip_gap: Option<f64>,
     /// Show HiGHS's own log on stderr.
     #[arg(long, short = 'v')]
     verbose: bool,
@@ -121,10 +125,18 @@ impl SolverArgs {
         if self.threads == Some(0) {
             return Err(Error::Usage("--threads 0: must be at least 1".into()));
         }
+        if let Some(g) = self.mip_gap {
+            if !(0.0..1.0).contains(&g) {
+                return Err(Error::Usage(format!(
+                    "--mip-gap {g}: must be at least 0 and less than 1 (a relative gap, e.g. 0.001)"
+                )));
+            }
+        }
         Ok(SolverOptions {
             time_limit: self.time_limit,
             threads: self.threads,
             verbose: self.verbose,
+            mip_gap: self.mip_gap,
         })
     }
 }

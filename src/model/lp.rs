@@ -27,6 +27,8 @@ pub struct Lp {
     pub row_start: Vec<usize>,
     pub index: Vec<u32>,
     pub value: Vec<f64>,
+    /// Columns that must take integer values (a MIP when not empty).
+    pub integer_cols: Vec<Col>,
 }
 
 impl Default for Lp {
@@ -41,6 +43,7 @@ impl Default for Lp {
             row_start: vec![0],
             index: Vec::new(),
             value: Vec::new(),
+            integer_cols: Vec::new(),
         }
     }
 }
@@ -69,6 +72,17 @@ impl Lp {
         self.col_lower.push(lower);
         self.col_upper.push(upper);
         c
+    }
+
+    /// A binary variable (0 or 1) with the given objective coefficient.
+    pub fn add_binary(&mut self, cost: f64) -> Col {
+        let c = self.add_col_bounded(cost, 0.0, 1.0);
+        self.integer_cols.push(c);
+        c
+    }
+
+    pub fn is_mip(&self) -> bool {
+        !self.integer_cols.is_empty()
     }
 
     /// `lower <= Σ coef × col <= upper`; zero coefficients are dropped.

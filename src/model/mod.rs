@@ -7,12 +7,17 @@
 //! plant needs, and only the origin classes that some share rule can tell
 //! apart (a plan without share rules gets one class).
 
+mod instruments;
 pub mod lp;
 mod resilience;
 
-use crate::plan::{Facility, Plan, Product, Stage, StageSet};
+use crate::plan::{Facility, Plan, Product, Seller, Stage, StageSet, StockProduct};
 use lp::{Col, Lp, Row};
 
+pub use instruments::{
+    annuity_factor, build_cost_per_unit, exclusive_buyers, BuildVar, ContractRow, LevelVar,
+    StockIn, StockOut,
+};
 pub use resilience::{add_recourse, build_resilience, Loss, ResilienceLp};
 
 /// Origin classes are bit masks of [`Stage`]s; there are at most 8.
@@ -85,11 +90,13 @@ pub struct CostParts {
     pub production: f64,
     pub transport: f64,
     pub tariffs: f64,
+    /// Production credits: `−σ` per unit (zero or negative).
+    pub subsidies: f64,
 }
 
 impl CostParts {
     pub fn total(&self) -> f64 {
-        self.production + self.transport + self.tariffs
+        self.production + self.transport + self.tariffs + self.subsidies
     }
 }
 
@@ -99,6 +106,8 @@ pub fn concentrate_cost(plan: &Plan, year: i64, m: usize, r: usize) -> CostParts
     let (mine, refinery) = (&plan.mines[m].facility, &plan.refineries[r].facility);
     CostParts {
         production: mine.unit_cost(year) + refinery.unit_cost(year),
+        subsidies: -(plan.subsidy_per_unit(Stage::Mining, mine, year)
+            + plan.subsidy_per_unit(Stage::Refining, refinery, year)),
         transport: plan
             .transport
             .cost(Product::Concentrate, &mine.country, &refinery.country),
@@ -118,22 +127,41 @@ pub fn oxide_cost(plan: &Plan, year: i64, r: usize, p: usize, e: usize) -> CostP
         &plan.refineries[r].facility.country,
         &plan.plants[p].facility.country,
     );
+    oxide_route_cost(plan, year, e, from, to)
+}
+
+/// Per t oxide of element `e` shipped between two countries.
+pub fn oxide_route_cost(plan: &Plan, year: i64, e: usize, from: &str, to: &str) -> CostParts {
     CostParts {
-        production: 0.0,
         transport: plan.transport.cost(Product::Oxide, from, to),
         tariffs: plan.tariff(Product::Oxide, Some(e), from, to, year),
+        ..Default::default()
     }
 }
 
 /// Per t magnet made at plant `p` and shipped to market `k`.
 pub fn magnet_cost(plan: &Plan, year: i64, p: usize, k: usize) -> CostParts {
-    let (plant, market) = (&plan.plants[p].facility, &plan.markets[k]);
+    magnet_made_cost(plan, year, p, &plan.markets[k].country)
+}
+
+/// Per t magnet made at plant `p` and shipped to country `to` (a market's
+/// or a stockpile's).
+pub fn magnet_made_cost(plan: &Plan, year: i64, p: usize, to: &str) -> CostParts {
+    let plant = &plan.plants[p].facility;
     CostParts {
         production: plant.unit_cost(year),
-        transport: plan
-            .transport
-            .cost(Product::Magnet, &plant.country, &market.country),
-        tariffs: plan.tariff(Product::Magnet, None, &plant.country, &market.country, year),
+        subsidies: -plan.subsidy_per_unit(Stage::Magnet, plant, year),
+        transport: plan.transport.cost(Product::Magnet, &plant.country, to),
+        tariffs: plan.tariff(Product::Magnet, None, &plant.country, to, year),
+    }
+}
+
+/// Per t magnet released from a stockpile in `from` to a market in `to`.
+pub fn magnet_route_cost(plan: &Plan, year: i64, from: &str, to: &str) -> CostParts {
+    CostParts {
+        transport: plan.transport.cost(Product::Magnet, from, to),
+        tariffs: plan.tariff(Product::Magnet, None, from, to, year),
+        ..Default::default()
     }
 }
 
@@ -190,7 +218,7 @@ pub struct CapacityRow {
     pub overflow: Option<Col>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum FacilityKind {
     Mine,
     Refinery,
@@ -212,6 +240,12 @@ pub struct YearModel {
     pub embargoed_routes: Vec<EmbargoedRoute>,
     /// The balance rows (constraints 3, 4, 5 and 7), for naming them.
     pub balance_rows: Vec<(Row, BalanceRow)>,
+    /// Shipments into stockpiles (oxide from refineries, magnets from plants).
+    pub stock_in: Vec<StockIn>,
+    /// Releases from stockpiles (oxide to plants, magnets to markets).
+    pub stock_out: Vec<StockOut>,
+    /// Stock held at the end of the year, per stockpile and class.
+    pub levels: Vec<LevelVar>,
 }
 
 /// What a balance row balances.
@@ -233,6 +267,17 @@ pub struct Formulation {
     pub lp: Lp,
     pub classes: Classes,
     pub years: Vec<YearModel>,
+    /// Capacity built (`k[f,y]`, with `b[f,y]` for lumpy builds).
+    pub builds: Vec<BuildVar>,
+    /// Contract rows, per contract and year it applies.
+    pub contracts: Vec<ContractRow>,
+}
+
+impl Formulation {
+    /// The year model of `year`.
+    pub fn year(&self, year: i64) -> Option<&YearModel> {
+        self.years.iter().find(|ym| ym.year == year)
+    }
 }
 
 /// Options that change what is built.
@@ -251,7 +296,8 @@ pub struct BuildOptions {
 pub struct Elastic {
     /// Per t of demand left unserved at a market without `unmet_penalty`.
     pub demand: f64,
-    /// Per t of clean magnet a hard share rule falls short.
+    /// Per t of clean magnet a hard share rule falls short (also per t a
+    /// hard contract minimum or a stockpile floor falls short).
     pub share: f64,
     /// Per t of throughput above effective capacity (`None`: capacity is hard).
     /// Facilities outside their operating years may then be used too.
@@ -270,15 +316,25 @@ pub struct EmbargoedRoute {
     pub col: Col,
 }
 
-/// Build the min-cost LP of FORMULATION.md.
+/// Build the min-cost LP of FORMULATION.md (with the investment, contract,
+/// subsidy and stockpile families when the plan has them).
 pub fn formulate(plan: &Plan, options: BuildOptions) -> Formulation {
     let classes = Classes::for_plan(plan);
     let mut lp = Lp::default(); // minimizes
-    let years = plan
+    let builds = instruments::build_vars(plan, &mut lp, options.elastic.is_some());
+    let mut years: Vec<YearModel> = plan
         .years()
-        .map(|year| build_year(plan, &classes, &mut lp, year, options))
+        .map(|year| build_year(plan, &classes, &mut lp, year, options, &builds))
         .collect();
-    Formulation { lp, classes, years }
+    let contracts = instruments::contract_rows(plan, &mut lp, &years, options.elastic);
+    instruments::stock_balance_rows(plan, &classes, &mut lp, &mut years, options.elastic);
+    Formulation {
+        lp,
+        classes,
+        years,
+        builds,
+        contracts,
+    }
 }
 
 /// Index helpers for per-(facility, element, class) lists.
@@ -292,12 +348,22 @@ impl Grid {
     }
 }
 
+/// Build columns `k[f,y]` whose capacity exists in `year`, for one facility.
+fn built_in(builds: &[BuildVar], kind: FacilityKind, index: usize, year: i64) -> Vec<Col> {
+    builds
+        .iter()
+        .filter(|b| b.kind == kind && b.index == index && b.exists_in(year))
+        .map(|b| b.col)
+        .collect()
+}
+
 fn build_year(
     plan: &Plan,
     classes: &Classes,
     lp: &mut Lp,
     year: i64,
     options: BuildOptions,
+    builds: &[BuildVar],
 ) -> YearModel {
     let w = plan.weight(year);
     let num_e = plan.elements.len();
@@ -324,8 +390,17 @@ fn build_year(
         ..Default::default()
     };
     let elastic = options.elastic;
-    // A facility takes part when it operates (or, when capacity may give, always).
-    let operates = |cap: f64| cap > 0.0 || elastic.is_some_and(|e| e.capacity.is_some());
+    // A facility takes part when it may have capacity, existing or built
+    // (or, when capacity may give, always).
+    let may_give = elastic.is_some_and(|e| e.capacity.is_some());
+    let operates = |f: &Facility| may_give || plan.may_operate(f, year);
+    let mine_on: Vec<bool> = plan.mines.iter().map(|m| operates(&m.facility)).collect();
+    let ref_on: Vec<bool> = plan
+        .refineries
+        .iter()
+        .map(|r| operates(&r.facility))
+        .collect();
+    let plant_on: Vec<bool> = plan.plants.iter().map(|p| operates(&p.facility)).collect();
     // The objective coefficient of a shipment: its cost, or in the elastic
     // relaxation nothing (plus the penalty of an embargoed route). `None`: the
     // route cannot be used.
@@ -337,24 +412,41 @@ fn build_year(
             (Some(e), true) => e.embargo,
         }
     };
+    // A route closed by an exclusive contract keeps its column at 0, so
+    // that the recourse of max-resilience (which contracts do not bind)
+    // still has it.
+    let add_route = |lp: &mut Lp, cost: f64, closed: bool| {
+        if closed {
+            lp.add_col_bounded(cost, 0.0, 0.0)
+        } else {
+            lp.add_col(cost)
+        }
+    };
 
     // Variables x[m,r].
     let mut x_by_ref: Vec<Vec<(usize, Col)>> = vec![Vec::new(); plan.refineries.len()];
     let mut x_by_mine: Vec<Vec<Col>> = vec![Vec::new(); plan.mines.len()];
     for (m, mine) in plan.mines.iter().enumerate() {
-        if !operates(cap_mine[m]) || mine.grade.iter().all(|&g| g <= 0.0) {
+        if !mine_on[m] {
             continue;
         }
+        let exclusive = exclusive_buyers(plan, Seller::Mine(m), year, None);
+        let no_content = mine.grade.iter().all(|&g| g <= 0.0);
         for (r, refinery) in plan.refineries.iter().enumerate() {
             let (from, to) = (&mine.facility.country, &refinery.facility.country);
-            if !operates(cap_ref[r]) {
+            if !ref_on[r] {
+                continue;
+            }
+            // Concentrate with no content is useless, unless a contract counts it.
+            if no_content && !instruments::counted(plan, Seller::Mine(m), r, year, None) {
                 continue;
             }
             let banned = plan.embargoed(Product::Concentrate, None, from, to, year);
             let Some(cost) = route_cost(concentrate_cost(plan, year, m, r).total(), banned) else {
                 continue;
             };
-            let col = lp.add_col(cost);
+            let closed = exclusive.as_ref().is_some_and(|a| !a.contains(&r));
+            let col = add_route(lp, cost, closed);
             if banned {
                 ym.embargoed_routes.push(EmbargoedRoute {
                     product: Product::Concentrate,
@@ -374,7 +466,8 @@ fn build_year(
         }
     }
 
-    // Variables o[r,p,e,b]: oxide classes that refinery r can actually make.
+    // Variables o[r,p,e,b]: oxide classes that refinery r can actually make;
+    // and i[r,s,b] into oxide stockpiles.
     let mut o_by_source = vec![Vec::new(); plan.refineries.len() * num_e * NUM_CLASSES];
     let mut o_at_plant = vec![Vec::new(); plan.plants.len() * num_e * NUM_CLASSES];
     for (r, refinery) in plan.refineries.iter().enumerate() {
@@ -385,8 +478,15 @@ fn build_year(
                     made[classes.refined(plan, r, classes.mined(plan, m)) as usize] = true;
                 }
             }
+            if !made.iter().any(|&b| b) {
+                continue;
+            }
+            let exclusive = exclusive_buyers(plan, Seller::Refinery(r), year, Some(e));
             for (p, plant) in plan.plants.iter().enumerate() {
-                if !operates(cap_plant[p]) || plant.recipe[e] <= 0.0 {
+                // Oxide a plant cannot use is not shipped, unless a contract
+                // counts it (take-or-pay).
+                let usable = plant_on[p] && plant.recipe[e] > 0.0;
+                if !usable && !instruments::counted(plan, Seller::Refinery(r), p, year, Some(e)) {
                     continue;
                 }
                 let (from, to) = (&refinery.facility.country, &plant.facility.country);
@@ -394,8 +494,9 @@ fn build_year(
                 let Some(cost) = route_cost(oxide_cost(plan, year, r, p, e).total(), banned) else {
                     continue;
                 };
+                let closed = exclusive.as_ref().is_some_and(|a| !a.contains(&p));
                 for b in (0..NUM_CLASSES).filter(|&b| made[b]) {
-                    let col = lp.add_col(cost);
+                    let col = add_route(lp, cost, closed);
                     if banned {
                         ym.embargoed_routes.push(EmbargoedRoute {
                             product: Product::Oxide,
@@ -417,6 +518,61 @@ fn build_year(
                     });
                 }
             }
+            // Into oxide stockpiles of this element (never from a seller
+            // bound by an exclusive contract).
+            if exclusive.is_some() {
+                continue;
+            }
+            for (s, stock) in plan.stockpiles.iter().enumerate() {
+                if stock.product != StockProduct::Oxide(e) {
+                    continue;
+                }
+                let (from, to) = (&refinery.facility.country, &stock.country);
+                if plan.embargoed(Product::Oxide, Some(e), from, to, year) {
+                    continue;
+                }
+                let cost = match elastic {
+                    None => w * oxide_route_cost(plan, year, e, from, to).total(),
+                    Some(_) => 0.0,
+                };
+                for b in (0..NUM_CLASSES).filter(|&b| made[b]) {
+                    let col = lp.add_col(cost);
+                    let b = b as StageSet;
+                    o_by_source[grid.at(r, e, b)].push(col);
+                    ym.stock_in.push(StockIn {
+                        stockpile: s,
+                        from: r,
+                        class: b,
+                        col,
+                    });
+                }
+            }
+        }
+    }
+    // Releases j[s,p,b] from oxide stockpiles to plants in their country
+    // (also plants that cannot use the oxide: that is how stock is written off).
+    for (s, stock) in plan.stockpiles.iter().enumerate() {
+        let StockProduct::Oxide(e) = stock.product else {
+            continue;
+        };
+        for (p, plant) in plan.plants.iter().enumerate() {
+            if plant.facility.country != stock.country {
+                continue;
+            }
+            let cost = match elastic {
+                None => w * oxide_route_cost(plan, year, e, &stock.country, &stock.country).total(),
+                Some(_) => 0.0,
+            };
+            for b in instruments::oxide_classes(classes) {
+                let col = lp.add_col(cost);
+                o_at_plant[grid.at(p, e, b)].push(col);
+                ym.stock_out.push(StockOut {
+                    stockpile: s,
+                    to: p,
+                    class: b,
+                    col,
+                });
+            }
         }
     }
 
@@ -430,10 +586,15 @@ fn build_year(
                     continue;
                 }
                 let mut terms = Vec::new();
-                for &d in classes.production.iter().filter(|&&d| d & !b == 0) {
-                    let q = lp.add_col(0.0);
-                    q_for_recipe[grid.at(p, e, d)].push(q);
-                    terms.push((q, 1.0));
+                if plant_on[p] && plan.plants[p].recipe[e] > 0.0 {
+                    for &d in classes.production.iter().filter(|&&d| d & !b == 0) {
+                        let q = lp.add_col(0.0);
+                        q_for_recipe[grid.at(p, e, d)].push(q);
+                        terms.push((q, 1.0));
+                    }
+                }
+                if terms.is_empty() {
+                    continue; // nothing can use it: shipped oxide is discarded
                 }
                 terms.extend(delivered.iter().map(|&o| (o, -1.0)));
                 let row = oxide_use_row(lp, terms);
@@ -448,13 +609,15 @@ fn build_year(
         }
     }
 
-    // Variables z[p,k,d]: production classes whose whole recipe can be met.
+    // Variables z[p,k,d] (production classes whose whole recipe can be
+    // met) and zi[p,s,d] into magnet stockpiles.
     let mut z_by_plant: Vec<Vec<Col>> = vec![Vec::new(); plan.plants.len()];
     let mut z_by_plant_class = vec![Vec::new(); plan.plants.len() * NUM_CLASSES];
     for (p, plant) in plan.plants.iter().enumerate() {
-        if !operates(cap_plant[p]) {
+        if !plant_on[p] {
             continue;
         }
+        let exclusive = exclusive_buyers(plan, Seller::Plant(p), year, None);
         for &d in &classes.production {
             let feasible = (0..num_e)
                 .all(|e| plant.recipe[e] <= 0.0 || !q_for_recipe[grid.at(p, e, d)].is_empty());
@@ -470,7 +633,8 @@ fn build_year(
                 let Some(cost) = route_cost(magnet_cost(plan, year, p, k).total(), banned) else {
                     continue;
                 };
-                let col = lp.add_col(cost);
+                let closed = exclusive.as_ref().is_some_and(|a| !a.contains(&k));
+                let col = add_route(lp, cost, closed);
                 if banned {
                     ym.embargoed_routes.push(EmbargoedRoute {
                         product: Product::Magnet,
@@ -486,6 +650,55 @@ fn build_year(
                     plant: p,
                     market: k,
                     class: d,
+                    col,
+                });
+            }
+            if exclusive.is_some() {
+                continue;
+            }
+            for (s, stock) in plan.stockpiles.iter().enumerate() {
+                if stock.product != StockProduct::Magnet {
+                    continue;
+                }
+                let (from, to) = (&plant.facility.country, &stock.country);
+                if plan.embargoed(Product::Magnet, None, from, to, year) {
+                    continue;
+                }
+                let cost = match elastic {
+                    None => w * magnet_made_cost(plan, year, p, to).total(),
+                    Some(_) => 0.0,
+                };
+                let col = lp.add_col(cost);
+                z_by_plant[p].push(col);
+                z_by_plant_class[p * NUM_CLASSES + d as usize].push(col);
+                ym.stock_in.push(StockIn {
+                    stockpile: s,
+                    from: p,
+                    class: classes.magnet(plan, p, d),
+                    col,
+                });
+            }
+        }
+    }
+    // Releases zo[s,k,c] from magnet stockpiles to markets in their country.
+    for (s, stock) in plan.stockpiles.iter().enumerate() {
+        if stock.product != StockProduct::Magnet {
+            continue;
+        }
+        for (k, market) in plan.markets.iter().enumerate() {
+            if market.country != stock.country || demand[k] <= 0.0 {
+                continue;
+            }
+            let cost = match elastic {
+                None => w * magnet_route_cost(plan, year, &stock.country, &market.country).total(),
+                Some(_) => 0.0,
+            };
+            for c in instruments::magnet_classes(classes) {
+                let col = lp.add_col(cost);
+                ym.stock_out.push(StockOut {
+                    stockpile: s,
+                    to: k,
+                    class: c,
                     col,
                 });
             }
@@ -520,7 +733,15 @@ fn build_year(
         if !cols.is_empty() {
             let reserve = reserve_cost(lp, plan.mines[m].facility.unit_cost(year));
             let overflow = overflow_col(lp, elastic);
-            let row = capacity_row(lp, cols.iter().copied(), reserve, overflow, cap_mine[m]);
+            let built = built_in(builds, FacilityKind::Mine, m, year);
+            let row = capacity_row(
+                lp,
+                cols.iter().copied(),
+                reserve,
+                overflow,
+                &built,
+                cap_mine[m],
+            );
             ym.capacity_rows.push(CapacityRow {
                 kind: FacilityKind::Mine,
                 index: m,
@@ -537,11 +758,13 @@ fn build_year(
         }
         let reserve = reserve_cost(lp, plan.refineries[r].facility.unit_cost(year));
         let overflow = overflow_col(lp, elastic);
+        let built = built_in(builds, FacilityKind::Refinery, r, year);
         let row = capacity_row(
             lp,
             xs.iter().map(|&(_, c)| c),
             reserve,
             overflow,
+            &built,
             cap_ref[r],
         );
         ym.capacity_rows.push(CapacityRow {
@@ -575,11 +798,13 @@ fn build_year(
         if !z_by_plant[p].is_empty() {
             let reserve = reserve_cost(lp, plant.facility.unit_cost(year));
             let overflow = overflow_col(lp, elastic);
+            let built = built_in(builds, FacilityKind::Plant, p, year);
             let row = capacity_row(
                 lp,
                 z_by_plant[p].iter().copied(),
                 reserve,
                 overflow,
+                &built,
                 cap_plant[p],
             );
             ym.capacity_rows.push(CapacityRow {
@@ -598,18 +823,21 @@ fn build_year(
 }
 
 /// Constraints 1, 2 and 6: throughput (plus reserve, less any elastic
-/// overflow) within effective capacity.
+/// overflow) within effective capacity plus the capacity built and still
+/// standing (`K_f(t)`).
 fn capacity_row(
     lp: &mut Lp,
     flows: impl Iterator<Item = Col>,
     reserve: Option<Col>,
     overflow: Option<Col>,
+    built: &[Col],
     capacity: f64,
 ) -> Row {
     let terms: Vec<(Col, f64)> = flows
         .map(|c| (c, 1.0))
         .chain(reserve.map(|v| (v, 1.0)))
         .chain(overflow.map(|e| (e, -1.0)))
+        .chain(built.iter().map(|&k| (k, -1.0)))
         .collect();
     lp.add_row(f64::NEG_INFINITY, capacity, terms)
 }
@@ -620,8 +848,9 @@ fn overflow_col(lp: &mut Lp, elastic: Option<Elastic>) -> Option<Col> {
         .map(|penalty| lp.add_col(penalty))
 }
 
-/// Constraint 3: oxide shipped from `r`, per element and concentrate class,
-/// at most what separation recovers from the concentrate of that class.
+/// Constraint 3: oxide shipped from `r` (to plants and stockpiles), per
+/// element and concentrate class, at most what separation recovers from the
+/// concentrate of that class.
 fn separation_rows(
     plan: &Plan,
     classes: &Classes,
@@ -681,11 +910,15 @@ fn recipe_row(lp: &mut Lp, used: &[Col], per_tonne: f64, made: &[Col]) -> Row {
     lp.add_row(0.0, f64::INFINITY, terms)
 }
 
-/// Constraint 7: deliveries plus unserved demand equal demand.
+/// Constraint 7: deliveries (from plants and magnet stockpiles) plus
+/// unserved demand equal demand.
 fn demand_rows(plan: &Plan, lp: &mut Lp, ym: &mut YearModel, demand: &[f64]) {
     let mut terms: Vec<Vec<(Col, f64)>> = vec![Vec::new(); plan.markets.len()];
     for z in &ym.magnet {
         terms[z.market].push((z.col, 1.0));
+    }
+    for zo in ym.magnet_releases(plan) {
+        terms[zo.to].push((zo.col, 1.0));
     }
     for u in &ym.unmet {
         terms[u.market].push((u.col, 1.0));
@@ -699,8 +932,30 @@ fn demand_rows(plan: &Plan, lp: &mut Lp, ym: &mut YearModel, demand: &[f64]) {
     }
 }
 
+impl YearModel {
+    /// Releases from magnet stockpiles to markets (`zo`).
+    pub fn magnet_releases<'a>(&'a self, plan: &'a Plan) -> impl Iterator<Item = &'a StockOut> {
+        self.stock_out
+            .iter()
+            .filter(|o| plan.stockpiles[o.stockpile].product == StockProduct::Magnet)
+    }
+
+    /// Deliveries to markets with the class they carry: `(market, class of
+    /// the magnets, column)` for plant shipments and stockpile releases.
+    pub fn deliveries<'a>(
+        &'a self,
+        plan: &'a Plan,
+        classes: &'a Classes,
+    ) -> impl Iterator<Item = (usize, StageSet, Col)> + 'a {
+        self.magnet
+            .iter()
+            .map(|z| (z.market, classes.magnet(plan, z.plant, z.class), z.col))
+            .chain(self.magnet_releases(plan).map(|o| (o.to, o.class, o.col)))
+    }
+}
+
 /// Constraint 8: clean deliveries at least `min_share` of all deliveries to
-/// the rule's markets.
+/// the rule's markets (stockpile releases count like deliveries).
 fn share_rule_rows(
     plan: &Plan,
     classes: &Classes,
@@ -723,12 +978,11 @@ fn share_rule_rows(
             (Some(e), None) => Some(lp.add_col(e.share)),
         };
         let terms: Vec<(Col, f64)> = ym
-            .magnet
-            .iter()
-            .filter(|z| in_rule[z.market])
-            .map(|z| {
-                let clean = rule.stages & !classes.magnet(plan, z.plant, z.class) == 0;
-                (z.col, if clean { 1.0 - required } else { -required })
+            .deliveries(plan, classes)
+            .filter(|&(k, _, _)| in_rule[k])
+            .map(|(_, class, col)| {
+                let clean = rule.stages & !class == 0;
+                (col, if clean { 1.0 - required } else { -required })
             })
             .chain(shortfall.map(|c| (c, 1.0)))
             .collect();

@@ -2,12 +2,12 @@
 //! spare-capacity reserves, a budget row, and per-disruption recourse flows
 //! that must serve at least `λ` of every market's demand.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use super::lp::Lp;
 use super::lp::{Col, Row, Sense};
 use super::{formulate, BuildOptions, CapacityRow, FacilityKind, Formulation, YearModel};
-use crate::plan::{Disruption, Plan};
+use crate::plan::{Disruption, Plan, Product, StockProduct};
 
 /// A market's recourse deliveries under one disruption in one year.
 #[derive(Clone, Debug)]
@@ -87,6 +87,8 @@ pub fn build_resilience(plan: &Plan, c_star: f64) -> ResilienceLp {
     let mut served = Vec::new();
 
     for (s, disruption) in plan.disruptions.iter().enumerate() {
+        // Recourse stock flows of each disrupted year, for the level rows.
+        let mut stock_years: Vec<(i64, StockCols, StockCols)> = Vec::new();
         for ym in &formulation.years {
             if !disruption.years.is_none_or(|r| r.contains(ym.year)) {
                 continue;
@@ -97,11 +99,18 @@ pub fn build_resilience(plan: &Plan, c_star: f64) -> ResilienceLp {
                 factor: &|kind, index| hit_factor(plan, disruption, kind, index),
             };
             // Recourse throughput within a_s(f) × (throughput + reserve).
-            let z_to_market = add_recourse(plan, lp, ym, &loss, &|cap, a, lp| {
-                let planned: Vec<(Col, f64)> =
-                    lp.row_terms(cap.row).map(|(c, _)| (c, -a)).collect();
+            let recourse = add_recourse(plan, lp, ym, &loss, true, &|cap, a, lp| {
+                // throughput + reserve: the row's +1 terms (built capacity
+                // enters it with −1).
+                let planned: Vec<(Col, f64)> = lp
+                    .row_terms(cap.row)
+                    .filter(|&(_, v)| v > 0.0)
+                    .map(|(c, _)| (c, -a))
+                    .collect();
                 (planned, 0.0)
             });
+            let z_to_market = &recourse.to_market;
+            stock_years.push((ym.year, recourse.stock_in, recourse.stock_out));
             // Deliveries: at most demand, at least λ × demand.
             for (k, market) in plan.markets.iter().enumerate() {
                 let d = market.demand.at(year);
@@ -125,6 +134,7 @@ pub fn build_resilience(plan: &Plan, c_star: f64) -> ResilienceLp {
                 });
             }
         }
+        recourse_levels(plan, lp, &formulation.years, &stock_years);
     }
 
     let mut out = ResilienceLp {
@@ -140,6 +150,59 @@ pub fn build_resilience(plan: &Plan, c_star: f64) -> ResilienceLp {
     };
     out.maximize_lambda();
     out
+}
+
+/// Recourse flows into or out of each stockpile (by index) in one year.
+pub type StockCols = HashMap<usize, Vec<Col>>;
+
+/// The recourse stock levels of one disruption: for every stockpile,
+/// `R[y] = R[y−1] + in − out` over the disrupted years, from the plan's own
+/// stock at the end of the year before (`initial` in the first year), with
+/// `0 ≤ R[y] ≤ capacity(y)` (`min_level` does not bind in a crisis).
+fn recourse_levels(
+    plan: &Plan,
+    lp: &mut Lp,
+    years: &[YearModel],
+    stock_years: &[(i64, StockCols, StockCols)],
+) {
+    for (s, stock) in plan.stockpiles.iter().enumerate() {
+        let mut previous: Option<Col> = None;
+        for (i, (year, ins, outs)) in stock_years.iter().enumerate() {
+            let level = lp.add_col_bounded(0.0, 0.0, stock.capacity.at(*year));
+            let mut terms = vec![(level, 1.0)];
+            let mut rhs = 0.0;
+            match previous {
+                Some(prev) => terms.push((prev, -1.0)),
+                None => {
+                    // The plan's stock at the end of the year before.
+                    match years.iter().find(|ym| ym.year == year - 1) {
+                        Some(before) => terms.extend(
+                            before
+                                .levels
+                                .iter()
+                                .filter(|l| l.stockpile == s)
+                                .map(|l| (l.col, -1.0)),
+                        ),
+                        None => rhs = stock.initial,
+                    }
+                }
+            }
+            terms.extend(ins.get(&s).into_iter().flatten().map(|&c| (c, -1.0)));
+            terms.extend(outs.get(&s).into_iter().flatten().map(|&c| (c, 1.0)));
+            lp.add_row(rhs, rhs, terms);
+            // Disrupted years are contiguous; a gap would start afresh.
+            let next_is_consecutive = stock_years.get(i + 1).is_some_and(|n| n.0 == year + 1);
+            previous = next_is_consecutive.then_some(level);
+        }
+    }
+}
+
+/// What [`add_recourse`] adds for one year.
+pub struct Recourse {
+    /// Recourse deliveries to each market (plants and stockpile releases).
+    pub to_market: HashMap<usize, Vec<Col>>,
+    pub stock_in: StockCols,
+    pub stock_out: StockCols,
 }
 
 /// `limit(capacity row, factor, lp)`: the terms moved to the left-hand side
@@ -158,14 +221,17 @@ pub struct Loss<'a> {
 /// (without origin classes) and each facility's recourse throughput within
 /// a limit: `limit(capacity row, factor, lp)` gives the terms moved to the
 /// left-hand side and the right-hand side of `recourse + terms ≤ rhs`.
-/// Returns the recourse deliveries to each market.
+/// With `with_stock`, class-free stockpile flows too (the caller links
+/// their levels across years); without it stockpiles take no part.
 pub fn add_recourse(
     plan: &Plan,
     lp: &mut Lp,
     ym: &YearModel,
     loss: &Loss,
+    with_stock: bool,
     limit: &ThroughputLimit,
-) -> HashMap<usize, Vec<Col>> {
+) -> Recourse {
+    let year = ym.year;
     let blocked = |from: &str, to: &str| from != to && loss.exports_from.iter().any(|c| c == from);
     // Recourse flows, on the plan's own (non-embargoed) routes.
     let mut flows: HashMap<(FacilityKind, usize), Vec<Col>> = HashMap::new();
@@ -190,7 +256,8 @@ pub fn add_recourse(
         x_at_ref.entry(x.refinery).or_default().push((x.mine, col));
     }
     let mut o_seen: HashMap<(usize, usize, usize), Col> = HashMap::new();
-    let mut o_from: HashMap<(usize, usize), Vec<Col>> = HashMap::new();
+    // Oxide leaving (refinery, element) and arriving at (plant, element).
+    let mut o_from: BTreeMap<(usize, usize), Vec<Col>> = BTreeMap::new();
     let mut o_to: HashMap<(usize, usize), Vec<Col>> = HashMap::new();
     for o in &ym.oxide {
         let key = (o.refinery, o.plant, o.element);
@@ -210,8 +277,8 @@ pub fn add_recourse(
         o_to.entry((o.plant, o.element)).or_default().push(col);
     }
     let mut z_seen: HashMap<(usize, usize), Col> = HashMap::new();
-    let mut z_of_plant: HashMap<usize, Vec<Col>> = HashMap::new();
-    let mut z_to_market: HashMap<usize, Vec<Col>> = HashMap::new();
+    let mut z_of_plant: BTreeMap<usize, Vec<Col>> = BTreeMap::new();
+    let mut to_market: HashMap<usize, Vec<Col>> = HashMap::new();
     for z in &ym.magnet {
         if z_seen.contains_key(&(z.plant, z.market)) {
             continue;
@@ -226,17 +293,31 @@ pub fn add_recourse(
         let col = lp.add_col(0.0);
         z_seen.insert((z.plant, z.market), col);
         z_of_plant.entry(z.plant).or_default().push(col);
-        z_to_market.entry(z.market).or_default().push(col);
+        to_market.entry(z.market).or_default().push(col);
+    }
+    let mut stock_in: StockCols = HashMap::new();
+    let mut stock_out: StockCols = HashMap::new();
+    if with_stock {
+        add_stock_recourse(
+            plan,
+            lp,
+            ym,
+            &blocked,
+            &mut o_from,
+            &mut o_to,
+            &mut z_of_plant,
+            &mut to_market,
+            &mut stock_in,
+            &mut stock_out,
+        );
     }
 
     // Separation (constraint 3 summed over classes). Every refinery
     // that could ship oxide gets a row, also when the disruption cut
     // off all its concentrate (then it ships nothing).
-    let mut shipping: Vec<&(usize, usize)> = o_from.keys().collect();
-    shipping.sort();
-    for &(r, e) in shipping {
+    for (&(r, e), shipped) in &o_from {
         let inputs = x_at_ref.get(&r).map(Vec::as_slice).unwrap_or(&[]);
-        let terms: Vec<(Col, f64)> = o_from[&(r, e)]
+        let terms: Vec<(Col, f64)> = shipped
             .iter()
             .map(|&c| (c, 1.0))
             .chain(
@@ -247,10 +328,9 @@ pub fn add_recourse(
             .collect();
         lp.add_row(f64::NEG_INFINITY, 0.0, terms);
     }
-    // Recipe (constraint 5 without classes).
-    let mut plants: Vec<&usize> = z_of_plant.keys().collect();
-    plants.sort();
-    for &p in plants {
+    // Recipe (constraint 5 without classes): magnets made for markets and
+    // stockpiles, from oxide shipped and released.
+    for (&p, made) in &z_of_plant {
         for (e, &beta) in plan.plants[p].recipe.iter().enumerate() {
             if beta <= 0.0 {
                 continue;
@@ -259,7 +339,7 @@ pub fn add_recourse(
             let terms: Vec<(Col, f64)> = inputs
                 .iter()
                 .map(|&c| (c, 1.0))
-                .chain(z_of_plant[&p].iter().map(|&z| (z, -beta)))
+                .chain(made.iter().map(|&z| (z, -beta)))
                 .collect();
             lp.add_row(0.0, f64::INFINITY, terms);
         }
@@ -279,5 +359,93 @@ pub fn add_recourse(
         let terms: Vec<(Col, f64)> = recourse.iter().map(|&c| (c, 1.0)).chain(bound).collect();
         lp.add_row(f64::NEG_INFINITY, rhs, terms);
     }
-    z_to_market
+    let _ = year;
+    Recourse {
+        to_market,
+        stock_in,
+        stock_out,
+    }
+}
+
+/// Class-free recourse stockpile flows of one year: oxide from refineries
+/// into stock (`i^σ`) and released to plants in the stockpile's country
+/// (`j^σ`); magnets from plants into stock (`zi^σ`) and released to markets
+/// in its country (`zo^σ`). Embargoes and the export stop apply to the
+/// shipments into stock; releases stay in the country. Contracts do not
+/// bind a crisis, so exclusive sellers may ship into stock here.
+#[allow(clippy::too_many_arguments)]
+fn add_stock_recourse(
+    plan: &Plan,
+    lp: &mut Lp,
+    ym: &YearModel,
+    blocked: &dyn Fn(&str, &str) -> bool,
+    o_from: &mut BTreeMap<(usize, usize), Vec<Col>>,
+    o_to: &mut HashMap<(usize, usize), Vec<Col>>,
+    z_of_plant: &mut BTreeMap<usize, Vec<Col>>,
+    to_market: &mut HashMap<usize, Vec<Col>>,
+    stock_in: &mut StockCols,
+    stock_out: &mut StockCols,
+) {
+    let year = ym.year;
+    // Refineries that separate this year (they have concentrate routes),
+    // per element they can recover; plants that make magnets.
+    let mut separating: Vec<(usize, usize)> = Vec::new();
+    for x in &ym.concentrate {
+        for (e, &g) in plan.mines[x.mine].grade.iter().enumerate() {
+            if g > 0.0 && !separating.contains(&(x.refinery, e)) {
+                separating.push((x.refinery, e));
+            }
+        }
+    }
+    separating.sort_unstable();
+    let making: Vec<usize> = ym
+        .capacity_rows
+        .iter()
+        .filter(|c| c.kind == FacilityKind::Plant)
+        .map(|c| c.index)
+        .collect();
+    for (s, stock) in plan.stockpiles.iter().enumerate() {
+        match stock.product {
+            StockProduct::Oxide(e) => {
+                for &(r, re) in separating.iter().filter(|&&(_, re)| re == e) {
+                    let from = &plan.refineries[r].facility.country;
+                    if blocked(from, &stock.country)
+                        || plan.embargoed(Product::Oxide, Some(e), from, &stock.country, year)
+                    {
+                        continue;
+                    }
+                    let col = lp.add_col(0.0);
+                    o_from.entry((r, re)).or_default().push(col);
+                    stock_in.entry(s).or_default().push(col);
+                }
+                for (p, plant) in plan.plants.iter().enumerate() {
+                    if plant.facility.country == stock.country {
+                        let col = lp.add_col(0.0);
+                        o_to.entry((p, e)).or_default().push(col);
+                        stock_out.entry(s).or_default().push(col);
+                    }
+                }
+            }
+            StockProduct::Magnet => {
+                for &p in &making {
+                    let from = &plan.plants[p].facility.country;
+                    if blocked(from, &stock.country)
+                        || plan.embargoed(Product::Magnet, None, from, &stock.country, year)
+                    {
+                        continue;
+                    }
+                    let col = lp.add_col(0.0);
+                    z_of_plant.entry(p).or_default().push(col);
+                    stock_in.entry(s).or_default().push(col);
+                }
+                for (k, market) in plan.markets.iter().enumerate() {
+                    if market.country == stock.country && market.demand.at(year) > 0.0 {
+                        let col = lp.add_col(0.0);
+                        to_market.entry(k).or_default().push(col);
+                        stock_out.entry(s).or_default().push(col);
+                    }
+                }
+            }
+        }
+    }
 }

@@ -167,9 +167,58 @@ pub struct Facility {
     pub online: i64,
     pub ramp: Vec<f64>,
     pub closes: Option<i64>,
+    /// Capacity that may be built (`expand`).
+    pub expand: Option<Expand>,
+}
+
+/// `expand`: capacity that may be built at a facility.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Expand {
+    /// Overnight investment per t/yr added.
+    pub capex: f64,
+    /// Most capacity added over the horizon, t/yr.
+    pub max: f64,
+    /// First year added capacity can operate.
+    pub earliest: i64,
+    /// Years added capacity exists.
+    pub lifetime: i64,
+    /// Cost per t/yr added for every year it exists.
+    pub fixed_cost: f64,
+    /// Each addition 0 or at least this (lumpy build, a MIP); 0: continuous.
+    pub min_build: f64,
 }
 
 impl Facility {
+    /// Whether capacity added in `built` (a horizon year) exists in year `t`.
+    pub fn built_exists(&self, built: i64, t: i64) -> bool {
+        let Some(x) = &self.expand else {
+            return false;
+        };
+        built <= t
+            && i128::from(t) < i128::from(built) + i128::from(x.lifetime)
+            && self.closes.is_none_or(|c| t < c)
+    }
+
+    /// Years of the horizon in which added capacity may come online (`Y_f`).
+    pub fn build_years(&self, first: i64, last: i64) -> Vec<i64> {
+        let Some(x) = &self.expand else {
+            return Vec::new();
+        };
+        (first.max(x.earliest)..=last)
+            .filter(|&y| self.closes.is_none_or(|c| y < c))
+            .collect()
+    }
+
+    /// Whether the facility may have capacity in year `t`: existing or built.
+    pub fn may_operate(&self, first: i64, last: i64, t: i64) -> bool {
+        self.effective_capacity(t) > 0.0
+            || (self.expand.as_ref().is_some_and(|x| x.max > 0.0)
+                && self
+                    .build_years(first, last)
+                    .iter()
+                    .any(|&y| self.built_exists(y, t)))
+    }
+
     /// Capacity × ramp factor, 0 outside `[online, closes)`.
     pub fn effective_capacity(&self, year: i64) -> f64 {
         if year < self.online || self.closes.is_some_and(|c| year >= c) {
@@ -322,6 +371,102 @@ impl Transport {
     }
 }
 
+/// The seller of a contract: a facility of one stage.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Seller {
+    Mine(usize),
+    Refinery(usize),
+    Plant(usize),
+}
+
+/// `[[contract]]`: a seller's flow to a set of buyers of the next stage.
+#[derive(Clone, Debug)]
+pub struct Contract {
+    pub id: String,
+    pub seller: Seller,
+    /// Indices of refineries (seller a mine), plants (a refinery) or markets (a plant).
+    pub buyers: Vec<usize>,
+    /// Refinery sellers only: count only this element's oxide.
+    pub element: Option<usize>,
+    pub min: Option<YearValue>,
+    pub max: Option<YearValue>,
+    pub exclusive: bool,
+    /// Cost per t short of `min`; `None`: `min` must be met.
+    pub penalty: Option<f64>,
+    pub years: Option<YearRange>,
+}
+
+impl Contract {
+    pub fn applies(&self, year: i64) -> bool {
+        self.years.is_none_or(|r| r.contains(year))
+    }
+
+    /// Whether the contract counts oxide of element `e` (refinery sellers).
+    pub fn counts_element(&self, e: usize) -> bool {
+        self.element.is_none_or(|x| x == e)
+    }
+}
+
+/// `[[subsidy]]`: a production credit per unit of throughput.
+#[derive(Clone, Debug)]
+pub struct Subsidy {
+    pub id: String,
+    pub stage: Stage,
+    /// `None`: not given.
+    pub countries: Option<Vec<String>>,
+    pub facilities: Option<Vec<String>>,
+    pub per_tonne: YearValue,
+    pub share_of_cost: YearValue,
+    pub years: Option<YearRange>,
+}
+
+impl Subsidy {
+    pub fn applies(&self, year: i64) -> bool {
+        self.years.is_none_or(|r| r.contains(year))
+    }
+
+    pub fn matches(&self, facility: &Facility) -> bool {
+        match (&self.countries, &self.facilities) {
+            (None, None) => true,
+            (c, f) => {
+                c.as_ref().is_some_and(|c| c.contains(&facility.country))
+                    || f.as_ref().is_some_and(|f| f.contains(&facility.id))
+            }
+        }
+    }
+
+    /// Payment per unit of throughput of `facility` in `year` (0 when inactive).
+    pub fn per_unit(&self, facility: &Facility, year: i64) -> f64 {
+        if !self.applies(year) || !self.matches(facility) {
+            return 0.0;
+        }
+        self.per_tonne.at(year) + self.share_of_cost.at(year) * facility.unit_cost(year)
+    }
+}
+
+/// What a stockpile holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StockProduct {
+    /// One element's oxide (index into `Plan::elements`).
+    Oxide(usize),
+    Magnet,
+}
+
+/// `[[stockpile]]`: stock carried from year to year.
+#[derive(Clone, Debug)]
+pub struct Stockpile {
+    pub id: String,
+    pub name: String,
+    pub country: String,
+    pub product: StockProduct,
+    pub capacity: YearValue,
+    pub initial: f64,
+    /// Stages at which the initial stock was handled outside the concern countries.
+    pub initial_clean: StageSet,
+    pub min_level: YearValue,
+    pub holding_cost: YearValue,
+}
+
 #[derive(Clone, Debug)]
 pub struct Scenario {
     pub name: String,
@@ -350,6 +495,9 @@ pub struct Plan {
     pub share_rules: Vec<ShareRule>,
     pub resilience: Resilience,
     pub disruptions: Vec<Disruption>,
+    pub contracts: Vec<Contract>,
+    pub subsidies: Vec<Subsidy>,
+    pub stockpiles: Vec<Stockpile>,
     /// The scenario applied to the base plan, if any.
     pub scenario: Option<Scenario>,
 }
@@ -451,6 +599,31 @@ impl Plan {
                     .find(|k| k.id == id)
                     .map(|k| k.country.as_str())
             })
+    }
+
+    /// `σ_f(y)`: the subsidy per unit of throughput of a facility of `stage`.
+    pub fn subsidy_per_unit(&self, stage: Stage, facility: &Facility, year: i64) -> f64 {
+        self.subsidies
+            .iter()
+            .filter(|s| s.stage == stage)
+            .map(|s| s.per_unit(facility, year))
+            .sum()
+    }
+
+    /// Whether any facility may be built (the years are then linked).
+    pub fn has_builds(&self) -> bool {
+        self.facilities().any(|f| f.expand.is_some())
+    }
+
+    /// Whether any build is lumpy (the plan is a MIP).
+    pub fn has_integer_builds(&self) -> bool {
+        self.facilities()
+            .any(|f| f.expand.as_ref().is_some_and(|x| x.min_build > 0.0))
+    }
+
+    /// Whether `facility` of the horizon may have capacity in `year`.
+    pub fn may_operate(&self, facility: &Facility, year: i64) -> bool {
+        facility.may_operate(self.first_year, self.last_year, year)
     }
 
     pub fn element_index(&self, name: &str) -> Option<usize> {

@@ -4,6 +4,8 @@
 
 use std::collections::HashMap;
 
+mod instruments;
+
 use super::schema;
 use super::tree::{Key, Node, Table, Value};
 use super::*;
@@ -1196,6 +1198,49 @@ fn read_all(
         }
     }
 
+    // [[stockpile]]: ids share the namespace of facilities and markets.
+    let stockpiles = instruments::read_stockpiles(
+        r,
+        root_table,
+        &elements,
+        horizon.first,
+        last_year.unwrap_or(horizon.first),
+        &mut |r: &mut Reader, id: &str, node: &Node| {
+            if let Some((other_kind, other_span)) = ids.get(id) {
+                r.error(
+                    &node.span,
+                    format!(
+                        "stockpile id \"{id}\" is already used by a {other_kind} at {}; stockpile, facility and market ids must be unique",
+                        other_span.location()
+                    ),
+                );
+            } else {
+                ids.insert(id.to_string(), ("stockpile".to_string(), node.span.clone()));
+            }
+        },
+    );
+    let (contracts, subsidies) = {
+        let (mf, rf, pf2): (Vec<Facility>, Vec<Facility>, Vec<Facility>) = (
+            mines.iter().map(|m| m.facility.clone()).collect(),
+            refineries.iter().map(|m| m.facility.clone()).collect(),
+            plants.iter().map(|m| m.facility.clone()).collect(),
+        );
+        let stock_ids: Vec<String> = stockpiles.iter().map(|s| s.id.clone()).collect();
+        let parties = instruments::Parties {
+            mines: &mf,
+            refineries: &rf,
+            plants: &pf2,
+            markets: &markets,
+            stockpiles: &stock_ids,
+            first_year: horizon.first,
+            last_year: last_year.unwrap_or(horizon.first),
+        };
+        (
+            instruments::read_contracts(r, root_table, &parties, &elements),
+            instruments::read_subsidies(r, root_table, &parties),
+        )
+    };
+
     if objective == Some(Objective::MaxResilience) && disruptions.is_empty() && r.diags.is_empty() {
         let span = pf
             .get("objective")
@@ -1227,6 +1272,9 @@ fn read_all(
         share_rules,
         resilience,
         disruptions,
+        contracts,
+        subsidies,
+        stockpiles,
         scenario,
     })
 }
@@ -1332,6 +1380,7 @@ fn read_facility(
             Some(Some(c))
         }),
     };
+    let expand = instruments::read_expand(r, f, horizon);
     Some(Facility {
         id: id?,
         name: name?,
@@ -1341,6 +1390,7 @@ fn read_facility(
         online: online?,
         ramp: ramp?,
         closes: closes?,
+        expand: expand?,
     })
 }
 

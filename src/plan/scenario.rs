@@ -19,6 +19,9 @@ pub const ARRAY_SECTIONS: &[&str] = &[
     "embargo",
     "share_rule",
     "disruption",
+    "contract",
+    "subsidy",
+    "stockpile",
 ];
 
 pub struct ScenarioNode {

@@ -40,6 +40,9 @@ pub enum Ty {
     OneOf(&'static [&'static str]),
     /// `{ concentrate, oxide, magnet } → number >= 0`.
     ProductRates,
+    Bool,
+    /// A nested table of these fields (`expand`).
+    Table(&'static [Field]),
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -134,7 +137,46 @@ pub const PRICES: &[Field] = &[
     ),
     f("magnet", NON_NEG, false, "reference value per t magnet"),
 ];
-const FACILITY: [Field; 8] = [
+pub const EXPAND: &[Field] = &[
+    f(
+        "capex",
+        NON_NEG,
+        true,
+        "overnight investment per t/yr of capacity added",
+    ),
+    f(
+        "max",
+        NON_NEG,
+        true,
+        "most capacity that may be added over the horizon, t/yr",
+    ),
+    f(
+        "earliest",
+        Ty::Integer,
+        false,
+        "first year added capacity can operate (default first_year)",
+    ),
+    f(
+        "lifetime",
+        Ty::Integer,
+        false,
+        "years added capacity exists, >= 1 (default 20); capex is annualized over them",
+    ),
+    f(
+        "fixed_cost",
+        NON_NEG,
+        false,
+        "cost per t/yr of added capacity for every year it exists",
+    ),
+    f(
+        "min_build",
+        NON_NEG,
+        false,
+        "each addition is 0 or at least this (a lumpy build: the plan becomes a MIP)",
+    ),
+];
+
+const FACILITY: [Field; 9] = [
     f(
         "id",
         Ty::Id,
@@ -168,6 +210,12 @@ const FACILITY: [Field; 8] = [
         false,
         "first year it no longer operates",
     ),
+    f(
+        "expand",
+        Ty::Table(EXPAND),
+        false,
+        "capacity that may be built: capex, max, earliest, lifetime, fixed_cost, min_build",
+    ),
 ];
 pub const MINE: &[Field] = &[
     FACILITY[0],
@@ -178,6 +226,7 @@ pub const MINE: &[Field] = &[
     FACILITY[5],
     FACILITY[6],
     FACILITY[7],
+    FACILITY[8],
     f(
         "grade",
         Ty::PerElement {
@@ -198,6 +247,7 @@ pub const REFINERY: &[Field] = &[
     FACILITY[5],
     FACILITY[6],
     FACILITY[7],
+    FACILITY[8],
     f(
         "recovery",
         Ty::Recovery,
@@ -214,6 +264,7 @@ pub const MAGNET_PLANT: &[Field] = &[
     FACILITY[5],
     FACILITY[6],
     FACILITY[7],
+    FACILITY[8],
     f(
         "recipe",
         Ty::PerElement {
@@ -391,6 +442,132 @@ pub const DISRUPTION: &[Field] = &[
     ),
 ];
 
+pub const CONTRACT: &[Field] = &[
+    f("id", Ty::Id, true, "unique among contracts"),
+    f(
+        "from",
+        Ty::Id,
+        true,
+        "the seller: a mine, a refinery or a magnet plant",
+    ),
+    f(
+        "to",
+        Ty::Strings,
+        true,
+        "buyers of the next stage: refineries, magnet plants or markets",
+    ),
+    f(
+        "element",
+        Ty::Str,
+        false,
+        "from a refinery only: count only this element's oxide",
+    ),
+    f(
+        "min",
+        PER_YEAR,
+        false,
+        "the buyers together take at least this much per year",
+    ),
+    f("max", PER_YEAR, false, "and at most this much per year"),
+    f(
+        "exclusive",
+        Ty::Bool,
+        false,
+        "the seller sells what the contract counts to no one else",
+    ),
+    f(
+        "penalty",
+        NON_NEG,
+        false,
+        "cost per t short of min (absent: min must be met)",
+    ),
+    APPLIES_IN,
+];
+pub const SUBSIDY: &[Field] = &[
+    f("id", Ty::Id, true, "unique among subsidies"),
+    f(
+        "stage",
+        Ty::OneOf(&["mining", "refining", "magnet"]),
+        true,
+        "mines, refineries or magnet plants",
+    ),
+    f(
+        "countries",
+        Ty::Countries,
+        false,
+        "facilities of that stage in these countries",
+    ),
+    f(
+        "facilities",
+        Ty::Strings,
+        false,
+        "and these facilities of that stage",
+    ),
+    f(
+        "per_tonne",
+        PER_YEAR,
+        false,
+        "currency per unit of throughput",
+    ),
+    f(
+        "share_of_cost",
+        Ty::PerYear {
+            min: 0.0,
+            max: Some(1.0),
+        },
+        false,
+        "share of the facility's unit cost",
+    ),
+    APPLIES_IN,
+];
+pub const STOCKPILE: &[Field] = &[
+    f(
+        "id",
+        Ty::Id,
+        true,
+        "unique (shares the namespace of facilities and markets)",
+    ),
+    f("name", Ty::Str, false, "display name"),
+    f(
+        "country",
+        Ty::Country,
+        true,
+        "where it is held; it releases only within this country",
+    ),
+    f(
+        "product",
+        Ty::OneOf(&["oxide", "magnet"]),
+        true,
+        "what it holds",
+    ),
+    f("element", Ty::Str, false, "the oxide it holds (oxide only)"),
+    f(
+        "capacity",
+        PER_YEAR,
+        true,
+        "the most t it may hold at the end of a year",
+    ),
+    f("initial", NON_NEG, false, "t held at the start of first_year"),
+    f(
+        "initial_clean",
+        Ty::Strings,
+        false,
+        "stages at which the initial stock was handled outside the concern countries",
+    ),
+    f(
+        "min_level",
+        PER_YEAR,
+        false,
+        "t that must be held at the end of each year",
+    ),
+    f(
+        "holding_cost",
+        PER_YEAR,
+        false,
+        "cost per t held at the end of a year",
+    ),
+];
+
 /// The fields of a table of the plan, by section name (`mine`, `lane`, …).
 pub fn fields(section: &str) -> &'static [Field] {
     match section {
@@ -408,6 +585,10 @@ pub fn fields(section: &str) -> &'static [Field] {
         "share_rule" => SHARE_RULE,
         "resilience" => RESILIENCE,
         "disruption" => DISRUPTION,
+        "expand" => EXPAND,
+        "contract" => CONTRACT,
+        "subsidy" => SUBSIDY,
+        "stockpile" => STOCKPILE,
         _ => &[],
     }
 }
@@ -428,6 +609,9 @@ pub const TOP: &[(&str, &str)] = &[
     ("share_rule", "array"),
     ("resilience", "table"),
     ("disruption", "array"),
+    ("contract", "array"),
+    ("subsidy", "array"),
+    ("stockpile", "array"),
     ("scenario", "scenarios"),
 ];
 
@@ -497,6 +681,8 @@ fn ty_schema(ty: Ty) -> Value {
             f("oxide", NON_NEG, false, "cost per t of oxide"),
             f("magnet", NON_NEG, false, "cost per t of magnet"),
         ]),
+        Ty::Bool => json!({ "type": "boolean" }),
+        Ty::Table(fields) => table_schema(fields),
     }
 }
 
