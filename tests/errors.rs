@@ -27,7 +27,7 @@ fn with(extra: &str) -> String {
 
 const ALL_TOP_KEYS: &str =
     "plan, elements, prices, mine, refinery, magnet_plant, market, transport, tariff, \
-                            embargo, share_rule, resilience, disruption, scenario";
+                            embargo, share_rule, resilience, disruption, contract, subsidy, stockpile, scenario";
 
 #[test]
 fn the_minimal_example_is_valid() {
@@ -94,7 +94,7 @@ fn unknown_facility_key_lists_the_allowed_ones() {
     fails(
         &plan,
         &[format!(
-            "{}: mine \"m1\": unknown key \"colour\" (expected one of: id, name, country, capacity, cost, online, ramp, closes, grade)",
+            "{}: mine \"m1\": unknown key \"colour\" (expected one of: id, name, country, capacity, cost, online, ramp, closes, expand, grade)",
             at(&plan, "|colour")
         )],
     );
@@ -1321,7 +1321,7 @@ fn scenario_with_an_unknown_key() {
     fails(
         &plan,
         &[format!(
-            "{}: scenario \"s\": unknown key \"foo\" (expected one of: plan, elements, prices, mine, refinery, magnet_plant, market, transport, tariff, embargo, share_rule, resilience, disruption, description, remove)",
+            "{}: scenario \"s\": unknown key \"foo\" (expected one of: plan, elements, prices, mine, refinery, magnet_plant, market, transport, tariff, embargo, share_rule, resilience, disruption, contract, subsidy, stockpile, description, remove)",
             at(&plan, "|foo")
         )],
     );

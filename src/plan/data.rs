@@ -28,7 +28,9 @@ const SECTIONS: &[(&str, &str)] = &[
 const DOC_COLUMNS: &[&str] = &["source", "note"];
 
 /// Fields written as `field.ELEMENT` or `field.YEAR` columns.
-const DOTTED: &[&str] = &["grade", "recovery", "recipe", "capacity", "cost", "demand"];
+const DOTTED: &[&str] = &[
+    "grade", "recovery", "recipe", "capacity", "cost", "demand", "expand",
+];
 const INTEGER_FIELDS: &[&str] = &["online", "closes"];
 const STRING_FIELDS: &[&str] = &["id", "name", "country"];
 
