@@ -351,7 +351,27 @@ fn solve_resilience(plan: &Plan, c_star: f64, options: &SolverOptions) -> Result
     });
     // What the reported plan can serve under each disruption, market by
     // market and year by year (the LP itself only guarantees λ* everywhere).
-    let served = crate::stress::served_under_disruptions(plan, &outcome, options)?;
+    // With stockpiles the years of a disruption are linked through the
+    // stock, so the per-year recomputation does not apply: report the
+    // recourse deliveries of the solved LP itself (each at least λ*).
+    let served = if plan.stockpiles.is_empty() {
+        crate::stress::served_under_disruptions(plan, &outcome, options)?
+    } else {
+        rlp.served
+            .iter()
+            .map(|row| {
+                let t: f64 = row.deliveries.iter().map(|&c| value(c)).sum::<f64>().max(0.0);
+                Served {
+                    disruption: plan.disruptions[row.disruption].id.clone(),
+                    year: row.year,
+                    market: plan.markets[row.market].id.clone(),
+                    demand: row.demand,
+                    served: t,
+                    share: (t / row.demand).clamp(0.0, 1.0),
+                }
+            })
+            .collect()
+    };
     if let Some(r) = outcome.resilience.as_mut() {
         r.served = served;
     }
