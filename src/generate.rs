@@ -171,9 +171,55 @@ impl Rng {
 /// If a count is 0 or `elements` is outside `1..=ELEMENTS.len()`; the command
 /// line checks these first.
 pub fn generate_plan(p: &GenerateParams) -> String {
+    generate_plan_with(p, None)
+}
+
+/// What `reeplan generate --instruments` adds: build candidates (`expand`,
+/// some of them greenfield at `capacity = 0`), captive and offtake
+/// contracts, production credits and stockpiles. Drawn from their own
+/// random stream, so the rest of the plan is the same as without them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Instruments {
+    /// Give a third of the build candidates a `min_build` (a MIP).
+    pub lumpy: bool,
+}
+
+/// Countries where generated build candidates and credits sit.
+const BUILD_COUNTRIES: &[&str] = &["US", "AU", "CA", "JP", "DE", "FR", "EE", "MY"];
+
+/// An `expand` line for a facility whose typical capacity is `typical`
+/// (t/yr) and whose capex per t/yr lies in `capex`.
+fn expand_line(
+    rng: &mut Rng,
+    typical: f64,
+    capex: (f64, f64),
+    first: i64,
+    last: i64,
+    lumpy: bool,
+) -> String {
+    let max = (typical * rng.range((0.3, 1.2))).round().max(1.0);
+    let capex = rng.range(capex).round();
+    let earliest = first + rng.below(((last - first) as usize / 2).max(1) + 1) as i64;
+    let lifetime = 15 + rng.below(11);
+    let fixed = (0.02 * capex).round();
+    let mut line = format!(
+        "expand = {{ capex = {capex}, max = {max}, earliest = {earliest}, lifetime = {lifetime}, fixed_cost = {fixed}"
+    );
+    if lumpy && rng.chance(1.0 / 3.0) {
+        line.push_str(&format!(", min_build = {}", (0.5 * max).round().max(1.0)));
+    }
+    line.push_str(" }");
+    line
+}
+
+/// As [`generate_plan`], with the instruments of the investment, contract,
+/// subsidy and stockpile sections when `instruments` is given.
+pub fn generate_plan_with(p: &GenerateParams, instruments: Option<Instruments>) -> String {
     assert!(p.mines > 0 && p.refineries > 0 && p.plants > 0 && p.markets > 0 && p.years > 0);
     assert!((1..=ELEMENTS.len()).contains(&p.elements));
     let mut rng = Rng(p.seed);
+    let mut irng = Rng(p.seed ^ 0x5eed_1257_0000_0001);
+    let lumpy = instruments.is_some_and(|i| i.lumpy);
     let elements = &ELEMENTS[..p.elements];
     let first = FIRST_YEAR;
     let last = first + p.years as i64 - 1;
@@ -299,11 +345,16 @@ pub fn generate_plan(p: &GenerateParams) -> String {
         w!();
     }
 
+    let mut mine_ids_all: Vec<(String, String)> = Vec::new();
     // Mines, sized so that supply and demand roughly balance.
     for i in 0..p.mines {
         let country = rng.weighted(MINE_COUNTRIES);
         w!("[[mine]]");
         w!("id = \"mine_{}_{i:04}\"", country.to_lowercase());
+        mine_ids_all.push((
+            format!("mine_{}_{i:04}", country.to_lowercase()),
+            country.to_string(),
+        ));
         w!("country = \"{country}\"");
         let capacity = rng.range((500.0, 30_000.0)).round();
         if rng.chance(0.3) {
@@ -322,8 +373,16 @@ pub fn generate_plan(p: &GenerateParams) -> String {
             }
         }
         w!("grade = {{ {} }}", grades.join(", "));
+        if instruments.is_some() && irng.chance(0.1) {
+            w!(
+                "{}",
+                expand_line(&mut irng, capacity, (8_000.0, 30_000.0), first, last, lumpy)
+            );
+        }
         w!();
     }
+    let mut refinery_ids: Vec<(String, String)> = Vec::new();
+    let mut plant_ids: Vec<(String, String)> = Vec::new();
 
     for i in 0..p.refineries {
         let country = rng.weighted(REFINERY_COUNTRIES);
@@ -344,7 +403,24 @@ pub fn generate_plan(p: &GenerateParams) -> String {
             .map(|e| format!("{} = {:.3}", e.name, rng.range((0.85, 0.98))))
             .collect();
         w!("recovery = {{ {} }}", recovery.join(", "));
+        if instruments.is_some() && irng.chance(0.2) {
+            w!(
+                "{}",
+                expand_line(
+                    &mut irng,
+                    15_000.0,
+                    (20_000.0, 80_000.0),
+                    first,
+                    last,
+                    lumpy
+                )
+            );
+        }
         w!();
+        refinery_ids.push((
+            format!("ref_{}_{i:04}", country.to_lowercase()),
+            country.to_string(),
+        ));
     }
 
     let mut plant_capacity = 0.0;
@@ -366,7 +442,24 @@ pub fn generate_plan(p: &GenerateParams) -> String {
             }
         }
         w!("recipe = {{ {} }}", recipe.join(", "));
+        if instruments.is_some() && irng.chance(0.2) {
+            w!(
+                "{}",
+                expand_line(
+                    &mut irng,
+                    capacity,
+                    (40_000.0, 150_000.0),
+                    first,
+                    last,
+                    lumpy
+                )
+            );
+        }
         w!();
+        plant_ids.push((
+            format!("plant_{}_{i:04}", country.to_lowercase()),
+            country.to_string(),
+        ));
     }
 
     // Demand: about 70 % of plant capacity in the first year, growing.
@@ -412,7 +505,165 @@ pub fn generate_plan(p: &GenerateParams) -> String {
     w!("stages = [\"refining\"]");
     w!("min_share = 0.4");
     w!("years = [{}, {last}]", (first + 2).min(last));
+    if instruments.is_some() {
+        write_instruments(
+            &mut s,
+            &mut irng,
+            elements,
+            (first, last),
+            (&mine_ids_all, &refinery_ids, &plant_ids),
+            &market_ids,
+            lumpy,
+        );
+    }
     s
+}
+
+/// Greenfield candidates, contracts, subsidies and stockpiles (see
+/// [`Instruments`]). Every contract minimum has a penalty and every
+/// stockpile floor is held from the start, so the plan stays feasible.
+fn write_instruments(
+    s: &mut String,
+    rng: &mut Rng,
+    elements: &[ElementSpec],
+    (first, last): (i64, i64),
+    (mines, refineries, plants): (
+        &[(String, String)],
+        &[(String, String)],
+        &[(String, String)],
+    ),
+    markets: &[(String, &str)],
+    lumpy: bool,
+) {
+    macro_rules! w {
+        ($($arg:tt)*) => { let _ = writeln!(s, $($arg)*); };
+    }
+    w!();
+    // Greenfield candidates outside the concern countries.
+    let n = (refineries.len() / 10).max(1);
+    for i in 0..n {
+        let country = BUILD_COUNTRIES[rng.below(BUILD_COUNTRIES.len())];
+        w!("[[refinery]]");
+        w!("id = \"new_ref_{}_{i:03}\"", country.to_lowercase());
+        w!("country = \"{country}\"");
+        w!("capacity = 0");
+        w!("cost = {}", rng.range((5000.0, 10_000.0)).round());
+        w!(
+            "{}",
+            expand_line(rng, 12_000.0, (30_000.0, 90_000.0), first, last, lumpy)
+        );
+        w!();
+    }
+    let n = (plants.len() / 10).max(1);
+    for i in 0..n {
+        let country = BUILD_COUNTRIES[rng.below(BUILD_COUNTRIES.len())];
+        w!("[[magnet_plant]]");
+        w!("id = \"new_plant_{}_{i:03}\"", country.to_lowercase());
+        w!("country = \"{country}\"");
+        w!("capacity = 0");
+        w!("cost = {}", rng.range((20_000.0, 45_000.0)).round());
+        let recipe: Vec<String> = elements
+            .iter()
+            .map(|e| format!("{} = {:.4}", e.name, rng.range(e.recipe)))
+            .collect();
+        w!("recipe = {{ {} }}", recipe.join(", "));
+        w!(
+            "{}",
+            expand_line(rng, 5_000.0, (60_000.0, 160_000.0), first, last, lumpy)
+        );
+        w!();
+    }
+    // Captive chains: some non-concern mines sell only to one or two
+    // refineries outside the concern countries.
+    let clean_refineries: Vec<&String> = refineries
+        .iter()
+        .filter(|(_, c)| c != "CN" && c != "RU")
+        .map(|(id, _)| id)
+        .collect();
+    let mut k = 0;
+    for (id, country) in mines.iter().filter(|(_, c)| c != "CN" && c != "RU") {
+        if clean_refineries.is_empty() || !rng.chance(0.15) {
+            continue;
+        }
+        let a = clean_refineries[rng.below(clean_refineries.len())];
+        let b = clean_refineries[rng.below(clean_refineries.len())];
+        w!("[[contract]]");
+        w!("id = \"captive_{k:03}\"");
+        w!("from = \"{id}\"");
+        w!("to = [\"{a}\", \"{b}\"]");
+        w!("exclusive = true");
+        if rng.chance(0.5) {
+            w!("min = {}", rng.range((100.0, 2000.0)).round());
+            w!("penalty = {}", rng.range((500.0, 3000.0)).round());
+        }
+        let _ = country;
+        w!();
+        k += 1;
+    }
+    // Offtake: some plants outside the concern countries promise magnets
+    // to a market, take-or-pay with a penalty.
+    for (id, country) in plants.iter().filter(|(_, c)| c != "CN" && c != "RU") {
+        if !rng.chance(0.2) {
+            continue;
+        }
+        let (market, _) = &markets[rng.below(markets.len())];
+        w!("[[contract]]");
+        w!("id = \"offtake_{k:03}\"");
+        w!("from = \"{id}\"");
+        w!("to = [\"{market}\"]");
+        w!(
+            "min = {{ {first} = {}, {last} = {} }}",
+            rng.range((50.0, 300.0)).round(),
+            rng.range((200.0, 900.0)).round()
+        );
+        w!("penalty = {}", rng.range((2_000.0, 20_000.0)).round());
+        w!("years = [{}, {last}]", (first + 1).min(last));
+        let _ = country;
+        w!();
+        k += 1;
+    }
+    // Production credits (at most a tenth of the cheapest cost of the stage).
+    w!("[[subsidy]]");
+    w!("id = \"us_magnet_credit\"");
+    w!("stage = \"magnet\"");
+    w!("countries = [\"US\"]");
+    w!("share_of_cost = 0.1");
+    w!("years = [{first}, {}]", (first + 6).min(last));
+    w!();
+    w!("[[subsidy]]");
+    w!("id = \"allied_separation\"");
+    w!("stage = \"refining\"");
+    w!("countries = [\"AU\", \"MY\", \"US\", \"EE\", \"FR\", \"JP\"]");
+    w!("per_tonne = 300");
+    w!();
+    w!("[[subsidy]]");
+    w!("id = \"mining_credit\"");
+    w!("stage = \"mining\"");
+    w!("countries = [\"AU\", \"CA\", \"US\"]");
+    w!("per_tonne = 150");
+    w!();
+    // Stockpiles: the first element's oxide in the US, magnets in Japan.
+    let capacity = rng.range((2_000.0, 8_000.0)).round();
+    let floor = (0.2 * capacity).round();
+    w!("[[stockpile]]");
+    w!("id = \"us_{}_reserve\"", elements[0].name.to_lowercase());
+    w!("country = \"US\"");
+    w!("product = \"oxide\"");
+    w!("element = \"{}\"", elements[0].name);
+    w!("capacity = {capacity}");
+    w!("initial = {floor}");
+    w!("initial_clean = [\"mining\", \"refining\"]");
+    w!("min_level = {floor}");
+    w!("holding_cost = {}", rng.range((100.0, 400.0)).round());
+    w!();
+    let capacity = rng.range((500.0, 3_000.0)).round();
+    w!("[[stockpile]]");
+    w!("id = \"jp_magnet_buffer\"");
+    w!("country = \"JP\"");
+    w!("product = \"magnet\"");
+    w!("capacity = {capacity}");
+    w!("initial = {}", (0.5 * capacity).round());
+    w!("holding_cost = {}", rng.range((500.0, 1500.0)).round());
 }
 
 /// Most facilities run from the start; some come online later (or before the
@@ -487,6 +738,26 @@ mod tests {
                 assert!(lp.num_cols() > 0 && lp.num_rows() > 0);
             }
         }
+    }
+
+    #[test]
+    fn generated_instrument_plans_load_and_solve() -> crate::Result<()> {
+        for (seed, lumpy) in [(1, false), (2, true), (3, true)] {
+            let text = generate_plan_with(&small(seed), Some(Instruments { lumpy }));
+            let plan =
+                PlanSource::from_text(Path::new("g.toml"), text).and_then(|s| s.plan(None))?;
+            assert!(plan.has_builds());
+            assert_eq!(plan.subsidies.len(), 3);
+            assert_eq!(plan.stockpiles.len(), 2);
+            let outcome = crate::solve_plan(&plan, &Default::default())?;
+            assert_eq!(outcome.status, crate::solve::Status::Optimal, "seed {seed}");
+        }
+        // Without instruments the plan is unchanged.
+        assert_eq!(
+            generate_plan(&small(4)),
+            generate_plan_with(&small(4), None)
+        );
+        Ok(())
     }
 
     #[test]

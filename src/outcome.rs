@@ -360,7 +360,12 @@ fn solve_resilience(plan: &Plan, c_star: f64, options: &SolverOptions) -> Result
         rlp.served
             .iter()
             .map(|row| {
-                let t: f64 = row.deliveries.iter().map(|&c| value(c)).sum::<f64>().max(0.0);
+                let t: f64 = row
+                    .deliveries
+                    .iter()
+                    .map(|&c| value(c))
+                    .sum::<f64>()
+                    .max(0.0);
                 Served {
                     disruption: plan.disruptions[row.disruption].id.clone(),
                     year: row.year,
@@ -419,7 +424,9 @@ fn read_outcome(
             let t = v(x.col);
             if t != 0.0 {
                 add(w, t, concentrate_cost(plan, y, x.mine, x.refinery));
-                *throughput.entry((FacilityKind::Mine, x.mine, y)).or_default() += t;
+                *throughput
+                    .entry((FacilityKind::Mine, x.mine, y))
+                    .or_default() += t;
                 *throughput
                     .entry((FacilityKind::Refinery, x.refinery, y))
                     .or_default() += t;
@@ -458,7 +465,9 @@ fn read_outcome(
             if t != 0.0 {
                 add(w, t, magnet_cost(plan, y, z.plant, z.market));
                 *magnet.entry((z.plant, z.market)).or_default() += t;
-                *throughput.entry((FacilityKind::Plant, z.plant, y)).or_default() += t;
+                *throughput
+                    .entry((FacilityKind::Plant, z.plant, y))
+                    .or_default() += t;
             }
         }
         for ((p, k), t) in magnet {
@@ -488,7 +497,9 @@ fn read_outcome(
                 }
                 StockProduct::Magnet => {
                     add(w, t, magnet_made_cost(plan, y, i.from, &stock.country));
-                    *throughput.entry((FacilityKind::Plant, i.from, y)).or_default() += t;
+                    *throughput
+                        .entry((FacilityKind::Plant, i.from, y))
+                        .or_default() += t;
                 }
             }
         }
@@ -551,8 +562,7 @@ fn read_outcome(
                     clean_t += t;
                 }
             }
-            let achieved =
-                (delivered > REPORT_EPS).then(|| (clean_t / delivered).clamp(0.0, 1.0));
+            let achieved = (delivered > REPORT_EPS).then(|| (clean_t / delivered).clamp(0.0, 1.0));
             let shadow_price = with_duals.then(|| {
                 // π ≥ 0 in theory; clear solver noise and -0.0.
                 let pi = sol.row_dual[s.row.0 as usize];

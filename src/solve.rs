@@ -327,9 +327,8 @@ pub fn solve_warm(
     let mut highs = Highs::new();
     configure(&mut highs, options)?;
     highs.pass(lp)?;
-    if let Some(b) = start.filter(|b| {
-        !lp.is_mip() && b.cols.len() == lp.num_cols() && b.rows.len() == lp.num_rows()
-    })
+    if let Some(b) = start
+        .filter(|b| !lp.is_mip() && b.cols.len() == lp.num_cols() && b.rows.len() == lp.num_rows())
     {
         // SAFETY: the arrays have the model's column and row counts. A basis
         // HiGHS rejects is ignored: it then solves from scratch.

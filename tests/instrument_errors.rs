@@ -222,7 +222,8 @@ fn contract_needs_min_max_or_exclusive() {
 
 #[test]
 fn contract_penalty_needs_min() {
-    let plan = with("[[contract]]\nid = \"c\"\nfrom = \"m1\"\nto = [\"r1\"]\nmax = 5\npenalty = 10\n");
+    let plan =
+        with("[[contract]]\nid = \"c\"\nfrom = \"m1\"\nto = [\"r1\"]\nmax = 5\npenalty = 10\n");
     fails(
         &plan,
         &[format!(
@@ -252,7 +253,9 @@ fn contract_min_at_most_max_in_every_year() {
 
 #[test]
 fn contract_element_only_for_refinery_sellers() {
-    let plan = with("[[contract]]\nid = \"c\"\nfrom = \"m1\"\nto = [\"r1\"]\nelement = \"NdPr\"\nmin = 1\n");
+    let plan = with(
+        "[[contract]]\nid = \"c\"\nfrom = \"m1\"\nto = [\"r1\"]\nelement = \"NdPr\"\nmin = 1\n",
+    );
     fails(
         &plan,
         &[format!(
@@ -264,7 +267,8 @@ fn contract_element_only_for_refinery_sellers() {
 
 #[test]
 fn contract_element_must_be_declared() {
-    let plan = with("[[contract]]\nid = \"c\"\nfrom = \"r1\"\nto = [\"p1\"]\nelement = \"Dy\"\nmin = 1\n");
+    let plan =
+        with("[[contract]]\nid = \"c\"\nfrom = \"r1\"\nto = [\"p1\"]\nelement = \"Dy\"\nmin = 1\n");
     fails(
         &plan,
         &[format!(
@@ -292,7 +296,8 @@ fn contract_ids_are_unique() {
 
 #[test]
 fn contract_exclusive_must_be_a_boolean() {
-    let plan = with("[[contract]]\nid = \"c\"\nfrom = \"m1\"\nto = [\"r1\"]\nexclusive = \"yes\"\n");
+    let plan =
+        with("[[contract]]\nid = \"c\"\nfrom = \"m1\"\nto = [\"r1\"]\nexclusive = \"yes\"\n");
     fails(
         &plan,
         &[format!(
@@ -312,7 +317,8 @@ fn subsidy_empty_lists_are_errors() {
             at(&plan, "countries = |[]")
         )],
     );
-    let plan = with("[[subsidy]]\nid = \"s\"\nstage = \"magnet\"\nfacilities = []\nper_tonne = 1\n");
+    let plan =
+        with("[[subsidy]]\nid = \"s\"\nstage = \"magnet\"\nfacilities = []\nper_tonne = 1\n");
     fails(
         &plan,
         &[format!(
@@ -324,7 +330,8 @@ fn subsidy_empty_lists_are_errors() {
 
 #[test]
 fn subsidy_facilities_must_be_of_its_stage() {
-    let plan = with("[[subsidy]]\nid = \"s\"\nstage = \"magnet\"\nfacilities = [\"r1\"]\nper_tonne = 1\n");
+    let plan =
+        with("[[subsidy]]\nid = \"s\"\nstage = \"magnet\"\nfacilities = [\"r1\"]\nper_tonne = 1\n");
     fails(
         &plan,
         &[format!(
@@ -398,7 +405,8 @@ fn subsidy_check_covers_years_a_facility_does_not_operate() {
 
 #[test]
 fn oxide_stockpile_needs_an_element() {
-    let plan = with("[[stockpile]]\nid = \"st\"\ncountry = \"US\"\nproduct = \"oxide\"\ncapacity = 10\n");
+    let plan =
+        with("[[stockpile]]\nid = \"st\"\ncountry = \"US\"\nproduct = \"oxide\"\ncapacity = 10\n");
     fails(
         &plan,
         &[format!(
@@ -424,7 +432,9 @@ fn magnet_stockpile_has_no_element() {
 
 #[test]
 fn stockpile_product_is_oxide_or_magnet() {
-    let plan = with("[[stockpile]]\nid = \"st\"\ncountry = \"US\"\nproduct = \"concentrate\"\ncapacity = 10\n");
+    let plan = with(
+        "[[stockpile]]\nid = \"st\"\ncountry = \"US\"\nproduct = \"concentrate\"\ncapacity = 10\n",
+    );
     fails(
         &plan,
         &[format!(
@@ -478,7 +488,8 @@ fn oxide_stock_cannot_be_clean_at_the_magnet_stage() {
 
 #[test]
 fn stockpile_ids_share_the_facility_namespace() {
-    let plan = with("[[stockpile]]\nid = \"p1\"\ncountry = \"US\"\nproduct = \"magnet\"\ncapacity = 10\n");
+    let plan =
+        with("[[stockpile]]\nid = \"p1\"\ncountry = \"US\"\nproduct = \"magnet\"\ncapacity = 10\n");
     let first = at(&plan, "id = |\"p1\"\ncountry = \"US\"\ncapacity = 500");
     fails(
         &plan,

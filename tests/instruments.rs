@@ -23,7 +23,9 @@ fn solve(name: &str) -> Value {
 
 #[track_caller]
 fn close(got: &Value, want: f64, what: &str) {
-    let g = got.as_f64().unwrap_or_else(|| panic!("{what}: not a number: {got}"));
+    let g = got
+        .as_f64()
+        .unwrap_or_else(|| panic!("{what}: not a number: {got}"));
     assert!(
         (g - want).abs() <= 1e-6 * want.abs().max(1.0),
         "{what}: got {g}, expected {want}"

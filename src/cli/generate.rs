@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use crate::generate::{generate_plan, GenerateParams, ELEMENTS};
+use crate::generate::{generate_plan_with, GenerateParams, Instruments, ELEMENTS};
 use crate::Error;
 
 #[derive(Args)]
@@ -32,6 +32,14 @@ pub struct GenerateArgs {
     /// Seed of the random numbers: the same seed gives the same plan.
     #[arg(long, default_value_t = 7)]
     seed: u64,
+    /// Add build candidates (`expand`, some greenfield), captive and offtake
+    /// contracts, production credits and stockpiles.
+    #[arg(long)]
+    instruments: bool,
+    /// With --instruments: make a third of the builds lumpy (`min_build`),
+    /// so the plan is a mixed-integer program.
+    #[arg(long, requires = "instruments")]
+    lumpy: bool,
     /// Write the plan to this file (whole or not at all) instead of stdout.
     #[arg(long, short = 'o', value_name = "FILE")]
     out: Option<PathBuf>,
@@ -47,7 +55,10 @@ pub fn run(args: &GenerateArgs) -> Result<ExitCode, Error> {
         elements: args.elements as usize,
         seed: args.seed,
     };
-    let text = generate_plan(&params);
+    let instruments = args
+        .instruments
+        .then_some(Instruments { lumpy: args.lumpy });
+    let text = generate_plan_with(&params, instruments);
     match &args.out {
         Some(path) => write_file_atomically(path, text.as_bytes())?,
         None => {

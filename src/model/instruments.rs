@@ -83,7 +83,8 @@ pub(super) fn build_vars(plan: &Plan, lp: &mut Lp, elastic: bool) -> Vec<BuildVa
                     b
                 });
                 let until = (i128::from(year) + i128::from(x.lifetime))
-                    .min(i128::from(f.closes.unwrap_or(i64::MAX))) as i64;
+                    .min(i128::from(f.closes.unwrap_or(i64::MAX)))
+                    as i64;
                 cols.push(col);
                 out.push(BuildVar {
                     kind,
@@ -182,7 +183,9 @@ pub(super) fn contract_rows(
                     .oxide
                     .iter()
                     .filter(|o| {
-                        o.refinery == r && c.buyers.contains(&o.plant) && c.counts_element(o.element)
+                        o.refinery == r
+                            && c.buyers.contains(&o.plant)
+                            && c.counts_element(o.element)
                     })
                     .map(|o| o.col)
                     .collect(),

@@ -547,7 +547,12 @@ pub const STOCKPILE: &[Field] = &[
         true,
         "the most t it may hold at the end of a year",
     ),
-    f("initial", NON_NEG, false, "t held at the start of first_year"),
+    f(
+        "initial",
+        NON_NEG,
+        false,
+        "t held at the start of first_year",
+    ),
     f(
         "initial_clean",
         Ty::Strings,

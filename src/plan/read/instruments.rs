@@ -89,8 +89,10 @@ impl Reader {
             match Stage::from_name(&s).filter(|st| allowed.contains(st)) {
                 Some(stage) => set |= stage.bit(),
                 None => {
-                    let names: Vec<String> =
-                        allowed.iter().map(|s| format!("\"{}\"", s.name())).collect();
+                    let names: Vec<String> = allowed
+                        .iter()
+                        .map(|s| format!("\"{}\"", s.name()))
+                        .collect();
                     self.error(
                         &span,
                         format!("{what} = {s:?}: expected one of {}", names.join(", ")),
@@ -104,11 +106,7 @@ impl Reader {
 }
 
 /// `expand` of a facility (`None` when absent).
-pub(super) fn read_expand(
-    r: &mut Reader,
-    f: &Fields,
-    horizon: &Horizon,
-) -> Option<Option<Expand>> {
+pub(super) fn read_expand(r: &mut Reader, f: &Fields, horizon: &Horizon) -> Option<Option<Expand>> {
     let Some(node) = f.get("expand") else {
         return Some(None);
     };
@@ -248,8 +246,13 @@ pub(super) fn read_contracts(
                     }
                     None => {
                         let why = match parties.kind_of(&b) {
-                            Some("stockpile") => " (it is a stockpile; a stockpile cannot be a contract's buyer)".to_string(),
-                            Some(other) => format!(" (it is a {other}; {seller_kind} sells to a {kind})"),
+                            Some("stockpile") => {
+                                " (it is a stockpile; a stockpile cannot be a contract's buyer)"
+                                    .to_string()
+                            }
+                            Some(other) => {
+                                format!(" (it is a {other}; {seller_kind} sells to a {kind})")
+                            }
                             None => closest_id(&b, pool.iter().copied()),
                         };
                         r.error(
@@ -265,9 +268,9 @@ pub(super) fn read_contracts(
         let element = match f.get("element") {
             None => Some(None),
             Some(n) => match seller {
-                Some(Seller::Refinery(_)) => r
-                    .element_ref(n, &f.field("element"), elements)
-                    .map(Some),
+                Some(Seller::Refinery(_)) => {
+                    r.element_ref(n, &f.field("element"), elements).map(Some)
+                }
                 Some(_) => {
                     r.error(
                         &n.span,
@@ -318,9 +321,8 @@ pub(super) fn read_contracts(
             continue;
         }
         if let (Some(Some(lo)), Some(Some(hi))) = (&min, &max) {
-            let first_bad = (parties.first_year..=parties.last_year).find(|&y| {
-                years.is_none_or(|r| r.contains(y)) && lo.at(y) > hi.at(y) + 1e-9
-            });
+            let first_bad = (parties.first_year..=parties.last_year)
+                .find(|&y| years.is_none_or(|r| r.contains(y)) && lo.at(y) > hi.at(y) + 1e-9);
             if let Some(y) = first_bad {
                 let span = f.get("min").map_or(f.span, |n| &n.span);
                 r.error(
