@@ -1198,13 +1198,23 @@ fn read_all(
         }
     }
 
+    // The horizon the cross-year checks below walk: only a valid one (an
+    // invalid horizon is already reported; walking it could take forever).
+    let check_last = match (first_year, last_year) {
+        (Some(a), Some(b))
+            if b >= a && i128::from(b) - i128::from(a) < i128::from(MAX_HORIZON_YEARS) =>
+        {
+            b
+        }
+        _ => horizon.first - 1,
+    };
     // [[stockpile]]: ids share the namespace of facilities and markets.
     let stockpiles = instruments::read_stockpiles(
         r,
         root_table,
         &elements,
         horizon.first,
-        last_year.unwrap_or(horizon.first),
+        check_last,
         &mut |r: &mut Reader, id: &str, node: &Node| {
             if let Some((other_kind, other_span)) = ids.get(id) {
                 r.error(
@@ -1233,7 +1243,7 @@ fn read_all(
             markets: &markets,
             stockpiles: &stock_ids,
             first_year: horizon.first,
-            last_year: last_year.unwrap_or(horizon.first),
+            last_year: check_last,
         };
         (
             instruments::read_contracts(r, root_table, &parties, &elements),

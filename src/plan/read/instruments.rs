@@ -499,6 +499,9 @@ pub(super) fn read_subsidies(r: &mut Reader, root: &Table, parties: &Parties) ->
         (Stage::Refining, parties.refineries, "refinery"),
         (Stage::Magnet, parties.plants, "magnet plant"),
     ];
+    if out.is_empty() {
+        return Vec::new();
+    }
     'facilities: for (stage, pool, kind) in stages {
         for fac in pool {
             for y in parties.first_year..=parties.last_year {
@@ -634,7 +637,7 @@ pub(super) fn read_stockpiles(
         };
         if let (Some(cap), Some(init)) = (&capacity, initial) {
             let c0 = cap.at(first_year);
-            if init > c0 + 1e-9 {
+            if first_year <= last_year && init > c0 + 1e-9 {
                 let span = f.get("initial").map_or(f.span, |n| &n.span);
                 r.error(
                     span,
