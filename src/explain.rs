@@ -42,6 +42,18 @@ pub enum Finding {
         rule: String,
         tonnes: f64,
     },
+    /// A contract's minimum (without penalty) cannot be met.
+    ContractShort {
+        year: i64,
+        contract: String,
+        tonnes: f64,
+    },
+    /// A stockpile cannot hold its `min_level`.
+    FloorShort {
+        year: i64,
+        stockpile: String,
+        tonnes: f64,
+    },
     /// More capacity here would fix (part of) the shortfall.
     Capacity {
         year: i64,
@@ -93,6 +105,29 @@ pub struct Explanation {
 fn row_names(plan: &Plan, f: &Formulation) -> std::collections::HashMap<usize, String> {
     use crate::model::BalanceRow;
     let mut names = std::collections::HashMap::new();
+    for c in &f.contracts {
+        let id = &plan.contracts[c.contract].id;
+        if let (Some(row), Some(min)) = (c.min_row, c.min) {
+            names.insert(
+                row.0 as usize,
+                format!(
+                    "{}: contract `{id}` takes at least {} t",
+                    c.year,
+                    thousands(min, 1)
+                ),
+            );
+        }
+        if let (Some(row), Some(max)) = (c.max_row, c.max) {
+            names.insert(
+                row.0 as usize,
+                format!(
+                    "{}: contract `{id}` takes at most {} t",
+                    c.year,
+                    thousands(max, 1)
+                ),
+            );
+        }
+    }
     for ym in &f.years {
         let y = ym.year;
         for cap in &ym.capacity_rows {
@@ -174,7 +209,36 @@ fn solve_elastic(
 /// Violations of demand and hard share rules in a solved relaxation.
 fn violations(plan: &Plan, f: &Formulation, x: &[f64]) -> Vec<Finding> {
     let mut out = Vec::new();
+    for c in &f.contracts {
+        let contract = &plan.contracts[c.contract];
+        if let (None, Some(h)) = (contract.penalty, c.shortfall) {
+            let t = x[h.0 as usize];
+            if t > EPS {
+                out.push(Finding::ContractShort {
+                    year: c.year,
+                    contract: contract.id.clone(),
+                    tonnes: t,
+                });
+            }
+        }
+    }
     for ym in &f.years {
+        let mut seen = Vec::new();
+        for l in &ym.levels {
+            let Some(h) = l.floor_shortfall else { continue };
+            if seen.contains(&l.stockpile) {
+                continue;
+            }
+            seen.push(l.stockpile);
+            let t = x[h.0 as usize];
+            if t > EPS {
+                out.push(Finding::FloorShort {
+                    year: ym.year,
+                    stockpile: plan.stockpiles[l.stockpile].id.clone(),
+                    tonnes: t,
+                });
+            }
+        }
         for u in &ym.unmet {
             let market = &plan.markets[u.market];
             let t = x[u.col.0 as usize];
@@ -420,6 +484,12 @@ fn summarize(plan: &Plan, findings: &[Finding], status: Status) -> Vec<String> {
             Finding::RuleShort { year, rule, tonnes } => {
                 format!("{year}: share rule `{rule}` is {} t of clean magnet short", thousands(*tonnes, 1))
             }
+            Finding::ContractShort { year, contract, tonnes } => {
+                format!("{year}: contract `{contract}` cannot take its minimum: {} t short (capacity, embargoes or other exclusive contracts of the seller stand in the way)", thousands(*tonnes, 1))
+            }
+            Finding::FloorShort { year, stockpile, tonnes } => {
+                format!("{year}: stockpile `{stockpile}` cannot hold its min_level: {} t short (not enough clean or reachable supply to fill it)", thousands(*tonnes, 1))
+            }
             Finding::Capacity {
                 year,
                 stage,
@@ -530,6 +600,28 @@ pub fn table(e: &Explanation) -> Table {
             Finding::NoCleanSource { year, rule, .. } => {
                 (*year, "no clean source", rule.clone(), None, "")
             }
+            Finding::ContractShort {
+                year,
+                contract,
+                tonnes,
+            } => (
+                *year,
+                "contract short",
+                contract.clone(),
+                Some(*tonnes),
+                "t",
+            ),
+            Finding::FloorShort {
+                year,
+                stockpile,
+                tonnes,
+            } => (
+                *year,
+                "stock floor short",
+                stockpile.clone(),
+                Some(*tonnes),
+                "t",
+            ),
         };
         t.rows.push(vec![
             Cell::year(year),

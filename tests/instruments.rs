@@ -152,3 +152,42 @@ fn a_ban_from_the_first_year_is_bridged_only_by_the_initial_stock() {
     close(&d["objective_value"], 1.0, "λ*");
     close(&d["cost"]["total"], 40_500.0, "plan cost");
 }
+
+#[test]
+fn explain_names_a_contract_minimum_that_cannot_be_met() {
+    // Mine m has 100 t REO a year; its contract asks 300 t: 200 t short,
+    // and 200 t more mining capacity would fix it.
+    let path = format!(
+        "{}/tests/instruments/infeasible_contract.toml",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let out = std::process::Command::new(common::bin())
+        .args(["explain", &path, "--format", "json"])
+        .output()
+        .expect("run reeplan");
+    assert_eq!(out.status.code(), Some(3));
+    let e: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let findings = e["findings"].as_array().expect("findings");
+    let short = findings
+        .iter()
+        .find(|f| f["kind"] == "contract-short")
+        .expect("contract finding");
+    assert_eq!(short["contract"], "big");
+    close(&short["tonnes"], 200.0, "contract shortfall");
+    let cap = findings
+        .iter()
+        .find(|f| f["kind"] == "capacity")
+        .expect("capacity finding");
+    assert_eq!(cap["facility"], "m");
+    close(&cap["extra"], 200.0, "mining capacity needed");
+    let iis: Vec<&str> = e["iis"]
+        .as_array()
+        .expect("iis")
+        .iter()
+        .filter_map(|v| v.as_str())
+        .collect();
+    assert!(
+        iis.contains(&"2026: contract `big` takes at least 300.0 t"),
+        "{iis:?}"
+    );
+}
