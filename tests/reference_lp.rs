@@ -131,6 +131,18 @@ struct Fac {
     recovery_all: f64,
     recovery: HashMap<String, f64>,
     recipe: HashMap<String, f64>,
+    expand: Option<Expand>,
+}
+
+/// `expand` of a facility (PLAN_FORMAT.md, "Investment").
+#[derive(Clone, Debug)]
+struct Expand {
+    capex: f64,
+    max: f64,
+    earliest: i64,
+    lifetime: i64,
+    fixed_cost: f64,
+    min_build: f64,
 }
 
 impl Fac {
@@ -161,6 +173,20 @@ impl Fac {
             recovery_all,
             recovery,
             recipe: elem_map(t.get("recipe")),
+            expand: t.get("expand").map(|e| Expand {
+                capex: num(e.get("capex").expect("expand.capex")),
+                max: num(e.get("max").expect("expand.max")),
+                earliest: e
+                    .get("earliest")
+                    .map(|v| v.as_integer().unwrap())
+                    .unwrap_or(first_year),
+                lifetime: e
+                    .get("lifetime")
+                    .map(|v| v.as_integer().unwrap())
+                    .unwrap_or(20),
+                fixed_cost: get_num(e, "fixed_cost", 0.0),
+                min_build: get_num(e, "min_build", 0.0),
+            }),
         }
     }
     fn cap(&self, y: i64) -> f64 {
@@ -231,6 +257,60 @@ struct Disruption {
 }
 
 #[derive(Clone, Debug)]
+struct Contract {
+    id: String,
+    from: String,
+    to: Vec<String>,
+    element: Option<String>,
+    min: Option<PerYear>,
+    max: Option<PerYear>,
+    exclusive: bool,
+    penalty: Option<f64>,
+    years: Option<(i64, i64)>,
+}
+
+#[derive(Clone, Debug)]
+struct Subsidy {
+    id: String,
+    /// KM, KR or KP
+    kind: usize,
+    countries: Option<Vec<String>>,
+    facilities: Option<Vec<String>>,
+    per_tonne: PerYear,
+    share_of_cost: PerYear,
+    years: Option<(i64, i64)>,
+}
+
+#[derive(Clone, Debug)]
+struct Stockpile {
+    id: String,
+    country: String,
+    magnet: bool,
+    element: Option<String>,
+    capacity: PerYear,
+    initial: f64,
+    initial_clean: u8,
+    min_level: PerYear,
+    holding: PerYear,
+}
+
+/// Facility kinds: mines, refineries, magnet plants.
+const KM: usize = 0;
+const KR: usize = 1;
+const KP: usize = 2;
+
+fn stage_bits(s: &[String]) -> u8 {
+    s.iter()
+        .map(|x| match x.as_str() {
+            "mining" => MINING,
+            "refining" => REFINING,
+            "magnet" => MAGNET,
+            o => panic!("bad stage {o}"),
+        })
+        .fold(0, |a, b| a | b)
+}
+
+#[derive(Clone, Debug)]
 struct Plan {
     first: i64,
     last: i64,
@@ -253,6 +333,9 @@ struct Plan {
     budget: f64,
     reserve_cost: f64,
     disruptions: Vec<Disruption>,
+    contracts: Vec<Contract>,
+    subsidies: Vec<Subsidy>,
+    stockpiles: Vec<Stockpile>,
     /// (rule, year, delta): adds delta to that rule's min_share in that year
     /// (used to take finite differences of the optimum).
     share_bump: Option<(String, i64, f64)>,
@@ -364,16 +447,7 @@ impl Plan {
                     id: get_str(t, "id").unwrap(),
                     markets: get_strs(t, "markets"),
                     stages: get_strs(t, "stages")
-                        .map(|s| {
-                            s.iter()
-                                .map(|x| match x.as_str() {
-                                    "mining" => MINING,
-                                    "refining" => REFINING,
-                                    "magnet" => MAGNET,
-                                    o => panic!("bad stage {o}"),
-                                })
-                                .fold(0, |a, b| a | b)
-                        })
+                        .map(|s| stage_bits(&s))
                         .unwrap_or(MINING | REFINING | MAGNET),
                     min_share: PerYear::parse(t.get("min_share").unwrap()),
                     years: get_range(t, "years"),
@@ -391,7 +465,162 @@ impl Plan {
                     years: get_range(t, "years"),
                 })
                 .collect(),
+            contracts: arr("contract")
+                .iter()
+                .map(|t| Contract {
+                    id: get_str(t, "id").unwrap(),
+                    from: get_str(t, "from").unwrap(),
+                    to: get_strs(t, "to").unwrap(),
+                    element: get_str(t, "element"),
+                    min: t.get("min").map(PerYear::parse),
+                    max: t.get("max").map(PerYear::parse),
+                    exclusive: t
+                        .get("exclusive")
+                        .map(|v| v.as_bool().unwrap())
+                        .unwrap_or(false),
+                    penalty: t.get("penalty").map(num),
+                    years: get_range(t, "years"),
+                })
+                .collect(),
+            subsidies: arr("subsidy")
+                .iter()
+                .map(|t| Subsidy {
+                    id: get_str(t, "id").unwrap(),
+                    kind: match get_str(t, "stage").unwrap().as_str() {
+                        "mining" => KM,
+                        "refining" => KR,
+                        "magnet" => KP,
+                        o => panic!("bad subsidy stage {o}"),
+                    },
+                    countries: get_strs(t, "countries"),
+                    facilities: get_strs(t, "facilities"),
+                    per_tonne: t
+                        .get("per_tonne")
+                        .map(PerYear::parse)
+                        .unwrap_or(PerYear::Const(0.0)),
+                    share_of_cost: t
+                        .get("share_of_cost")
+                        .map(PerYear::parse)
+                        .unwrap_or(PerYear::Const(0.0)),
+                    years: get_range(t, "years"),
+                })
+                .collect(),
+            stockpiles: arr("stockpile")
+                .iter()
+                .map(|t| Stockpile {
+                    id: get_str(t, "id").unwrap(),
+                    country: get_str(t, "country").unwrap(),
+                    magnet: match get_str(t, "product").unwrap().as_str() {
+                        "oxide" => false,
+                        "magnet" => true,
+                        o => panic!("bad stockpile product {o}"),
+                    },
+                    element: get_str(t, "element"),
+                    capacity: PerYear::parse(t.get("capacity").unwrap()),
+                    initial: get_num(t, "initial", 0.0),
+                    initial_clean: stage_bits(&get_strs(t, "initial_clean").unwrap_or_default()),
+                    min_level: t
+                        .get("min_level")
+                        .map(PerYear::parse)
+                        .unwrap_or(PerYear::Const(0.0)),
+                    holding: t
+                        .get("holding_cost")
+                        .map(PerYear::parse)
+                        .unwrap_or(PerYear::Const(0.0)),
+                })
+                .collect(),
             share_bump: None,
+        }
+    }
+
+    fn facs(&self, kind: usize) -> &[Fac] {
+        match kind {
+            KM => &self.mines,
+            KR => &self.refineries,
+            _ => &self.plants,
+        }
+    }
+    /// The annuity factor of FORMULATION.md, "Investment".
+    fn annuity(&self, lifetime: i64) -> f64 {
+        let r = self.discount;
+        if r > 0.0 {
+            r / (1.0 - (1.0 + r).powi(-(lifetime as i32)))
+        } else {
+            1.0 / lifetime as f64
+        }
+    }
+    /// Y_f: the horizon years in which capacity added at `f` may come online.
+    fn build_years(&self, f: &Fac) -> Vec<i64> {
+        let Some(ex) = &f.expand else {
+            return vec![];
+        };
+        self.years()
+            .into_iter()
+            .filter(|&y| y >= ex.earliest && f.closes.is_none_or(|c| y < c))
+            .collect()
+    }
+    /// Whether capacity added at `f` coming online in `y` exists in year `t`.
+    fn built_exists(&self, f: &Fac, y: i64, t: i64) -> bool {
+        let ex = f.expand.as_ref().unwrap();
+        y <= t && t < y + ex.lifetime && f.closes.is_none_or(|c| t < c)
+    }
+    /// Discounted cost per t/yr of capacity added at `f` coming online in `y`.
+    fn build_cost_factor(&self, f: &Fac, y: i64) -> f64 {
+        let ex = f.expand.as_ref().unwrap();
+        let per_year = ex.capex * self.annuity(ex.lifetime) + ex.fixed_cost;
+        self.years()
+            .into_iter()
+            .filter(|&t| self.built_exists(f, y, t))
+            .map(|t| self.weight(t) * per_year)
+            .sum()
+    }
+    /// What subsidy `s` pays per unit of throughput of facility `f` (of kind
+    /// `kind`) in year `y`.
+    fn subsidy_rate(&self, s: &Subsidy, kind: usize, f: &Fac, y: i64) -> f64 {
+        if s.kind != kind || !in_range(&s.years, y) {
+            return 0.0;
+        }
+        let matches = match (&s.facilities, &s.countries) {
+            (None, None) => true,
+            (fs, cs) => {
+                fs.as_ref().is_some_and(|v| v.contains(&f.id))
+                    || cs.as_ref().is_some_and(|v| v.contains(&f.country))
+            }
+        };
+        if !matches {
+            return 0.0;
+        }
+        s.per_tonne.at(y) + s.share_of_cost.at(y) * f.cost.at(y)
+    }
+    /// The union of the buyers of the exclusive contracts of seller `from`
+    /// that apply in `y` and count the item (`element` for a refinery's
+    /// oxide); `None` when there is no such contract.
+    fn exclusive_buyers(&self, from: &str, element: Option<&str>, y: i64) -> Option<Vec<String>> {
+        let mut any = false;
+        let mut a = vec![];
+        for c in &self.contracts {
+            if c.from != from || !c.exclusive || !in_range(&c.years, y) {
+                continue;
+            }
+            if c.element.is_some() && c.element.as_deref() != element {
+                continue;
+            }
+            any = true;
+            a.extend(c.to.iter().cloned());
+        }
+        any.then_some(a)
+    }
+    /// Whether `to` may receive the item from `from` in `y` (exclusivity).
+    fn may_sell(&self, from: &str, element: Option<&str>, to: &str, y: i64) -> bool {
+        self.exclusive_buyers(from, element, y)
+            .is_none_or(|a| a.iter().any(|b| b == to))
+    }
+    /// The classes a stockpile holds.
+    fn stock_classes(&self, s: &Stockpile) -> Vec<u8> {
+        if s.magnet {
+            (0..8).collect()
+        } else {
+            OX_CLASSES.to_vec()
         }
     }
 
@@ -486,6 +715,9 @@ fn apply_scenario(doc: &Value, name: &str) -> Value {
             "embargo",
             "share_rule",
             "disruption",
+            "contract",
+            "subsidy",
+            "stockpile",
         ] {
             if let Some(Value::Array(a)) = bt.get_mut(key) {
                 a.retain(|e| {
@@ -589,8 +821,18 @@ struct RefResult {
     shadow: BTreeMap<(String, i64), f64>,
     /// (market, year) -> unmet tonnes
     unmet: BTreeMap<(String, i64), f64>,
-    /// production, transport, tariffs, unmet, reserves, total
+    /// production, transport, tariffs, unmet, reserves, investment,
+    /// contracts, subsidies, holding, total (and min_cost under
+    /// max-resilience)
     cost: BTreeMap<String, f64>,
+    /// (facility, year online, capacity, overnight capex)
+    builds: Vec<(String, i64, f64, f64)>,
+    /// (contract, year) -> (min, max, delivered, shortfall)
+    contracts: BTreeMap<(String, i64), (Option<f64>, Option<f64>, f64, f64)>,
+    /// (subsidy, year) -> discounted amount paid
+    subsidies: BTreeMap<(String, i64), f64>,
+    /// (stockpile, year) -> (level, added, released)
+    stockpiles: BTreeMap<(String, i64), (f64, f64, f64)>,
 }
 
 /// Subsets of {mining, refining}: the oxide classes and production classes.
@@ -608,6 +850,20 @@ struct YearVars {
     z: HashMap<(usize, usize, u8), Variable>,
     /// k -> var
     u: HashMap<usize, Variable>,
+    /// (r, s, b): oxide of class b from refinery r into stockpile s
+    i: HashMap<(usize, usize, u8), Variable>,
+    /// (s, p, b): oxide of class b released from s to plant p
+    j: HashMap<(usize, usize, u8), Variable>,
+    /// (p, s, d): magnets of production class d from plant p into s
+    zi: HashMap<(usize, usize, u8), Variable>,
+    /// (s, k, c): magnets of class c released from s to market k
+    zo: HashMap<(usize, usize, u8), Variable>,
+    /// (s, a): t of class a held by s at the end of the year
+    lv: HashMap<(usize, u8), Variable>,
+    /// throughput of every facility, [kind][index]
+    tp: [Vec<Expression>; 3],
+    /// capacity of every facility including what was built, [kind][index]
+    capx: [Vec<Expression>; 3],
 }
 
 struct Lp {
@@ -619,7 +875,32 @@ struct Lp {
     trans: Expression,
     tariffs: Expression,
     unmet: Expression,
+    investment: Expression,
+    contracts: Expression,
+    subsidies: Expression,
+    holding: Expression,
     years: Vec<YearVars>,
+    /// (kind, facility, year online) -> capacity added
+    k: BTreeMap<(usize, usize, i64), Variable>,
+    /// whether the model has binary variables (a MIP)
+    integer: bool,
+    /// (contract, year, delivered F_c(y), shortfall h_c(y))
+    contract_rows: Vec<(usize, i64, Expression, Option<Variable>)>,
+    /// (subsidy, year, discounted amount)
+    subsidy_rows: Vec<(usize, i64, Expression)>,
+}
+
+impl Lp {
+    fn objective(&self) -> Expression {
+        self.prod.clone()
+            + self.trans.clone()
+            + self.tariffs.clone()
+            + self.unmet.clone()
+            + self.investment.clone()
+            + self.contracts.clone()
+            + self.subsidies.clone()
+            + self.holding.clone()
+    }
 }
 
 fn sum<I: IntoIterator<Item = Variable>>(it: I) -> Expression {
@@ -630,19 +911,70 @@ fn sum<I: IntoIterator<Item = Variable>>(it: I) -> Expression {
     e
 }
 
-/// Builds the min-cost LP (constraints 1-9) for every year of the plan.
+/// The class of magnets of production class `d` made at plant `p`.
+fn magnet_class(plan: &Plan, p: &Fac, d: u8) -> u8 {
+    if plan.clean(&p.country) {
+        d | MAGNET
+    } else {
+        d
+    }
+}
+
+/// Builds the min-cost LP (constraints 1-9, investment, contracts, subsidies
+/// and stockpiles) over the whole horizon.
 fn build(plan: &Plan) -> Lp {
     let mut vars = ProblemVariables::new();
     let mut cons: Vec<Constraint> = vec![];
     let mut share_rows = vec![];
-    let (mut prod, mut trans, mut tariffs, mut unmet) = (
-        Expression::from(0.0),
-        Expression::from(0.0),
-        Expression::from(0.0),
-        Expression::from(0.0),
-    );
+    let zero = || Expression::from(0.0);
+    let (mut prod, mut trans, mut tariffs, mut unmet) = (zero(), zero(), zero(), zero());
+    let (mut investment, mut contracts, mut subsidies, mut holding) =
+        (zero(), zero(), zero(), zero());
     let ne = plan.elements.len();
-    let mut years = vec![];
+    let ns = plan.stockpiles.len();
+    // Investment: k[f,y] for y in Y_f, with binaries for lumpy builds.
+    let mut k = BTreeMap::new();
+    let mut integer = false;
+    for kind in [KM, KR, KP] {
+        for (fi, f) in plan.facs(kind).iter().enumerate() {
+            let Some(ex) = &f.expand else { continue };
+            let mut total = zero();
+            for y in plan.build_years(f) {
+                let v = vars.add(variable().min(0.0));
+                if ex.min_build > 0.0 {
+                    let b = vars.add(variable().binary());
+                    integer = true;
+                    cons.push(constraint!(v >= ex.min_build * b));
+                    cons.push(constraint!(v <= ex.max * b));
+                }
+                investment += plan.build_cost_factor(f, y) * v;
+                total += v;
+                k.insert((kind, fi, y), v);
+            }
+            cons.push(constraint!(total <= ex.max));
+        }
+    }
+    let added = |kind: usize, fi: usize, t: i64| -> Expression {
+        let f = &plan.facs(kind)[fi];
+        let mut e = Expression::from(0.0);
+        for (&(kk, ff, y), &v) in &k {
+            if kk == kind && ff == fi && plan.built_exists(f, y, t) {
+                e += v;
+            }
+        }
+        e
+    };
+    let stock_elem = |s: &Stockpile| -> Option<usize> {
+        if s.magnet {
+            return None;
+        }
+        plan.elements
+            .iter()
+            .position(|e| Some(&e.0) == s.element.as_ref())
+    };
+    let mut contract_rows = vec![];
+    let mut subsidy_rows = vec![];
+    let mut years: Vec<YearVars> = vec![];
     for y in plan.years() {
         let w = plan.weight(y);
         let mut yv = YearVars {
@@ -652,37 +984,85 @@ fn build(plan: &Plan) -> Lp {
             q: HashMap::new(),
             z: HashMap::new(),
             u: HashMap::new(),
+            i: HashMap::new(),
+            j: HashMap::new(),
+            zi: HashMap::new(),
+            zo: HashMap::new(),
+            lv: HashMap::new(),
+            tp: [vec![], vec![], vec![]],
+            capx: [vec![], vec![], vec![]],
         };
         // x[m,r]
         for (mi, m) in plan.mines.iter().enumerate() {
             for (ri, r) in plan.refineries.iter().enumerate() {
-                if plan.embargoed("concentrate", None, &m.country, &r.country, y) {
+                if plan.embargoed("concentrate", None, &m.country, &r.country, y)
+                    || !plan.may_sell(&m.id, None, &r.id, y)
+                {
                     continue;
                 }
                 let v = vars.add(variable().min(0.0));
                 yv.x.insert((mi, ri), v);
-                prod += (w * (m.cost.at(y) + r.cost.at(y))) * v;
                 trans += (w * plan.transport("concentrate", &m.country, &r.country)) * v;
                 tariffs += (w * plan.tariff("concentrate", None, &m.country, &r.country, y)) * v;
             }
         }
-        // o[r,p,e,b]: b ranges over the classes refinery r can produce, a ∪ ref(r)
+        // o[r,p,e,b] and i[r,s,b]: b ranges over the classes refinery r can
+        // produce, a ∪ ref(r)
         for (ri, r) in plan.refineries.iter().enumerate() {
             let refc = if plan.clean(&r.country) { REFINING } else { 0 };
-            for (pi, p) in plan.plants.iter().enumerate() {
-                for (ei, (e, _)) in plan.elements.iter().enumerate() {
-                    if plan.embargoed("oxide", Some(e), &r.country, &p.country, y) {
+            for (ei, (e, _)) in plan.elements.iter().enumerate() {
+                for (pi, p) in plan.plants.iter().enumerate() {
+                    if plan.embargoed("oxide", Some(e), &r.country, &p.country, y)
+                        || !plan.may_sell(&r.id, Some(e), &p.id, y)
+                    {
                         continue;
                     }
                     let c = plan.transport("oxide", &r.country, &p.country);
                     let t = plan.tariff("oxide", Some(e), &r.country, &p.country, y);
                     for a in [0u8, MINING] {
-                        let b = a | refc;
                         let v = vars.add(variable().min(0.0));
-                        yv.o.insert((ri, pi, ei, b), v);
+                        yv.o.insert((ri, pi, ei, a | refc), v);
                         trans += (w * c) * v;
                         tariffs += (w * t) * v;
                     }
+                }
+                for (si, s) in plan.stockpiles.iter().enumerate() {
+                    if stock_elem(s) != Some(ei)
+                        || plan.embargoed("oxide", Some(e), &r.country, &s.country, y)
+                        || !plan.may_sell(&r.id, Some(e), &s.id, y)
+                    {
+                        continue;
+                    }
+                    let c = plan.transport("oxide", &r.country, &s.country);
+                    let t = plan.tariff("oxide", Some(e), &r.country, &s.country, y);
+                    for a in [0u8, MINING] {
+                        let v = vars.add(variable().min(0.0));
+                        yv.i.insert((ri, si, a | refc), v);
+                        trans += (w * c) * v;
+                        tariffs += (w * t) * v;
+                    }
+                }
+            }
+        }
+        // j[s,p,b]: releases to plants in the stockpile's country
+        for (si, s) in plan.stockpiles.iter().enumerate() {
+            if s.magnet {
+                continue;
+            }
+            let e = s.element.as_deref();
+            for (pi, p) in plan.plants.iter().enumerate() {
+                if p.country != s.country
+                    || plan.embargoed("oxide", e, &s.country, &p.country, y)
+                {
+                    continue;
+                }
+                let c = plan.transport("oxide", &s.country, &p.country);
+                let t = plan.tariff("oxide", e, &s.country, &p.country, y);
+                for b in OX_CLASSES {
+                    let v = vars.add(variable().min(0.0));
+                    yv.j.insert((si, pi, b), v);
+                    trans += (w * c) * v;
+                    tariffs += (w * t) * v;
                 }
             }
         }
@@ -698,18 +1078,52 @@ fn build(plan: &Plan) -> Lp {
                 }
             }
         }
-        // z[p,k,d]
+        // z[p,k,d] and zi[p,s,d]
         for (pi, p) in plan.plants.iter().enumerate() {
             for (ki, k) in plan.markets.iter().enumerate() {
-                if plan.embargoed("magnet", None, &p.country, &k.country, y) {
+                if plan.embargoed("magnet", None, &p.country, &k.country, y)
+                    || !plan.may_sell(&p.id, None, &k.id, y)
+                {
                     continue;
                 }
                 for d in OX_CLASSES {
                     let v = vars.add(variable().min(0.0));
                     yv.z.insert((pi, ki, d), v);
-                    prod += (w * p.cost.at(y)) * v;
                     trans += (w * plan.transport("magnet", &p.country, &k.country)) * v;
                     tariffs += (w * plan.tariff("magnet", None, &p.country, &k.country, y)) * v;
+                }
+            }
+            for (si, s) in plan.stockpiles.iter().enumerate() {
+                if !s.magnet
+                    || plan.embargoed("magnet", None, &p.country, &s.country, y)
+                    || !plan.may_sell(&p.id, None, &s.id, y)
+                {
+                    continue;
+                }
+                for d in OX_CLASSES {
+                    let v = vars.add(variable().min(0.0));
+                    yv.zi.insert((pi, si, d), v);
+                    trans += (w * plan.transport("magnet", &p.country, &s.country)) * v;
+                    tariffs += (w * plan.tariff("magnet", None, &p.country, &s.country, y)) * v;
+                }
+            }
+        }
+        // zo[s,k,c]: releases to markets in the stockpile's country
+        for (si, s) in plan.stockpiles.iter().enumerate() {
+            if !s.magnet {
+                continue;
+            }
+            for (ki, k) in plan.markets.iter().enumerate() {
+                if k.country != s.country
+                    || plan.embargoed("magnet", None, &s.country, &k.country, y)
+                {
+                    continue;
+                }
+                for c in 0..8u8 {
+                    let v = vars.add(variable().min(0.0));
+                    yv.zo.insert((si, ki, c), v);
+                    trans += (w * plan.transport("magnet", &s.country, &k.country)) * v;
+                    tariffs += (w * plan.tariff("magnet", None, &s.country, &k.country, y)) * v;
                 }
             }
         }
@@ -721,15 +1135,44 @@ fn build(plan: &Plan) -> Lp {
                 unmet += (w * pen) * v;
             }
         }
-        // 1. mine capacity
-        for (mi, m) in plan.mines.iter().enumerate() {
-            let e = sum((0..plan.refineries.len()).filter_map(|ri| yv.x.get(&(mi, ri)).copied()));
-            cons.push(constraint!(e <= m.cap(y)));
-        }
-        // 2. refinery capacity
-        for (ri, r) in plan.refineries.iter().enumerate() {
-            let e = sum((0..plan.mines.len()).filter_map(|mi| yv.x.get(&(mi, ri)).copied()));
-            cons.push(constraint!(e <= r.cap(y)));
+        // throughputs and capacities (with what was built)
+        yv.tp[KM] = (0..plan.mines.len())
+            .map(|mi| sum((0..plan.refineries.len()).filter_map(|ri| yv.x.get(&(mi, ri)).copied())))
+            .collect();
+        yv.tp[KR] = (0..plan.refineries.len())
+            .map(|ri| sum((0..plan.mines.len()).filter_map(|mi| yv.x.get(&(mi, ri)).copied())))
+            .collect();
+        yv.tp[KP] = (0..plan.plants.len())
+            .map(|pi| {
+                sum(yv
+                    .z
+                    .iter()
+                    .filter(|(k, _)| k.0 == pi)
+                    .chain(yv.zi.iter().filter(|(k, _)| k.0 == pi))
+                    .map(|(_, v)| *v))
+            })
+            .collect();
+        for kind in [KM, KR, KP] {
+            for (fi, f) in plan.facs(kind).iter().enumerate() {
+                let cap = added(kind, fi, y) + f.cap(y);
+                // 1, 2, 6: capacity
+                cons.push(constraint!(yv.tp[kind][fi].clone() <= cap.clone()));
+                yv.capx[kind].push(cap);
+                let tp = yv.tp[kind][fi].clone();
+                prod += (w * f.cost.at(y)) * tp.clone();
+                for (si, sub) in plan.subsidies.iter().enumerate() {
+                    let rate = plan.subsidy_rate(sub, kind, f, y);
+                    if rate != 0.0 {
+                        subsidies -= (w * rate) * tp.clone();
+                        match subsidy_rows.iter_mut().find(|r: &&mut (usize, i64, Expression)| {
+                            r.0 == si && r.1 == y
+                        }) {
+                            Some(r) => r.2 += (w * rate) * tp.clone(),
+                            None => subsidy_rows.push((si, y, (w * rate) * tp.clone())),
+                        }
+                    }
+                }
+            }
         }
         // 3. separation, per r, e, concentrate class a
         for (ri, r) in plan.refineries.iter().enumerate() {
@@ -737,9 +1180,10 @@ fn build(plan: &Plan) -> Lp {
             for (ei, (e, _)) in plan.elements.iter().enumerate() {
                 for a in [0u8, MINING] {
                     let b = a | refc;
-                    let out =
+                    let mut out =
                         sum((0..plan.plants.len())
                             .filter_map(|pi| yv.o.get(&(ri, pi, ei, b)).copied()));
+                    out += sum((0..ns).filter_map(|si| yv.i.get(&(ri, si, b)).copied()));
                     let mut inp = Expression::from(0.0);
                     for (mi, m) in plan.mines.iter().enumerate() {
                         let mclass = if plan.clean(&m.country) { MINING } else { 0 };
@@ -763,8 +1207,15 @@ fn build(plan: &Plan) -> Lp {
                         .iter()
                         .filter(|&&d| d & b == d)
                         .map(|&d| yv.q[&(pi, ei, b, d)]));
-                    let recv = sum((0..plan.refineries.len())
+                    let mut recv = sum((0..plan.refineries.len())
                         .filter_map(|ri| yv.o.get(&(ri, pi, ei, b)).copied()));
+                    for (si, s) in plan.stockpiles.iter().enumerate() {
+                        if stock_elem(s) == Some(ei) {
+                            if let Some(v) = yv.j.get(&(si, pi, b)) {
+                                recv += *v;
+                            }
+                        }
+                    }
                     cons.push(constraint!(used <= recv));
                 }
             }
@@ -772,8 +1223,9 @@ fn build(plan: &Plan) -> Lp {
         // 5. recipe, per p, d, e with beta > 0
         for (pi, p) in plan.plants.iter().enumerate() {
             for d in OX_CLASSES {
-                let made =
+                let mut made =
                     sum((0..plan.markets.len()).filter_map(|ki| yv.z.get(&(pi, ki, d)).copied()));
+                made += sum((0..ns).filter_map(|si| yv.zi.get(&(pi, si, d)).copied()));
                 for (ei, (e, _)) in plan.elements.iter().enumerate() {
                     let beta = *p.recipe.get(e).unwrap_or(&0.0);
                     if beta <= 0.0 {
@@ -787,20 +1239,16 @@ fn build(plan: &Plan) -> Lp {
                 }
             }
         }
-        // 6. plant capacity
-        for (pi, p) in plan.plants.iter().enumerate() {
-            let e = sum(yv.z.iter().filter(|(k, _)| k.0 == pi).map(|(_, v)| *v));
-            cons.push(constraint!(e <= p.cap(y)));
-        }
         // 7. demand
         for (ki, k) in plan.markets.iter().enumerate() {
             let mut e = sum(yv.z.iter().filter(|(key, _)| key.1 == ki).map(|(_, v)| *v));
+            e += sum(yv.zo.iter().filter(|(key, _)| key.1 == ki).map(|(_, v)| *v));
             if let Some(u) = yv.u.get(&ki) {
                 e += *u;
             }
             cons.push(constraint!(e == k.demand.at(y)));
         }
-        // 8. share rules
+        // 8. share rules (releases count like deliveries)
         for rule in &plan.rules {
             if !in_range(&rule.years, y) {
                 continue;
@@ -816,12 +1264,16 @@ fn build(plan: &Plan) -> Lp {
                     continue;
                 }
                 all += v;
-                let class = if plan.clean(&plan.plants[pi].country) {
-                    d | MAGNET
-                } else {
-                    d
-                };
-                if rule.stages & class == rule.stages {
+                if rule.stages & magnet_class(plan, &plan.plants[pi], d) == rule.stages {
+                    clean += v;
+                }
+            }
+            for (&(_, ki, c), &v) in &yv.zo {
+                if !in_rule(ki) {
+                    continue;
+                }
+                all += v;
+                if rule.stages & c == rule.stages {
                     clean += v;
                 }
             }
@@ -834,6 +1286,101 @@ fn build(plan: &Plan) -> Lp {
             share_rows.push((rule.id.clone(), y, cons.len(), all.clone()));
             cons.push(constraint!(clean >= ms * all));
         }
+        // stockpiles: levels, balance, limits, holding cost
+        for (si, s) in plan.stockpiles.iter().enumerate() {
+            let mut held = Expression::from(0.0);
+            for a in plan.stock_classes(s) {
+                let l = vars.add(variable().min(0.0));
+                yv.lv.insert((si, a), l);
+                held += l;
+                let before: Expression = match years.last() {
+                    Some(prev) => Expression::from(prev.lv[&(si, a)]),
+                    None if a == s.initial_clean => Expression::from(s.initial),
+                    None => Expression::from(0.0),
+                };
+                let (inflow, outflow) = if s.magnet {
+                    (
+                        sum(yv
+                            .zi
+                            .iter()
+                            .filter(|(key, _)| {
+                                key.1 == si && magnet_class(plan, &plan.plants[key.0], key.2) == a
+                            })
+                            .map(|(_, v)| *v)),
+                        sum(yv
+                            .zo
+                            .iter()
+                            .filter(|(key, _)| key.0 == si && key.2 == a)
+                            .map(|(_, v)| *v)),
+                    )
+                } else {
+                    (
+                        sum(yv
+                            .i
+                            .iter()
+                            .filter(|(key, _)| key.1 == si && key.2 == a)
+                            .map(|(_, v)| *v)),
+                        sum(yv
+                            .j
+                            .iter()
+                            .filter(|(key, _)| key.0 == si && key.2 == a)
+                            .map(|(_, v)| *v)),
+                    )
+                };
+                cons.push(constraint!(l == before + inflow - outflow));
+            }
+            cons.push(constraint!(held.clone() <= s.capacity.at(y)));
+            cons.push(constraint!(held.clone() >= s.min_level.at(y)));
+            holding += (w * s.holding.at(y)) * held;
+        }
+        // contracts
+        for (ci, c) in plan.contracts.iter().enumerate() {
+            if !in_range(&c.years, y) {
+                continue;
+            }
+            let buys = |id: &str| c.to.iter().any(|b| b == id);
+            let mut flow = Expression::from(0.0);
+            if let Some(mi) = plan.mines.iter().position(|m| m.id == c.from) {
+                for (&(m, r), &v) in &yv.x {
+                    if m == mi && buys(&plan.refineries[r].id) {
+                        flow += v;
+                    }
+                }
+            } else if let Some(ri) = plan.refineries.iter().position(|r| r.id == c.from) {
+                for (&(r, p, e, _), &v) in &yv.o {
+                    if r == ri
+                        && buys(&plan.plants[p].id)
+                        && (c.element.is_none() || c.element.as_ref() == Some(&plan.elements[e].0))
+                    {
+                        flow += v;
+                    }
+                }
+            } else if let Some(pi) = plan.plants.iter().position(|p| p.id == c.from) {
+                for (&(p, k, _), &v) in &yv.z {
+                    if p == pi && buys(&plan.markets[k].id) {
+                        flow += v;
+                    }
+                }
+            } else {
+                panic!("contract {}: unknown seller {}", c.id, c.from);
+            }
+            let mut h = None;
+            if let Some(min) = &c.min {
+                match c.penalty {
+                    Some(pen) => {
+                        let v = vars.add(variable().min(0.0));
+                        contracts += (w * pen) * v;
+                        cons.push(constraint!(flow.clone() + v >= min.at(y)));
+                        h = Some(v);
+                    }
+                    None => cons.push(constraint!(flow.clone() >= min.at(y))),
+                }
+            }
+            if let Some(max) = &c.max {
+                cons.push(constraint!(flow.clone() <= max.at(y)));
+            }
+            contract_rows.push((ci, y, flow, h));
+        }
         years.push(yv);
     }
     Lp {
@@ -844,7 +1391,15 @@ fn build(plan: &Plan) -> Lp {
         trans,
         tariffs,
         unmet,
+        investment,
+        contracts,
+        subsidies,
+        holding,
         years,
+        k,
+        integer,
+        contract_rows,
+        subsidy_rows,
     }
 }
 
@@ -863,29 +1418,31 @@ fn empty_result(status: Status) -> RefResult {
         shadow: BTreeMap::new(),
         unmet: BTreeMap::new(),
         cost: BTreeMap::new(),
+        builds: vec![],
+        contracts: BTreeMap::new(),
+        subsidies: BTreeMap::new(),
+        stockpiles: BTreeMap::new(),
     }
 }
 
-fn solve_min_cost(plan: &Plan) -> RefResult {
-    let lp = build(plan);
-    let objective = lp.prod.clone() + lp.trans.clone() + lp.tariffs.clone() + lp.unmet.clone();
-    let mut model = lp.vars.minimise(objective.clone()).using(highs);
-    model.set_verbose(false);
-    let mut refs = vec![];
-    for c in lp.cons {
-        refs.push(model.add_constraint(c));
-    }
-    let mut sol = match model.solve() {
-        Ok(s) => s,
-        Err(e) => return empty_result(status_of(&e)),
-    };
+/// The reported quantities of a solved LP: cost parts (`reserves` as given),
+/// unmet demand, builds, contracts, subsidies and stock levels.
+fn report<S: Solution>(plan: &Plan, lp: &Lp, sol: &S, reserves: f64) -> RefResult {
     let mut cost = BTreeMap::new();
-    cost.insert("production".to_string(), sol.eval(&lp.prod));
-    cost.insert("transport".to_string(), sol.eval(&lp.trans));
-    cost.insert("tariffs".to_string(), sol.eval(&lp.tariffs));
-    cost.insert("unmet".to_string(), sol.eval(&lp.unmet));
-    cost.insert("reserves".to_string(), 0.0);
-    let total = sol.eval(&objective);
+    for (k, e) in [
+        ("production", &lp.prod),
+        ("transport", &lp.trans),
+        ("tariffs", &lp.tariffs),
+        ("unmet", &lp.unmet),
+        ("investment", &lp.investment),
+        ("contracts", &lp.contracts),
+        ("subsidies", &lp.subsidies),
+        ("holding", &lp.holding),
+    ] {
+        cost.insert(k.to_string(), sol.eval(e));
+    }
+    cost.insert("reserves".to_string(), reserves);
+    let total: f64 = cost.values().sum();
     cost.insert("total".to_string(), total);
     let mut unmet = BTreeMap::new();
     for yv in &lp.years {
@@ -894,20 +1451,122 @@ fn solve_min_cost(plan: &Plan) -> RefResult {
             unmet.insert((k.id.clone(), yv.y), t);
         }
     }
-    let delivered: Vec<f64> = lp.share_rows.iter().map(|r| sol.eval(&r.3)).collect();
-    let duals = sol.compute_dual();
-    let mut shadow = BTreeMap::new();
-    for (i, (rule, y, ci, _)) in lp.share_rows.iter().enumerate() {
-        let pi = duals.dual(refs[*ci].clone());
-        shadow.insert((rule.clone(), *y), pi.abs() * delivered[i] / 100.0);
+    let mut builds = vec![];
+    for (&(kind, fi, y), &v) in &lp.k {
+        let t = sol.value(v);
+        if t > 1e-6 {
+            let f = &plan.facs(kind)[fi];
+            builds.push((f.id.clone(), y, t, t * f.expand.as_ref().unwrap().capex));
+        }
+    }
+    let mut contracts = BTreeMap::new();
+    for (ci, y, flow, _) in &lp.contract_rows {
+        let c = &plan.contracts[*ci];
+        let delivered = sol.eval(flow);
+        let min = c.min.as_ref().map(|m| m.at(*y));
+        let max = c.max.as_ref().map(|m| m.at(*y));
+        let shortfall = min.map_or(0.0, |m| (m - delivered).max(0.0));
+        contracts.insert((c.id.clone(), *y), (min, max, delivered, shortfall));
+    }
+    let mut subsidies = BTreeMap::new();
+    for (si, y, amount) in &lp.subsidy_rows {
+        let a = sol.eval(amount);
+        if a > 1e-9 {
+            subsidies.insert((plan.subsidies[*si].id.clone(), *y), a);
+        }
+    }
+    let mut stockpiles = BTreeMap::new();
+    for yv in &lp.years {
+        for (si, s) in plan.stockpiles.iter().enumerate() {
+            let level: f64 = plan
+                .stock_classes(s)
+                .iter()
+                .map(|a| sol.value(yv.lv[&(si, *a)]))
+                .sum();
+            let (added, released): (f64, f64) = if s.magnet {
+                (
+                    yv.zi
+                        .iter()
+                        .filter(|(k, _)| k.1 == si)
+                        .map(|(_, v)| sol.value(*v))
+                        .sum(),
+                    yv.zo
+                        .iter()
+                        .filter(|(k, _)| k.0 == si)
+                        .map(|(_, v)| sol.value(*v))
+                        .sum(),
+                )
+            } else {
+                (
+                    yv.i
+                        .iter()
+                        .filter(|(k, _)| k.1 == si)
+                        .map(|(_, v)| sol.value(*v))
+                        .sum(),
+                    yv.j
+                        .iter()
+                        .filter(|(k, _)| k.0 == si)
+                        .map(|(_, v)| sol.value(*v))
+                        .sum(),
+                )
+            };
+            stockpiles.insert((s.id.clone(), yv.y), (level, added, released));
+        }
     }
     RefResult {
         status: Status::Optimal,
         objective: total,
-        shadow,
+        shadow: BTreeMap::new(),
         unmet,
         cost,
+        builds,
+        contracts,
+        subsidies,
+        stockpiles,
     }
+}
+
+/// Solves a MIP to a tight gap (the hand plans expect the true optimum).
+fn tight(model: good_lp::solvers::highs::HighsProblem, integer: bool) -> good_lp::solvers::highs::HighsProblem {
+    if integer {
+        model.set_option("mip_rel_gap", 1e-9).set_option("mip_abs_gap", 1e-7)
+    } else {
+        model
+    }
+}
+
+fn solve_min_cost(plan: &Plan) -> RefResult {
+    let lp = build(plan);
+    let objective = lp.objective();
+    let mut model = tight(lp.vars.minimise(objective.clone()).using(highs), lp.integer);
+    model.set_verbose(false);
+    let mut refs = vec![];
+    for c in lp.cons {
+        refs.push(model.add_constraint(c));
+    }
+    let lp = Lp {
+        vars: ProblemVariables::new(),
+        cons: vec![],
+        ..lp
+    };
+    let mut sol = match model.solve() {
+        Ok(s) => s,
+        Err(e) => return empty_result(status_of(&e)),
+    };
+    let mut res = report(plan, &lp, &sol, 0.0);
+    if lp.integer {
+        // shadow prices are those of the LP with the binaries fixed; the
+        // reference does not compute them
+        return res;
+    }
+    let delivered: Vec<f64> = lp.share_rows.iter().map(|r| sol.eval(&r.3)).collect();
+    let duals = sol.compute_dual();
+    for (i, (rule, y, ci, _)) in lp.share_rows.iter().enumerate() {
+        let pi = duals.dual(refs[*ci].clone());
+        res.shadow
+            .insert((rule.clone(), *y), pi.abs() * delivered[i] / 100.0);
+    }
+    res
 }
 
 /// max-resilience (FORMULATION.md): returns λ* as the objective.
@@ -919,87 +1578,86 @@ fn solve_max_resilience(plan: &Plan) -> RefResult {
     let cstar = base.objective;
     // step 5: maximise lambda, then at lambda >= lambda* - 1e-7 minimise cost
     let lambda_star = match resilience_lp(plan, cstar, None) {
-        Ok((l, _, _)) => l,
+        Ok((l, _)) => l,
         Err(st) => return empty_result(st),
     };
-    let (total, reserves) = match resilience_lp(plan, cstar, Some(lambda_star - 1e-7)) {
-        Ok((_, t, r)) => (t, r),
+    let mut res = match resilience_lp(plan, cstar, Some(lambda_star - 1e-7)) {
+        Ok((_, r)) => r,
         Err(st) => return empty_result(st),
     };
-    let mut cost = BTreeMap::new();
-    cost.insert("total".to_string(), total);
-    cost.insert("reserves".to_string(), reserves);
-    cost.insert("min_cost".to_string(), cstar);
-    RefResult {
-        status: Status::Optimal,
-        objective: lambda_star,
-        shadow: BTreeMap::new(),
-        unmet: BTreeMap::new(),
-        cost,
-    }
+    res.cost.insert("min_cost".to_string(), cstar);
+    res.objective = lambda_star;
+    res
 }
 
 /// The max-resilience LP. With `lambda_min = None` it maximises lambda; with
 /// `Some(l)` it holds lambda >= l and minimises the plan's cost. Returns
-/// (lambda, cost including reserves, reserves).
+/// lambda and the plan's report (its costs include reserves).
 fn resilience_lp(
     plan: &Plan,
     cstar: f64,
     lambda_min: Option<f64>,
-) -> Result<(f64, f64, f64), Status> {
+) -> Result<(f64, RefResult), Status> {
     let mut lp = build(plan);
     let lambda = lp.vars.add(variable());
     let mut reserves = Expression::from(0.0);
     let mut cons = std::mem::take(&mut lp.cons);
     let ne = plan.elements.len();
+    let ns = plan.stockpiles.len();
+    // reserves: throughput + v <= capacity (with builds); avail = throughput + v
+    let mut avail: HashMap<(i64, usize, usize), Expression> = HashMap::new();
     for yv in &lp.years {
-        let y = yv.y;
-        let w = plan.weight(y);
-        // base throughputs
-        let mine_tp: Vec<Expression> = (0..plan.mines.len())
-            .map(|mi| sum((0..plan.refineries.len()).filter_map(|ri| yv.x.get(&(mi, ri)).copied())))
-            .collect();
-        let ref_tp: Vec<Expression> = (0..plan.refineries.len())
-            .map(|ri| sum((0..plan.mines.len()).filter_map(|mi| yv.x.get(&(mi, ri)).copied())))
-            .collect();
-        let plant_tp: Vec<Expression> = (0..plan.plants.len())
-            .map(|pi| sum(yv.z.iter().filter(|(k, _)| k.0 == pi).map(|(_, v)| *v)))
-            .collect();
-        let mut avail = |f: &Fac, tp: &Expression, cons: &mut Vec<Constraint>| -> Expression {
-            let v = lp.vars.add(variable().min(0.0));
-            reserves += (w * plan.reserve_cost * f.cost.at(y)) * v;
-            cons.push(constraint!(tp.clone() + v <= f.cap(y)));
-            tp.clone() + v
+        let w = plan.weight(yv.y);
+        for kind in [KM, KR, KP] {
+            for (fi, f) in plan.facs(kind).iter().enumerate() {
+                let v = lp.vars.add(variable().min(0.0));
+                reserves += (w * plan.reserve_cost * f.cost.at(yv.y)) * v;
+                let tp = yv.tp[kind][fi].clone();
+                cons.push(constraint!(tp.clone() + v <= yv.capx[kind][fi].clone()));
+                avail.insert((yv.y, kind, fi), tp + v);
+            }
+        }
+    }
+    let stock_elem = |s: &Stockpile| -> Option<usize> {
+        if s.magnet {
+            return None;
+        }
+        plan.elements
+            .iter()
+            .position(|e| Some(&e.0) == s.element.as_ref())
+    };
+    for d in &plan.disruptions {
+        let stopped = |a: &str, b: &str| a != b && d.exports_from.iter().any(|c| c == a);
+        let factor = |f: &Fac| {
+            if d.countries.contains(&f.country) || d.facilities.contains(&f.id) {
+                d.factor
+            } else {
+                1.0
+            }
         };
-        let mine_av: Vec<Expression> = plan
-            .mines
-            .iter()
-            .zip(&mine_tp)
-            .map(|(f, t)| avail(f, t, &mut cons))
-            .collect();
-        let ref_av: Vec<Expression> = plan
-            .refineries
-            .iter()
-            .zip(&ref_tp)
-            .map(|(f, t)| avail(f, t, &mut cons))
-            .collect();
-        let plant_av: Vec<Expression> = plan
-            .plants
-            .iter()
-            .zip(&plant_tp)
-            .map(|(f, t)| avail(f, t, &mut cons))
-            .collect();
-        for d in &plan.disruptions {
+        // recourse stock levels, from the plan's stock at the end of the
+        // year before the disruption starts
+        let mut level: Option<Vec<Expression>> = None;
+        for (yi, yv) in lp.years.iter().enumerate() {
+            let y = yv.y;
             if !in_range(&d.years, y) {
                 continue;
             }
-            let stopped = |a: &str, b: &str| a != b && d.exports_from.iter().any(|c| c == a);
-            let factor = |f: &Fac| {
-                if d.countries.contains(&f.country) || d.facilities.contains(&f.id) {
-                    d.factor
-                } else {
-                    1.0
-                }
+            let prev: Vec<Expression> = match level.take() {
+                Some(l) => l,
+                None => plan
+                    .stockpiles
+                    .iter()
+                    .enumerate()
+                    .map(|(si, s)| {
+                        if yi == 0 {
+                            Expression::from(s.initial)
+                        } else {
+                            let before = &lp.years[yi - 1];
+                            sum(plan.stock_classes(s).iter().map(|a| before.lv[&(si, *a)]))
+                        }
+                    })
+                    .collect(),
             };
             let mut xs = HashMap::new();
             for (mi, m) in plan.mines.iter().enumerate() {
@@ -1013,9 +1671,10 @@ fn resilience_lp(
                 }
             }
             let mut os = HashMap::new();
+            let mut is = HashMap::new();
             for (ri, r) in plan.refineries.iter().enumerate() {
-                for (pi, p) in plan.plants.iter().enumerate() {
-                    for (ei, (e, _)) in plan.elements.iter().enumerate() {
+                for (ei, (e, _)) in plan.elements.iter().enumerate() {
+                    for (pi, p) in plan.plants.iter().enumerate() {
                         if plan.embargoed("oxide", Some(e), &r.country, &p.country, y)
                             || stopped(&r.country, &p.country)
                         {
@@ -1023,9 +1682,30 @@ fn resilience_lp(
                         }
                         os.insert((ri, pi, ei), lp.vars.add(variable().min(0.0)));
                     }
+                    for (si, s) in plan.stockpiles.iter().enumerate() {
+                        if stock_elem(s) != Some(ei)
+                            || plan.embargoed("oxide", Some(e), &r.country, &s.country, y)
+                            || stopped(&r.country, &s.country)
+                        {
+                            continue;
+                        }
+                        is.insert((ri, si), lp.vars.add(variable().min(0.0)));
+                    }
+                }
+            }
+            let mut js = HashMap::new();
+            for (si, s) in plan.stockpiles.iter().enumerate() {
+                if s.magnet {
+                    continue;
+                }
+                for (pi, p) in plan.plants.iter().enumerate() {
+                    if p.country == s.country {
+                        js.insert((si, pi), lp.vars.add(variable().min(0.0)));
+                    }
                 }
             }
             let mut zs = HashMap::new();
+            let mut zis = HashMap::new();
             for (pi, p) in plan.plants.iter().enumerate() {
                 for (ki, k) in plan.markets.iter().enumerate() {
                     if plan.embargoed("magnet", None, &p.country, &k.country, y)
@@ -1035,12 +1715,39 @@ fn resilience_lp(
                     }
                     zs.insert((pi, ki), lp.vars.add(variable().min(0.0)));
                 }
+                for (si, s) in plan.stockpiles.iter().enumerate() {
+                    if !s.magnet
+                        || plan.embargoed("magnet", None, &p.country, &s.country, y)
+                        || stopped(&p.country, &s.country)
+                    {
+                        continue;
+                    }
+                    zis.insert((pi, si), lp.vars.add(variable().min(0.0)));
+                }
             }
-            // 3 summed over classes
+            let mut zos = HashMap::new();
+            for (si, s) in plan.stockpiles.iter().enumerate() {
+                if !s.magnet {
+                    continue;
+                }
+                for (ki, k) in plan.markets.iter().enumerate() {
+                    if k.country == s.country {
+                        zos.insert((si, ki), lp.vars.add(variable().min(0.0)));
+                    }
+                }
+            }
+            // 3 summed over classes, with stockpile intake
             for (ri, r) in plan.refineries.iter().enumerate() {
                 for (ei, (e, _)) in plan.elements.iter().enumerate() {
-                    let out =
+                    let mut out =
                         sum((0..plan.plants.len()).filter_map(|pi| os.get(&(ri, pi, ei)).copied()));
+                    for (si, s) in plan.stockpiles.iter().enumerate() {
+                        if stock_elem(s) == Some(ei) {
+                            if let Some(v) = is.get(&(ri, si)) {
+                                out += *v;
+                            }
+                        }
+                    }
                     let mut inp = Expression::from(0.0);
                     for (mi, m) in plan.mines.iter().enumerate() {
                         if let Some(v) = xs.get(&(mi, ri)) {
@@ -1050,49 +1757,82 @@ fn resilience_lp(
                     cons.push(constraint!(out <= inp));
                 }
             }
-            // 5 without classes
+            // 5 without classes, with releases and magnets made for stock
+            let made: Vec<Expression> = (0..plan.plants.len())
+                .map(|pi| {
+                    let mut m =
+                        sum((0..plan.markets.len()).filter_map(|ki| zs.get(&(pi, ki)).copied()));
+                    m += sum((0..ns).filter_map(|si| zis.get(&(pi, si)).copied()));
+                    m
+                })
+                .collect();
             for (pi, p) in plan.plants.iter().enumerate() {
-                let made = sum((0..plan.markets.len()).filter_map(|ki| zs.get(&(pi, ki)).copied()));
                 for ei in 0..ne {
                     let beta = p.recipe.get(&plan.elements[ei].0).copied().unwrap_or(0.0);
                     if beta <= 0.0 {
                         continue;
                     }
-                    let got =
+                    let mut got =
                         sum((0..plan.refineries.len())
                             .filter_map(|ri| os.get(&(ri, pi, ei)).copied()));
-                    cons.push(constraint!(got >= beta * made.clone()));
+                    for (si, s) in plan.stockpiles.iter().enumerate() {
+                        if stock_elem(s) == Some(ei) {
+                            if let Some(v) = js.get(&(si, pi)) {
+                                got += *v;
+                            }
+                        }
+                    }
+                    cons.push(constraint!(got >= beta * made[pi].clone()));
                 }
             }
             for (mi, m) in plan.mines.iter().enumerate() {
                 let tp =
                     sum((0..plan.refineries.len()).filter_map(|ri| xs.get(&(mi, ri)).copied()));
-                cons.push(constraint!(tp <= factor(m) * mine_av[mi].clone()));
+                cons.push(constraint!(tp <= factor(m) * avail[&(y, KM, mi)].clone()));
             }
             for (ri, r) in plan.refineries.iter().enumerate() {
                 let tp = sum((0..plan.mines.len()).filter_map(|mi| xs.get(&(mi, ri)).copied()));
-                cons.push(constraint!(tp <= factor(r) * ref_av[ri].clone()));
+                cons.push(constraint!(tp <= factor(r) * avail[&(y, KR, ri)].clone()));
             }
             for (pi, p) in plan.plants.iter().enumerate() {
-                let tp = sum((0..plan.markets.len()).filter_map(|ki| zs.get(&(pi, ki)).copied()));
-                cons.push(constraint!(tp <= factor(p) * plant_av[pi].clone()));
+                cons.push(constraint!(
+                    made[pi].clone() <= factor(p) * avail[&(y, KP, pi)].clone()
+                ));
             }
             for (ki, k) in plan.markets.iter().enumerate() {
                 let dem = k.demand.at(y);
                 if dem <= 0.0 {
                     continue;
                 }
-                let del = sum((0..plan.plants.len()).filter_map(|pi| zs.get(&(pi, ki)).copied()));
+                let mut del =
+                    sum((0..plan.plants.len()).filter_map(|pi| zs.get(&(pi, ki)).copied()));
+                del += sum((0..ns).filter_map(|si| zos.get(&(si, ki)).copied()));
                 cons.push(constraint!(del.clone() <= dem));
                 cons.push(constraint!(del >= dem * lambda));
             }
+            // recourse stock levels
+            let mut now = vec![];
+            for (si, s) in plan.stockpiles.iter().enumerate() {
+                let r = lp.vars.add(variable().min(0.0));
+                let (inflow, outflow) = if s.magnet {
+                    (
+                        sum((0..plan.plants.len()).filter_map(|pi| zis.get(&(pi, si)).copied())),
+                        sum((0..plan.markets.len()).filter_map(|ki| zos.get(&(si, ki)).copied())),
+                    )
+                } else {
+                    (
+                        sum((0..plan.refineries.len()).filter_map(|ri| is.get(&(ri, si)).copied())),
+                        sum((0..plan.plants.len()).filter_map(|pi| js.get(&(si, pi)).copied())),
+                    )
+                };
+                cons.push(constraint!(r == prev[si].clone() + inflow - outflow));
+                cons.push(constraint!(r <= s.capacity.at(y)));
+                now.push(Expression::from(r));
+            }
+            level = Some(now);
         }
     }
-    let total = lp.prod.clone()
-        + lp.trans.clone()
-        + lp.tariffs.clone()
-        + lp.unmet.clone()
-        + reserves.clone();
+    let total = lp.objective() + reserves.clone();
     let limit = (1.0 + plan.budget) * cstar * (1.0 + 1e-9) + 1e-9;
     cons.push(constraint!(total.clone() <= limit));
     let mut model = match lambda_min {
@@ -1102,12 +1842,21 @@ fn resilience_lp(
             lp.vars.minimise(total.clone()).using(highs)
         }
     };
+    model = tight(model, lp.integer);
     model.set_verbose(false);
     for c in cons {
         model.add_constraint(c);
     }
+    let lp = Lp {
+        vars: ProblemVariables::new(),
+        cons: vec![],
+        ..lp
+    };
     match model.solve() {
-        Ok(sol) => Ok((sol.value(lambda), sol.eval(&total), sol.eval(&reserves))),
+        Ok(sol) => {
+            let r = sol.eval(&reserves);
+            Ok((sol.value(lambda), report(plan, &lp, &sol, r)))
+        }
         Err(e) => Err(status_of(&e)),
     }
 }
@@ -1188,8 +1937,23 @@ fn check_reported_solution(plan: &Plan, json: &serde_json::Value) -> Vec<String>
         if let Some(i) = plan.markets.iter().position(|f| f.id == id) {
             return Some(("market", i));
         }
+        if let Some(i) = plan.stockpiles.iter().position(|f| f.id == id) {
+            return Some(("stock", i));
+        }
         None
     };
+    let ns = plan.stockpiles.len();
+    // capacity built (from builds[]) that exists at facility `id` in year t
+    let builds = json["builds"].as_array().cloned().unwrap_or_default();
+    let built = |f: &Fac, t: i64| -> f64 {
+        builds
+            .iter()
+            .filter(|b| b["facility"].as_str() == Some(&f.id))
+            .filter(|b| f.expand.is_some() && plan.built_exists(f, b["year"].as_i64().unwrap(), t))
+            .map(|b| b["capacity"].as_f64().unwrap_or(f64::NAN))
+            .sum()
+    };
+    let mut subsidies = 0.0;
     let ne = plan.elements.len();
     let (mut prod, mut trans, mut tar, mut unmet_cost) = (0.0, 0.0, 0.0, 0.0);
     let tol = |x: f64| 1e-5 * x.abs().max(1.0) + 1e-4;
@@ -1201,6 +1965,12 @@ fn check_reported_solution(plan: &Plan, json: &serde_json::Value) -> Vec<String>
         let mut x = vec![vec![0.0; plan.refineries.len()]; plan.mines.len()];
         let mut o = vec![vec![vec![0.0; ne]; plan.plants.len()]; plan.refineries.len()];
         let mut z = vec![vec![0.0; plan.markets.len()]; plan.plants.len()];
+        // stockpile shipments: oxide in [r][s], released [s][p]; magnets in
+        // [p][s], released [s][k]
+        let mut oi = vec![vec![0.0; ns]; plan.refineries.len()];
+        let mut oj = vec![vec![0.0; plan.plants.len()]; ns];
+        let mut zi = vec![vec![0.0; ns]; plan.plants.len()];
+        let mut zo = vec![vec![0.0; plan.markets.len()]; ns];
         for f in rows("concentrate")
             .iter()
             .filter(|f| f["year"].as_i64() == Some(y))
@@ -1229,6 +1999,26 @@ fn check_reported_solution(plan: &Plan, json: &serde_json::Value) -> Vec<String>
                 e,
             ) {
                 (Some(("refinery", r)), Some(("plant", p)), Some(e)) => o[r][p][e] += t,
+                (Some(("refinery", r)), Some(("stock", si)), Some(e))
+                    if plan.stockpiles[si].element.as_ref() == Some(&plan.elements[e].0) =>
+                {
+                    oi[r][si] += t;
+                    let (a, b) = (&plan.refineries[r].country, &plan.stockpiles[si].country);
+                    let el = Some(plan.elements[e].0.as_str());
+                    if t > 1e-6 && plan.embargoed("oxide", el, a, b, y) {
+                        errs.push(format!("{y}: embargoed stock shipment {f}"));
+                    }
+                    trans += w * t * plan.transport("oxide", a, b);
+                    tar += w * t * plan.tariff("oxide", el, a, b, y);
+                }
+                (Some(("stock", si)), Some(("plant", p)), Some(e))
+                    if plan.stockpiles[si].element.as_ref() == Some(&plan.elements[e].0)
+                        && plan.stockpiles[si].country == plan.plants[p].country =>
+                {
+                    oj[si][p] += t;
+                    let c = &plan.stockpiles[si].country;
+                    trans += w * t * plan.transport("oxide", c, c);
+                }
                 _ => errs.push(format!("bad oxide flow {f}")),
             }
         }
@@ -1242,6 +2032,23 @@ fn check_reported_solution(plan: &Plan, json: &serde_json::Value) -> Vec<String>
                 fac(f["to"].as_str().unwrap()),
             ) {
                 (Some(("plant", p)), Some(("market", k))) => z[p][k] += t,
+                (Some(("plant", p)), Some(("stock", si))) if plan.stockpiles[si].magnet => {
+                    zi[p][si] += t;
+                    let (a, b) = (&plan.plants[p].country, &plan.stockpiles[si].country);
+                    if t > 1e-6 && plan.embargoed("magnet", None, a, b, y) {
+                        errs.push(format!("{y}: embargoed stock shipment {f}"));
+                    }
+                    trans += w * t * plan.transport("magnet", a, b);
+                    tar += w * t * plan.tariff("magnet", None, a, b, y);
+                }
+                (Some(("stock", si)), Some(("market", k)))
+                    if plan.stockpiles[si].magnet
+                        && plan.stockpiles[si].country == plan.markets[k].country =>
+                {
+                    zo[si][k] += t;
+                    let c = &plan.stockpiles[si].country;
+                    trans += w * t * plan.transport("magnet", c, c);
+                }
                 _ => errs.push(format!("bad magnet flow {f}")),
             }
         }
@@ -1254,14 +2061,18 @@ fn check_reported_solution(plan: &Plan, json: &serde_json::Value) -> Vec<String>
                 }
             }
         }
+        let sub_rate = |kind: usize, f: &Fac| -> f64 {
+            plan.subsidies
+                .iter()
+                .map(|s| plan.subsidy_rate(s, kind, f, y))
+                .sum()
+        };
         for (mi, m) in plan.mines.iter().enumerate() {
             let tp: f64 = x[mi].iter().sum();
-            if tp > m.cap(y) + tol(m.cap(y)) {
-                errs.push(format!(
-                    "{y}: mine {} ships {tp} > capacity {}",
-                    m.id,
-                    m.cap(y)
-                ));
+            subsidies -= w * sub_rate(KM, m) * tp;
+            let cap = m.cap(y) + built(m, y);
+            if tp > cap + tol(cap) {
+                errs.push(format!("{y}: mine {} ships {tp} > capacity {cap}", m.id));
             }
             for (ri, r) in plan.refineries.iter().enumerate() {
                 let t = x[mi][ri];
@@ -1278,12 +2089,10 @@ fn check_reported_solution(plan: &Plan, json: &serde_json::Value) -> Vec<String>
         }
         for (ri, r) in plan.refineries.iter().enumerate() {
             let tp: f64 = (0..plan.mines.len()).map(|mi| x[mi][ri]).sum();
-            if tp > r.cap(y) + tol(r.cap(y)) {
-                errs.push(format!(
-                    "{y}: refinery {} takes {tp} > capacity {}",
-                    r.id,
-                    r.cap(y)
-                ));
+            subsidies -= w * sub_rate(KR, r) * tp;
+            let cap = r.cap(y) + built(r, y);
+            if tp > cap + tol(cap) {
+                errs.push(format!("{y}: refinery {} takes {tp} > capacity {cap}", r.id));
             }
             for (ei, (e, _)) in plan.elements.iter().enumerate() {
                 let made: f64 = plan
@@ -1292,7 +2101,11 @@ fn check_reported_solution(plan: &Plan, json: &serde_json::Value) -> Vec<String>
                     .enumerate()
                     .map(|(mi, m)| r.rec(e) * m.grade.get(e).copied().unwrap_or(0.0) * x[mi][ri])
                     .sum();
-                let shipped: f64 = (0..plan.plants.len()).map(|pi| o[ri][pi][ei]).sum();
+                let mut shipped: f64 = (0..plan.plants.len()).map(|pi| o[ri][pi][ei]).sum();
+                shipped += (0..ns)
+                    .filter(|&si| plan.stockpiles[si].element.as_ref() == Some(e))
+                    .map(|si| oi[ri][si])
+                    .sum::<f64>();
                 if shipped > made + tol(made) {
                     errs.push(format!(
                         "{y}: refinery {} ships {shipped} t {e} > separated {made}",
@@ -1313,17 +2126,20 @@ fn check_reported_solution(plan: &Plan, json: &serde_json::Value) -> Vec<String>
             }
         }
         for (pi, p) in plan.plants.iter().enumerate() {
-            let made: f64 = z[pi].iter().sum();
-            if made > p.cap(y) + tol(p.cap(y)) {
-                errs.push(format!(
-                    "{y}: plant {} makes {made} > capacity {}",
-                    p.id,
-                    p.cap(y)
-                ));
+            let made: f64 = z[pi].iter().sum::<f64>() + zi[pi].iter().sum::<f64>();
+            subsidies -= w * sub_rate(KP, p) * made;
+            prod += w * zi[pi].iter().sum::<f64>() * p.cost.at(y);
+            let cap = p.cap(y) + built(p, y);
+            if made > cap + tol(cap) {
+                errs.push(format!("{y}: plant {} makes {made} > capacity {cap}", p.id));
             }
             for (ei, (e, _)) in plan.elements.iter().enumerate() {
                 let beta = p.recipe.get(e).copied().unwrap_or(0.0);
-                let got: f64 = (0..plan.refineries.len()).map(|ri| o[ri][pi][ei]).sum();
+                let mut got: f64 = (0..plan.refineries.len()).map(|ri| o[ri][pi][ei]).sum();
+                got += (0..ns)
+                    .filter(|&si| plan.stockpiles[si].element.as_ref() == Some(e))
+                    .map(|si| oj[si][pi])
+                    .sum::<f64>();
                 if got < beta * made - tol(beta * made) {
                     errs.push(format!(
                         "{y}: plant {} gets {got} t {e} < recipe needs {}",
@@ -1346,7 +2162,8 @@ fn check_reported_solution(plan: &Plan, json: &serde_json::Value) -> Vec<String>
             }
         }
         for (ki, k) in plan.markets.iter().enumerate() {
-            let del: f64 = (0..plan.plants.len()).map(|pi| z[pi][ki]).sum();
+            let del: f64 = (0..plan.plants.len()).map(|pi| z[pi][ki]).sum::<f64>()
+                + (0..ns).map(|si| zo[si][ki]).sum::<f64>();
             let d = k.demand.at(y);
             if (del + u[ki] - d).abs() > tol(d) {
                 errs.push(format!(
@@ -1362,8 +2179,44 @@ fn check_reported_solution(plan: &Plan, json: &serde_json::Value) -> Vec<String>
             }
             unmet_cost += w * u[ki] * k.penalty.unwrap_or(0.0);
         }
+        for (si, s) in plan.stockpiles.iter().enumerate() {
+            let (added, released): (f64, f64) = if s.magnet {
+                (
+                    (0..plan.plants.len()).map(|p| zi[p][si]).sum(),
+                    zo[si].iter().sum(),
+                )
+            } else {
+                (
+                    (0..plan.refineries.len()).map(|r| oi[r][si]).sum(),
+                    oj[si].iter().sum(),
+                )
+            };
+            let row = json["stockpiles"].as_array().and_then(|a| {
+                a.iter()
+                    .find(|r| r["stockpile"].as_str() == Some(&s.id) && r["year"].as_i64() == Some(y))
+            });
+            if let Some(row) = row {
+                let ra = row["added"].as_f64().unwrap_or(f64::NAN);
+                let rr = row["released"].as_f64().unwrap_or(f64::NAN);
+                if !((ra - added).abs() <= tol(added)) || !((rr - released).abs() <= tol(released)) {
+                    errs.push(format!(
+                        "{y}: stockpile {} reports added {ra}, released {rr}; its flows {added}, {released}",
+                        s.id
+                    ));
+                }
+            }
+        }
     }
-    let total = prod + trans + tar + unmet_cost;
+    // the instrument parts as reported (check_instrument_report checks them)
+    let total = prod
+        + trans
+        + tar
+        + unmet_cost
+        + subsidies
+        + ["investment", "contracts", "holding"]
+            .iter()
+            .map(|k| json["cost"][*k].as_f64().unwrap_or(0.0))
+            .sum::<f64>();
     let reported = |k: &str| json["cost"][k].as_f64().unwrap_or(f64::NAN);
     let cost_tol = |v: f64| 1e-6 * v.abs().max(1.0) + 0.05;
     for (k, v) in [
@@ -1371,7 +2224,11 @@ fn check_reported_solution(plan: &Plan, json: &serde_json::Value) -> Vec<String>
         ("transport", trans),
         ("tariffs", tar),
         ("unmet", unmet_cost),
+        ("subsidies", subsidies),
     ] {
+        if k == "subsidies" && plan.subsidies.is_empty() && json["cost"][k].is_null() {
+            continue; // an older report without the key
+        }
         if !((reported(k) - v).abs() <= cost_tol(v)) {
             errs.push(format!(
                 "cost.{k} reported {} but its flows cost {v}",
@@ -1425,6 +2282,183 @@ fn check_reported_solution(plan: &Plan, json: &serde_json::Value) -> Vec<String>
     let got = json["shares"].as_array().map_or(0, |a| a.len());
     if got != want {
         errs.push(format!("{got} shares rows, expected {want}"));
+    }
+    errs
+}
+
+/// Checks reeplan's reports of the instruments (`builds[]`, `contracts[]`,
+/// `subsidies[]`, `stockpiles[]`) against the plan and against the cost parts
+/// they add up to (FORMULATION.md, "What a solve reports, in addition").
+fn check_instrument_report(plan: &Plan, json: &serde_json::Value) -> Vec<String> {
+    let mut errs = vec![];
+    let cost = |k: &str| json["cost"][k].as_f64().unwrap_or(f64::NAN);
+    let ctol = |v: f64| 1e-6 * v.abs().max(1.0) + 0.05;
+    let ttol = |v: f64| 1e-6 * v.abs().max(1.0) + 1e-5;
+    let rows = |k: &str| json[k].as_array().cloned().unwrap_or_default();
+    let f64_of = |r: &serde_json::Value, k: &str| r[k].as_f64().unwrap_or(f64::NAN);
+    // the parts add up to the total
+    let parts = [
+        "production",
+        "transport",
+        "tariffs",
+        "unmet",
+        "reserves",
+        "investment",
+        "contracts",
+        "subsidies",
+        "holding",
+    ];
+    let sum_parts: f64 = parts.iter().map(|p| cost(p)).sum();
+    if !((sum_parts - cost("total")).abs() <= ctol(cost("total"))) {
+        errs.push(format!(
+            "cost parts sum to {sum_parts}, cost.total {}",
+            cost("total")
+        ));
+    }
+    // builds
+    let mut investment = 0.0;
+    let mut built: HashMap<String, f64> = HashMap::new();
+    for b in rows("builds") {
+        let id = b["facility"].as_str().unwrap_or("?");
+        let y = b["year"].as_i64().unwrap_or(0);
+        let k = f64_of(&b, "capacity");
+        let Some((kind, fi)) = [KM, KR, KP].iter().find_map(|&kind| {
+            plan.facs(kind)
+                .iter()
+                .position(|f| f.id == id)
+                .map(|i| (kind, i))
+        }) else {
+            errs.push(format!("build of unknown facility {b}"));
+            continue;
+        };
+        let f = &plan.facs(kind)[fi];
+        let Some(ex) = &f.expand else {
+            errs.push(format!("build at {id}, which has no expand"));
+            continue;
+        };
+        if !plan.build_years(f).contains(&y) {
+            errs.push(format!("build at {id} online {y}, outside its build years"));
+        }
+        if ex.min_build > 0.0 && k < ex.min_build - ttol(ex.min_build) {
+            errs.push(format!("build at {id} {y} of {k} < min_build {}", ex.min_build));
+        }
+        if !((f64_of(&b, "capex") - ex.capex * k).abs() <= ctol(ex.capex * k)) {
+            errs.push(format!("build {b}: capex should be {}", ex.capex * k));
+        }
+        *built.entry(id.to_string()).or_default() += k;
+        investment += k * plan.build_cost_factor(f, y);
+    }
+    for kind in [KM, KR, KP] {
+        for f in plan.facs(kind) {
+            if let (Some(ex), Some(k)) = (&f.expand, built.get(&f.id)) {
+                if *k > ex.max + ttol(ex.max) {
+                    errs.push(format!("{} builds {k} > max {}", f.id, ex.max));
+                }
+            }
+        }
+    }
+    if !((cost("investment") - investment).abs() <= ctol(investment)) {
+        errs.push(format!(
+            "cost.investment {} but builds[] cost {investment}",
+            cost("investment")
+        ));
+    }
+    // contracts: one row per contract and horizon year it applies
+    let mut penalties = 0.0;
+    let crow = rows("contracts");
+    let mut want = 0;
+    for c in &plan.contracts {
+        for y in plan.years() {
+            if !in_range(&c.years, y) {
+                continue;
+            }
+            want += 1;
+            let Some(r) = crow
+                .iter()
+                .find(|r| r["contract"].as_str() == Some(&c.id) && r["year"].as_i64() == Some(y))
+            else {
+                errs.push(format!("no contracts row for {} {y}", c.id));
+                continue;
+            };
+            let del = f64_of(r, "delivered");
+            let min = c.min.as_ref().map(|m| m.at(y));
+            let max = c.max.as_ref().map(|m| m.at(y));
+            let same = |want: Option<f64>, got: &serde_json::Value| match want {
+                None => got.is_null(),
+                Some(v) => got.as_f64().is_some_and(|g| close(g, v, 1e-9)),
+            };
+            if !same(min, &r["min"]) || !same(max, &r["max"]) {
+                errs.push(format!("contracts row {r}: min/max should be {min:?}/{max:?}"));
+            }
+            let short = min.map_or(0.0, |m| (m - del).max(0.0));
+            if !((f64_of(r, "shortfall") - short).abs() <= ttol(short)) {
+                errs.push(format!("contracts row {r}: shortfall should be {short}"));
+            }
+            if max.is_some_and(|m| del > m + ttol(m)) {
+                errs.push(format!("contracts row {r}: delivered above max"));
+            }
+            if c.penalty.is_none() && short > ttol(min.unwrap_or(0.0)) {
+                errs.push(format!("contracts row {r}: short of a min without penalty"));
+            }
+            penalties += plan.weight(y) * c.penalty.unwrap_or(0.0) * short;
+        }
+    }
+    if crow.len() != want {
+        errs.push(format!("{} contracts rows, expected {want}", crow.len()));
+    }
+    if !((cost("contracts") - penalties).abs() <= ctol(penalties)) {
+        errs.push(format!(
+            "cost.contracts {} but the shortfalls cost {penalties}",
+            cost("contracts")
+        ));
+    }
+    // subsidies: positive amounts adding up to -cost.subsidies
+    let mut paid = 0.0;
+    for s in rows("subsidies") {
+        let a = f64_of(&s, "amount");
+        if !(a > 0.0) || !plan.subsidies.iter().any(|x| Some(x.id.as_str()) == s["subsidy"].as_str()) {
+            errs.push(format!("bad subsidies row {s}"));
+        }
+        paid += a;
+    }
+    if !((cost("subsidies") + paid).abs() <= ctol(paid)) {
+        errs.push(format!(
+            "cost.subsidies {} but subsidies[] pay {paid}",
+            cost("subsidies")
+        ));
+    }
+    // stockpiles: one row per stockpile and year, balance and limits
+    let srow = rows("stockpiles");
+    let mut held_cost = 0.0;
+    for s in &plan.stockpiles {
+        let mut prev = s.initial;
+        for y in plan.years() {
+            let Some(r) = srow
+                .iter()
+                .find(|r| r["stockpile"].as_str() == Some(&s.id) && r["year"].as_i64() == Some(y))
+            else {
+                errs.push(format!("no stockpiles row for {} {y}", s.id));
+                continue;
+            };
+            let (l, a, rel) = (f64_of(r, "level"), f64_of(r, "added"), f64_of(r, "released"));
+            if !((prev + a - rel - l).abs() <= ttol(l)) {
+                errs.push(format!("stockpiles row {r}: {prev} + added - released != level"));
+            }
+            if l > s.capacity.at(y) + ttol(l) || l < s.min_level.at(y) - ttol(l) || a < -1e-6 || rel < -1e-6 {
+                errs.push(format!("stockpiles row {r}: outside its limits"));
+            }
+            held_cost += plan.weight(y) * s.holding.at(y) * l;
+            prev = l;
+        }
+    }
+    if srow.len() != plan.stockpiles.len() * plan.years().len() {
+        errs.push(format!("{} stockpiles rows", srow.len()));
+    }
+    if !((cost("holding") - held_cost).abs() <= ctol(held_cost)) {
+        errs.push(format!(
+            "cost.holding {} but the levels cost {held_cost}",
+            cost("holding")
+        ));
     }
     errs
 }
@@ -1490,6 +2524,69 @@ struct Expected {
     unmet: Vec<(String, i64, f64)>,
     cost: Vec<(String, f64)>,
     scenarios: Vec<(String, f64)>,
+    /// (kind, id, year, value): `build FAC YEAR` (capacity coming online),
+    /// `delivered`/`shortfall CONTRACT YEAR`, `subsidy ID YEAR` (amount),
+    /// `level`/`added`/`released STOCKPILE YEAR`
+    items: Vec<(String, String, i64, f64)>,
+}
+
+const ITEM_KINDS: [&str; 7] = [
+    "build",
+    "delivered",
+    "shortfall",
+    "subsidy",
+    "level",
+    "added",
+    "released",
+];
+
+/// A reported item (see `Expected::items`) of the reference solution.
+fn ref_item(r: &RefResult, kind: &str, id: &str, y: i64) -> f64 {
+    let key = (id.to_string(), y);
+    match kind {
+        "build" => r
+            .builds
+            .iter()
+            .filter(|b| b.0 == id && b.1 == y)
+            .map(|b| b.2)
+            .sum(),
+        "delivered" => r.contracts.get(&key).map_or(f64::NAN, |c| c.2),
+        "shortfall" => r.contracts.get(&key).map_or(f64::NAN, |c| c.3),
+        "subsidy" => r.subsidies.get(&key).copied().unwrap_or(0.0),
+        "level" => r.stockpiles.get(&key).map_or(f64::NAN, |s| s.0),
+        "added" => r.stockpiles.get(&key).map_or(f64::NAN, |s| s.1),
+        "released" => r.stockpiles.get(&key).map_or(f64::NAN, |s| s.2),
+        other => panic!("unknown item {other}"),
+    }
+}
+
+/// The same item in reeplan's JSON (`builds[]`, `contracts[]`,
+/// `subsidies[]`, `stockpiles[]`).
+fn bin_item(json: &serde_json::Value, kind: &str, id: &str, y: i64) -> f64 {
+    let (arr, key, field) = match kind {
+        "build" => ("builds", "facility", "capacity"),
+        "delivered" => ("contracts", "contract", "delivered"),
+        "shortfall" => ("contracts", "contract", "shortfall"),
+        "subsidy" => ("subsidies", "subsidy", "amount"),
+        "level" => ("stockpiles", "stockpile", "level"),
+        "added" => ("stockpiles", "stockpile", "added"),
+        _ => ("stockpiles", "stockpile", "released"),
+    };
+    let rows: Vec<&serde_json::Value> = json[arr]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter(|r| r[key].as_str() == Some(id) && r["year"].as_i64() == Some(y))
+                .collect()
+        })
+        .unwrap_or_default();
+    if rows.is_empty() && matches!(kind, "build" | "subsidy") {
+        return 0.0; // no row: nothing built, nothing paid
+    }
+    if rows.is_empty() {
+        return f64::NAN;
+    }
+    rows.iter().map(|r| r[field].as_f64().unwrap_or(f64::NAN)).sum()
 }
 
 fn parse_expected(text: &str) -> Expected {
@@ -1514,7 +2611,18 @@ fn parse_expected(text: &str) -> Expected {
                     .push((market.to_string(), year.parse().unwrap(), val()))
             }
             ["scenario", name, "objective_value"] => ex.scenarios.push((name.to_string(), val())),
+            // NaN stands for "the scenario is infeasible"
+            ["scenario", name, "status"] => {
+                assert_eq!(rhs, "infeasible", "scenario status must be infeasible");
+                ex.scenarios.push((name.to_string(), f64::NAN))
+            }
             [part] if part.starts_with("cost.") => ex.cost.push((part[5..].to_string(), val())),
+            [kind, id, year] if ITEM_KINDS.contains(kind) => ex.items.push((
+                kind.to_string(),
+                id.to_string(),
+                year.parse().unwrap(),
+                val(),
+            )),
             other => panic!("unknown EXPECTED line {other:?}"),
         }
     }
@@ -1593,9 +2701,22 @@ fn reference_lp_matches_hand_computed_plans() {
                 failures.push(format!("{name}: reference cost.{part} = {got} != {v}"));
             }
         }
+        for (kind, id, y, v) in &ex.items {
+            let got = ref_item(&r, kind, id, *y);
+            if !close(got, *v, 1e-6) {
+                failures.push(format!("{name}: reference {kind} {id} {y} = {got} != {v}"));
+            }
+        }
         for (s, v) in &ex.scenarios {
             let rs = solve_reference_text(&text, Some(s));
-            if !close(rs.objective, *v, 1e-6) {
+            if v.is_nan() {
+                if rs.status != Status::Infeasible {
+                    failures.push(format!(
+                        "{name}: reference scenario {s} is {:?}, expected infeasible",
+                        rs.status
+                    ));
+                }
+            } else if !close(rs.objective, *v, 1e-6) {
                 failures.push(format!(
                     "{name}: reference scenario {s} = {} != {v}",
                     rs.objective
@@ -1678,17 +2799,34 @@ fn reeplan_matches_hand_computed_plans() {
                 failures.push(format!("{name}: reeplan cost.{part} = {got} != {v}"));
             }
         }
+        for (kind, id, y, v) in &ex.items {
+            let got = bin_item(&b.json, kind, id, *y);
+            if !close(got, *v, 1e-6) {
+                failures.push(format!("{name}: reeplan {kind} {id} {y} = {got} != {v}"));
+            }
+        }
         for (s, v) in &ex.scenarios {
             let bs = run_reeplan(&path, &["--scenario", s]);
             let got = bs.json["objective_value"].as_f64().unwrap_or(f64::NAN);
-            if !close(got, *v, 1e-6) {
+            if v.is_nan() {
+                if bs.json["status"].as_str() != Some("infeasible") || bs.code != 3 {
+                    failures.push(format!(
+                        "{name}: reeplan --scenario {s} gave {}/exit {}, expected infeasible",
+                        bs.json["status"], bs.code
+                    ));
+                }
+            } else if !close(got, *v, 1e-6) {
                 failures.push(format!(
                     "{name}: reeplan --scenario {s} objective_value {got} != {v}"
                 ));
             }
         }
         let plan = Plan::from_value(&toml::from_str(&text).unwrap());
-        for e in check_reported_solution(&plan, &b.json) {
+        let mut errs = check_reported_solution(&plan, &b.json);
+        if has_instruments(&plan) {
+            errs.extend(check_instrument_report(&plan, &b.json));
+        }
+        for e in errs {
             failures.push(format!("{name}: {e}"));
         }
         eprintln!("reeplan {name}: {status} {got}");
@@ -2038,6 +3176,230 @@ fn random_plan_sized(seed: u64, resilience: bool, big: bool) -> String {
     s
 }
 
+/// A random plan with the instruments of FORMULATION.md, "Investment, contracts
+/// and subsidies" and "Stockpiles", on top of `random_plan(seed, resilience)`:
+/// expansions on existing and new facilities (some lumpy), contracts,
+/// subsidies (never paying more than a facility's cost) and stockpiles.
+/// The base generator is untouched, so existing seeds keep their plans.
+fn random_instrument_plan(seed: u64, resilience: bool) -> String {
+    let base = random_plan(seed, resilience);
+    let mut doc: Value = toml::from_str(&base).unwrap();
+    let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0x1257_0C0A);
+    let t = doc.as_table_mut().unwrap();
+    // the base scenario may remove a facility a contract names
+    t.remove("scenario");
+    let first = t["plan"]["first_year"].as_integer().unwrap();
+    let last = t["plan"]["last_year"].as_integer().unwrap();
+    let els: Vec<String> = t["elements"].as_table().unwrap().keys().cloned().collect();
+    let tv = |s: &str| -> Value { toml::from_str::<Value>(&format!("v = {s}")).unwrap()["v"].clone() };
+    let ids = |t: &toml::Table, key: &str| -> Vec<String> {
+        t.get(key)
+            .and_then(|a| a.as_array())
+            .map(|a| {
+                a.iter()
+                    .map(|f| f["id"].as_str().unwrap().to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    // new greenfield facilities: capacity 0, a plain constant cost
+    let grade = format!("{{ {} = 0.3 }}", els[0]);
+    let recipe = format!("{{ {} = 0.1 }}", els[0]);
+    for (key, id, extra) in [
+        ("mine", "xm", format!("grade = {grade}")),
+        ("refinery", "xr", String::new()),
+        ("magnet_plant", "xp", format!("recipe = {recipe}")),
+    ] {
+        if !rng.chance(0.6) {
+            continue;
+        }
+        let cost = rng.int(0, 30);
+        let mut f = format!(
+            "id = \"{id}\"\ncountry = \"{}\"\ncapacity = 0\ncost = {cost}\n{extra}\n",
+            rand_country(&mut rng)
+        );
+        if rng.chance(0.2) {
+            f += &format!("closes = {}\n", rng.int(first + 1, last + 1));
+        }
+        let fv: Value = toml::from_str(&f).unwrap();
+        t.entry(key)
+            .or_insert(Value::Array(vec![]))
+            .as_array_mut()
+            .unwrap()
+            .push(fv);
+    }
+    // expand on some facilities (all new ones)
+    for key in ["mine", "refinery", "magnet_plant"] {
+        let Some(Value::Array(fs)) = t.get_mut(key) else {
+            continue;
+        };
+        for f in fs.iter_mut() {
+            let new = f["id"].as_str().unwrap().starts_with('x');
+            if !new && !rng.chance(0.25) {
+                continue;
+            }
+            let max = rng.int(10, 300);
+            let mut e = format!(
+                "{{ capex = {}, max = {max}, lifetime = {}",
+                rng.int(0, 200),
+                rng.int(1, 4)
+            );
+            if rng.chance(0.5) {
+                e += &format!(", earliest = {}", rng.int(first - 1, last + 1));
+            }
+            if rng.chance(0.4) {
+                e += &format!(", fixed_cost = {}", rng.int(1, 30));
+            }
+            if rng.chance(0.3) {
+                e += &format!(", min_build = {}", rng.int(1, max));
+            }
+            e += " }";
+            f.as_table_mut().unwrap().insert("expand".into(), tv(&e));
+        }
+    }
+    let mines = ids(t, "mine");
+    let refineries = ids(t, "refinery");
+    let plants = ids(t, "magnet_plant");
+    let markets = ids(t, "market");
+    // contracts
+    let mut cs = vec![];
+    for i in 0..rng.int(0, 3) {
+        let (sellers, buyers, refinery) = match rng.below(3) {
+            0 => (&mines, &refineries, false),
+            1 => (&refineries, &plants, true),
+            _ => (&plants, &markets, false),
+        };
+        let mut c = format!(
+            "id = \"c{i}\"\nfrom = \"{}\"\n",
+            rng.pick(sellers)
+        );
+        let to: Vec<String> = buyers
+            .iter()
+            .filter(|_| rng.chance(0.5))
+            .map(|b| format!("\"{b}\""))
+            .collect();
+        let to = if to.is_empty() {
+            vec![format!("\"{}\"", rng.pick(buyers))]
+        } else {
+            to
+        };
+        c += &format!("to = [{}]\n", to.join(", "));
+        if refinery && rng.chance(0.5) {
+            c += &format!("element = \"{}\"\n", rng.pick(&els));
+        }
+        let min = rng.int(0, 40);
+        let mut any = false;
+        if rng.chance(0.6) {
+            c += &format!("min = {min}\n");
+            any = true;
+            if rng.chance(0.75) {
+                c += &format!("penalty = {}\n", rng.int(0, 300));
+            }
+        }
+        if rng.chance(0.4) {
+            c += &format!("max = {}\n", min + rng.int(0, 100));
+            any = true;
+        }
+        if !any || rng.chance(0.3) {
+            c += "exclusive = true\n";
+        }
+        if rng.chance(0.3) {
+            c += &rand_years(&mut rng, first, last);
+        }
+        cs.push(toml::from_str::<Value>(&c).unwrap());
+    }
+    if !cs.is_empty() {
+        t.insert("contract".into(), Value::Array(cs));
+    }
+    // subsidies: shares of cost add up to at most 0.7; per-tonne credits
+    // (at most 3, each <= cost / 10) only for new facilities, whose constant
+    // cost bounds them
+    let mut subs = vec![];
+    let mut share_left = 7;
+    for i in 0..rng.int(0, 3) {
+        let stage = *rng.pick(&["mining", "refining", "magnet"]);
+        let mut s = format!("id = \"sub{i}\"\nstage = \"{stage}\"\n");
+        let (key, new_id) = match stage {
+            "mining" => ("mine", "xm"),
+            "refining" => ("refinery", "xr"),
+            _ => ("magnet_plant", "xp"),
+        };
+        let new_cost = t.get(key).and_then(|a| a.as_array()).and_then(|a| {
+            a.iter()
+                .find(|f| f["id"].as_str() == Some(new_id))
+                .map(|f| f["cost"].as_integer().unwrap())
+        });
+        match new_cost {
+            Some(c) if c > 0 && rng.chance(0.5) => {
+                s += &format!(
+                    "facilities = [\"{new_id}\"]\nper_tonne = {}\n",
+                    rng.int(0, c / 10)
+                );
+            }
+            _ => {
+                if share_left == 0 {
+                    continue;
+                }
+                let sh = rng.int(1, share_left.min(5));
+                share_left -= sh;
+                if rng.chance(0.5) {
+                    s += &format!("countries = [\"{}\"]\n", rand_country(&mut rng));
+                }
+                s += &format!("share_of_cost = {}\n", sh as f64 / 10.0);
+            }
+        }
+        if rng.chance(0.3) {
+            s += &rand_years(&mut rng, first, last);
+        }
+        subs.push(toml::from_str::<Value>(&s).unwrap());
+    }
+    if !subs.is_empty() {
+        t.insert("subsidy".into(), Value::Array(subs));
+    }
+    // stockpiles
+    let mut sps = vec![];
+    for i in 0..rng.int(if resilience { 1 } else { 0 }, 2) {
+        let magnet = rng.chance(0.5);
+        let cap = rng.int(10, 200);
+        let mut s = format!(
+            "id = \"st{i}\"\ncountry = \"{}\"\ncapacity = {cap}\n",
+            rand_country(&mut rng)
+        );
+        if magnet {
+            s += "product = \"magnet\"\n";
+        } else {
+            s += &format!("product = \"oxide\"\nelement = \"{}\"\n", rng.pick(&els));
+        }
+        if rng.chance(0.6) {
+            s += &format!("initial = {}\n", rng.int(0, cap));
+        }
+        if rng.chance(0.5) {
+            let stages: &[&str] = if magnet {
+                &["mining", "refining", "magnet"]
+            } else {
+                &["mining", "refining"]
+            };
+            let st: Vec<String> = stages
+                .iter()
+                .filter(|_| rng.chance(0.6))
+                .map(|x| format!("\"{x}\""))
+                .collect();
+            s += &format!("initial_clean = [{}]\n", st.join(", "));
+        }
+        if rng.chance(0.3) {
+            s += &format!("min_level = {}\n", rng.int(0, cap / 2));
+        }
+        if rng.chance(0.7) {
+            s += &format!("holding_cost = {}\n", rng.int(0, 30));
+        }
+        sps.push(toml::from_str::<Value>(&s).unwrap());
+    }
+    if !sps.is_empty() {
+        t.insert("stockpile".into(), Value::Array(sps));
+    }
+    toml::to_string(&doc).unwrap()
+}
+
 const RANDOM_PLANS: u64 = 100;
 const RANDOM_BIG_PLANS: u64 = 20;
 
@@ -2242,5 +3604,220 @@ fn dump_random_plan() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(0);
     let res = std::env::var("RESILIENCE").is_ok();
-    println!("{}", random_plan(seed, res));
+    if std::env::var("INSTRUMENTS").is_ok() {
+        println!("{}", random_instrument_plan(seed, res));
+    } else {
+        println!("{}", random_plan(seed, res));
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Random plans with investment, contracts, subsidies and stockpiles
+// ---------------------------------------------------------------------------
+
+const RANDOM_INSTRUMENT_PLANS: u64 = 80;
+const RANDOM_INSTRUMENT_RESILIENCE_PLANS: u64 = 25;
+
+/// Whether the plan uses `expand`, contracts, subsidies or stockpiles.
+fn has_instruments(plan: &Plan) -> bool {
+    [KM, KR, KP]
+        .iter()
+        .any(|&k| plan.facs(k).iter().any(|f| f.expand.is_some()))
+        || !plan.contracts.is_empty()
+        || !plan.subsidies.is_empty()
+        || !plan.stockpiles.is_empty()
+}
+
+/// Whether the plan has an instrument that may make it infeasible: a contract
+/// `min` without penalty, a `max`, an exclusive contract, a stock floor.
+fn has_hard_instrument(plan: &Plan) -> bool {
+    plan.contracts
+        .iter()
+        .any(|c| (c.min.is_some() && c.penalty.is_none()) || c.max.is_some() || c.exclusive)
+        || plan
+            .stockpiles
+            .iter()
+            .any(|s| plan.years().iter().any(|&y| s.min_level.at(y) > 0.0))
+}
+
+fn status_name(s: &Status) -> &'static str {
+    match s {
+        Status::Optimal => "optimal",
+        Status::Infeasible => "infeasible",
+        Status::Unbounded => "unbounded",
+    }
+}
+
+/// The reference LP solves every random instrument plan: optimal, or
+/// infeasible only where the base plan is or a hard instrument could be why.
+#[test]
+fn reference_lp_solves_random_instrument_plans() {
+    let (mut optimal, mut infeasible, mut mip, mut with_stock_use, mut with_builds) =
+        (0, 0, 0, 0, 0);
+    let mut failures = vec![];
+    let seeds = (0..RANDOM_INSTRUMENT_PLANS)
+        .map(|s| (s, false))
+        .chain((2000..2000 + RANDOM_INSTRUMENT_RESILIENCE_PLANS).map(|s| (s, true)));
+    for (seed, res) in seeds {
+        let text = random_instrument_plan(seed, res);
+        let plan = Plan::from_value(&toml::from_str(&text).unwrap());
+        let r = solve_reference(&plan);
+        if text.contains("min_build") {
+            mip += 1;
+        }
+        match r.status {
+            Status::Optimal => {
+                optimal += 1;
+                if !r.builds.is_empty() {
+                    with_builds += 1;
+                }
+                if r.stockpiles.values().any(|s| s.1 > 1e-6 || s.2 > 1e-6) {
+                    with_stock_use += 1;
+                }
+                let parts: f64 = [
+                    "production",
+                    "transport",
+                    "tariffs",
+                    "unmet",
+                    "reserves",
+                    "investment",
+                    "contracts",
+                    "subsidies",
+                    "holding",
+                ]
+                .iter()
+                .map(|k| r.cost[*k])
+                .sum();
+                if !close(parts, r.cost["total"], 1e-9) {
+                    failures.push(format!("seed {seed}: parts {parts} != total"));
+                }
+            }
+            Status::Infeasible => {
+                infeasible += 1;
+                let base = solve_reference_text(&random_plan(seed, res), None);
+                if base.status == Status::Optimal && !has_hard_instrument(&plan) {
+                    failures.push(format!(
+                        "seed {seed}: infeasible, but its base plan is not and it has no hard instrument\n{text}"
+                    ));
+                }
+            }
+            Status::Unbounded => failures.push(format!("seed {seed}: unbounded\n{text}")),
+        }
+        eprintln!("instrument seed {seed}: {:?} {}", r.status, r.objective);
+    }
+    eprintln!(
+        "instrument plans: {optimal} optimal, {infeasible} infeasible, {mip} MIPs, \
+         {with_builds} with builds, {with_stock_use} using stock"
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+    let n = RANDOM_INSTRUMENT_PLANS + RANDOM_INSTRUMENT_RESILIENCE_PLANS;
+    assert!(optimal >= n / 2, "only {optimal} of {n} instrument plans are feasible");
+    assert!(with_builds >= 5 && with_stock_use >= 5 && mip >= 5);
+}
+
+/// reeplan and the reference LP agree on status, optimum and cost for random
+/// plans with instruments; reeplan's instrument reports are consistent.
+#[test]
+fn reeplan_matches_reference_on_random_instrument_plans() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut failures = vec![];
+    for seed in 0..RANDOM_INSTRUMENT_PLANS {
+        let text = random_instrument_plan(seed, false);
+        let path = dir.path().join(format!("instrument_{seed}.toml"));
+        std::fs::write(&path, &text).unwrap();
+        let r = solve_reference_text(&text, None);
+        let b = run_reeplan(&path, &[]);
+        let status = b.json["status"].as_str().unwrap_or("?").to_string();
+        if status != status_name(&r.status) {
+            failures.push(format!(
+                "seed {seed}: reeplan status {status}, reference {:?}\n{text}",
+                r.status
+            ));
+            continue;
+        }
+        if r.status != Status::Optimal {
+            continue;
+        }
+        // a MIP's optimum is known to HiGHS's default gap (FORMULATION.md)
+        let rel = if text.contains("min_build") { 1e-4 } else { 1e-6 };
+        let got = b.json["objective_value"].as_f64().unwrap_or(f64::NAN);
+        let total = b.json["cost"]["total"].as_f64().unwrap_or(f64::NAN);
+        if !close(got, r.objective, rel) || !close(total, got, 1e-6) {
+            failures.push(format!(
+                "seed {seed}: reeplan {got} (cost.total {total}) != reference {}\n{text}",
+                r.objective
+            ));
+            continue;
+        }
+        let plan = Plan::from_value(&toml::from_str(&text).unwrap());
+        let mut errs = check_reported_solution(&plan, &b.json);
+        errs.extend(check_instrument_report(&plan, &b.json));
+        if !errs.is_empty() {
+            failures.push(format!("seed {seed}:\n  {}\n{text}", errs.join("\n  ")));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} disagreements:\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
+}
+
+/// max-resilience with builds, contracts, subsidies and stockpiles: reeplan's
+/// lambda* and plan cost agree with the reference.
+#[test]
+fn reeplan_matches_reference_on_random_instrument_resilience_plans() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut failures = vec![];
+    for seed in 2000..2000 + RANDOM_INSTRUMENT_RESILIENCE_PLANS {
+        let text = random_instrument_plan(seed, true);
+        let path = dir.path().join(format!("instrument_res_{seed}.toml"));
+        std::fs::write(&path, &text).unwrap();
+        let r = solve_reference_text(&text, None);
+        let b = run_reeplan(&path, &[]);
+        let status = b.json["status"].as_str().unwrap_or("?").to_string();
+        if status != status_name(&r.status) {
+            failures.push(format!(
+                "seed {seed}: reeplan status {status}, reference {:?}\n{text}",
+                r.status
+            ));
+            continue;
+        }
+        if r.status != Status::Optimal {
+            continue;
+        }
+        let mip = text.contains("min_build");
+        let got = b.json["objective_value"].as_f64().unwrap_or(f64::NAN);
+        // with a MIP, C* and so lambda* are comparable to about 1e-3
+        let lam_tol = if mip { 1e-3 } else { 1e-5 };
+        if (got - r.objective).abs() > lam_tol {
+            failures.push(format!(
+                "seed {seed}: reeplan lambda* {got} != reference {}\n{text}",
+                r.objective
+            ));
+            continue;
+        }
+        let plan = Plan::from_value(&toml::from_str(&text).unwrap());
+        let total = b.json["cost"]["total"].as_f64().unwrap_or(f64::NAN);
+        let cap = (1.0 + plan.budget) * r.cost["min_cost"];
+        let rel = if mip { 1e-3 } else { 1e-6 };
+        if !close(total, r.cost["total"], rel) || total > cap * (1.0 + rel) + 1e-6 {
+            failures.push(format!(
+                "seed {seed}: reeplan cost.total {total}, reference {} (budget cap {cap})\n{text}",
+                r.cost["total"]
+            ));
+        }
+        let mut errs = check_reported_solution(&plan, &b.json);
+        errs.extend(check_instrument_report(&plan, &b.json));
+        if !errs.is_empty() {
+            failures.push(format!("seed {seed}:\n  {}\n{text}", errs.join("\n  ")));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} disagreements:\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
 }
