@@ -521,6 +521,48 @@ fn read_outcome(
                 }
             }
         }
+        // Stock shipments appear among the flows, with the stockpile's id
+        // as `to` or `from` (ids share one namespace).
+        let mut stock_flows: BTreeMap<(bool, usize, usize), f64> = BTreeMap::new();
+        for i in &ym.stock_in {
+            *stock_flows.entry((true, i.stockpile, i.from)).or_default() += v(i.col);
+        }
+        for o in &ym.stock_out {
+            *stock_flows.entry((false, o.stockpile, o.to)).or_default() += v(o.col);
+        }
+        for ((into, s, other), t) in stock_flows {
+            if t <= REPORT_EPS {
+                continue;
+            }
+            let stock = &plan.stockpiles[s];
+            let (from, to) = match (stock.product, into) {
+                (StockProduct::Oxide(_), true) => {
+                    (plan.refineries[other].facility.id.clone(), stock.id.clone())
+                }
+                (StockProduct::Oxide(_), false) => {
+                    (stock.id.clone(), plan.plants[other].facility.id.clone())
+                }
+                (StockProduct::Magnet, true) => {
+                    (plan.plants[other].facility.id.clone(), stock.id.clone())
+                }
+                (StockProduct::Magnet, false) => (stock.id.clone(), plan.markets[other].id.clone()),
+            };
+            match stock.product {
+                StockProduct::Oxide(e) => out.flows.oxide.push(OxideFlow {
+                    year: y,
+                    from,
+                    to,
+                    element: plan.elements[e].name.clone(),
+                    tonnes: t,
+                }),
+                StockProduct::Magnet => out.flows.magnet.push(MagnetFlow {
+                    year: y,
+                    from,
+                    to,
+                    tonnes: t,
+                }),
+            }
+        }
         let mut level = vec![0.0; plan.stockpiles.len()];
         for l in &ym.levels {
             level[l.stockpile] += v(l.col);

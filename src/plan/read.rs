@@ -1200,20 +1200,20 @@ fn read_all(
 
     // The horizon the cross-year checks below walk: only a valid one (an
     // invalid horizon is already reported; walking it could take forever).
-    let check_last = match (first_year, last_year) {
+    let (check_first, check_last) = match (first_year, last_year) {
         (Some(a), Some(b))
             if b >= a && i128::from(b) - i128::from(a) < i128::from(MAX_HORIZON_YEARS) =>
         {
-            b
+            (a, b)
         }
-        _ => horizon.first - 1,
+        _ => (1, 0), // an empty range
     };
     // [[stockpile]]: ids share the namespace of facilities and markets.
     let stockpiles = instruments::read_stockpiles(
         r,
         root_table,
         &elements,
-        horizon.first,
+        check_first,
         check_last,
         &mut |r: &mut Reader, id: &str, node: &Node| {
             if let Some((other_kind, other_span)) = ids.get(id) {
@@ -1242,7 +1242,7 @@ fn read_all(
             plants: &pf2,
             markets: &markets,
             stockpiles: &stock_ids,
-            first_year: horizon.first,
+            first_year: check_first,
             last_year: check_last,
         };
         (
