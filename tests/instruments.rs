@@ -191,3 +191,89 @@ fn explain_names_a_contract_minimum_that_cannot_be_met() {
         "{iis:?}"
     );
 }
+
+/// The CSV tables of `solve --format csv --out DIR` for `name`.
+fn csv_tables(name: &str) -> (tempfile::TempDir, Value) {
+    let path = format!("{}/tests/instruments/{name}", env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = std::process::Command::new(common::bin())
+        .args(["solve", &path, "--format", "csv", "--out"])
+        .arg(dir.path())
+        .output()
+        .expect("run reeplan");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    (dir, solve(name))
+}
+
+fn read_rows(dir: &std::path::Path, file: &str) -> Vec<Vec<String>> {
+    let mut r = csv::Reader::from_path(dir.join(file)).expect(file);
+    r.records()
+        .map(|rec| rec.expect("row").iter().map(str::to_string).collect())
+        .collect()
+}
+
+fn num(s: &str) -> f64 {
+    s.parse().unwrap_or_else(|_| panic!("not a number: {s:?}"))
+}
+
+#[test]
+fn every_cell_of_the_build_contract_subsidy_and_stock_tables_matches_the_json() {
+    // Build plan: one row per build, then the total of overnight capex.
+    let (dir, d) = csv_tables("build.toml");
+    let rows = read_rows(dir.path(), "builds.csv");
+    let builds = d["builds"].as_array().expect("builds");
+    assert_eq!(rows.len(), builds.len() + 1);
+    for (row, b) in rows.iter().zip(builds) {
+        assert_eq!(row[0], b["facility"].as_str().unwrap());
+        assert_eq!(row[1], b["country"].as_str().unwrap());
+        assert!(row[2].starts_with(b["stage"].as_str().unwrap()));
+        assert_eq!(num(&row[3]) as i64, b["year"].as_i64().unwrap());
+        close(&b["capacity"], num(&row[4]), "t/yr added");
+        close(&b["capex"], num(&row[5]), "capex");
+    }
+    // Independent total: 60 t/yr × capex 100.
+    assert_eq!(rows[builds.len()][0], "total");
+    assert!((num(&rows[builds.len()][5]) - 6000.0).abs() < 1e-6);
+
+    // Contracts: every contract-year of the JSON, cell by cell.
+    let (dir, d) = csv_tables("contract.toml");
+    let rows = read_rows(dir.path(), "contracts.csv");
+    let contracts = d["contracts"].as_array().expect("contracts");
+    assert_eq!(rows.len(), contracts.len());
+    for (row, c) in rows.iter().zip(contracts) {
+        assert_eq!(row[0], c["contract"].as_str().unwrap());
+        assert_eq!(num(&row[1]) as i64, c["year"].as_i64().unwrap());
+        for (i, key) in [(2, "min"), (3, "max")] {
+            match c[key].as_f64() {
+                Some(v) => assert!((num(&row[i]) - v).abs() < 1e-9, "{key}"),
+                None => assert_eq!(row[i], "", "{key} not given"),
+            }
+        }
+        close(&c["delivered"], num(&row[4]), "delivered");
+        close(&c["shortfall"], num(&row[5]), "shortfall");
+    }
+
+    // Subsidies and stock: per row, and the subsidy total worked by hand
+    // (35 per t × 200 t = 7,000).
+    let (dir, d) = csv_tables("stock_subsidy.toml");
+    let rows = read_rows(dir.path(), "subsidies.csv");
+    let subsidies = d["subsidies"].as_array().expect("subsidies");
+    assert_eq!(rows.len(), subsidies.len() + 1);
+    for (row, s) in rows.iter().zip(subsidies) {
+        assert_eq!(row[0], s["subsidy"].as_str().unwrap());
+        assert_eq!(num(&row[1]) as i64, s["year"].as_i64().unwrap());
+        close(&s["amount"], num(&row[2]), "paid");
+    }
+    assert!((num(&rows[subsidies.len()][2]) - 7000.0).abs() < 1e-6);
+    let rows = read_rows(dir.path(), "stockpiles.csv");
+    let stock = d["stockpiles"].as_array().expect("stockpiles");
+    assert_eq!(rows.len(), stock.len());
+    for (row, s) in rows.iter().zip(stock) {
+        assert_eq!(row[0], s["stockpile"].as_str().unwrap());
+        assert_eq!(row[1], "NdPr oxide");
+        assert_eq!(num(&row[2]) as i64, s["year"].as_i64().unwrap());
+        for (i, key) in [(3, "level"), (4, "added"), (5, "released"), (6, "capacity"), (7, "min_level")] {
+            close(&s[key], num(&row[i]), key);
+        }
+    }
+}

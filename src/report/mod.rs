@@ -3,6 +3,7 @@
 //! for tools (JSON).
 
 pub mod chart;
+pub mod instruments;
 pub mod metrics;
 mod render;
 pub mod xlsx;
@@ -169,14 +170,7 @@ pub fn solve_tables(plan: &Plan, o: &Outcome) -> Vec<Table> {
         summary.rows.push(vec![Cell::text(label), cell]);
     }
     if let Some(c) = &o.cost {
-        for (label, v) in [
-            ("production", c.production),
-            ("transport", c.transport),
-            ("tariffs", c.tariffs),
-            ("unmet demand", c.unmet),
-            ("reserves", c.reserves),
-            ("soft share-rule penalties", c.rules),
-        ] {
+        for (_, label, v) in c.parts() {
             summary.rows.push(vec![
                 Cell::text(format!("cost: {label} ({cur})")),
                 Cell::money(v),
@@ -194,6 +188,12 @@ pub fn solve_tables(plan: &Plan, o: &Outcome) -> Vec<Table> {
             ]);
         }
     }
+    if let Some(m) = &o.mip {
+        summary.rows.push(vec![
+            Cell::text("MIP gap reached (nodes)"),
+            Cell::text(format!("{:.4} % ({} nodes)", m.gap * 100.0, m.nodes)),
+        ]);
+    }
     summary.rows.push(vec![
         Cell::text("LP size (columns × rows, nonzeros)"),
         Cell::text(format!(
@@ -208,6 +208,8 @@ pub fn solve_tables(plan: &Plan, o: &Outcome) -> Vec<Table> {
     if o.cost.is_none() {
         return tables;
     }
+    // What to build comes first: it is the answer to a build question.
+    tables.extend(instruments::build_plan(o));
 
     let mut t = Table::new(
         "flows_concentrate",
@@ -378,5 +380,8 @@ pub fn solve_tables(plan: &Plan, o: &Outcome) -> Vec<Table> {
         }
         tables.push(t);
     }
+    tables.extend(instruments::contract_status(o));
+    tables.extend(instruments::subsidy_outlay(o));
+    tables.extend(instruments::stock_levels(plan, o));
     tables
 }

@@ -1,0 +1,148 @@
+//! Tables of the investment, contract, subsidy and stockpile results: the
+//! build plan (first when anything is built), contract status, subsidy
+//! outlay and stock levels. Each table is empty (and left out) when the
+//! plan does not use the feature.
+
+use super::{Cell, Table};
+use crate::outcome::Outcome;
+use crate::plan::Plan;
+
+/// The build plan: what to build, where, when, and its overnight cost.
+pub fn build_plan(o: &Outcome) -> Option<Table> {
+    if o.builds.is_empty() {
+        return None;
+    }
+    let cur = &o.currency;
+    let capex_header = format!("overnight capex ({cur})");
+    let mut t = Table::new(
+        "builds",
+        "Build plan: capacity added (t/yr) and its overnight cost",
+        &[
+            "facility",
+            "country",
+            "stage",
+            "online",
+            "t/yr added",
+            capex_header.as_str(),
+        ],
+    );
+    let unit = |stage: &str| match stage {
+        "mining" => "t REO/yr mined",
+        "refining" => "t REO/yr separated",
+        _ => "t magnet/yr",
+    };
+    let mut total = 0.0;
+    for b in &o.builds {
+        total += b.capex;
+        t.rows.push(vec![
+            Cell::text(&b.facility),
+            Cell::text(&b.country),
+            Cell::text(format!("{} ({})", b.stage, unit(b.stage))),
+            Cell::year(b.year),
+            Cell::tonnes(b.capacity),
+            Cell::money(b.capex),
+        ]);
+    }
+    t.footer.push(vec![
+        Cell::text("total"),
+        Cell::Empty,
+        Cell::Empty,
+        Cell::Empty,
+        Cell::Empty,
+        Cell::money(total),
+    ]);
+    Some(t)
+}
+
+/// Contract status per year: delivered against min and max, shortfall.
+pub fn contract_status(o: &Outcome) -> Option<Table> {
+    if o.contracts.is_empty() {
+        return None;
+    }
+    let mut t = Table::new(
+        "contracts",
+        "Contracts: delivered against min and max (t of the seller's product)",
+        &["contract", "year", "min", "max", "delivered", "shortfall"],
+    );
+    let opt = |v: Option<f64>| v.map_or(Cell::Empty, Cell::tonnes);
+    for c in &o.contracts {
+        t.rows.push(vec![
+            Cell::text(&c.contract),
+            Cell::year(c.year),
+            opt(c.min),
+            opt(c.max),
+            Cell::tonnes(c.delivered),
+            Cell::tonnes(c.shortfall),
+        ]);
+    }
+    Some(t)
+}
+
+/// What each subsidy pays, per year (discounted).
+pub fn subsidy_outlay(o: &Outcome) -> Option<Table> {
+    if o.subsidies.is_empty() {
+        return None;
+    }
+    let cur = &o.currency;
+    let header = format!("paid ({cur}, discounted)");
+    let mut t = Table::new(
+        "subsidies",
+        "Subsidy outlay per subsidy and year",
+        &["subsidy", "year", header.as_str()],
+    );
+    let mut total = 0.0;
+    for s in &o.subsidies {
+        total += s.amount;
+        t.rows.push(vec![
+            Cell::text(&s.subsidy),
+            Cell::year(s.year),
+            Cell::money(s.amount),
+        ]);
+    }
+    t.footer
+        .push(vec![Cell::text("total"), Cell::Empty, Cell::money(total)]);
+    Some(t)
+}
+
+/// Stock held at the end of each year, taken in and released, against
+/// capacity and floor.
+pub fn stock_levels(plan: &Plan, o: &Outcome) -> Option<Table> {
+    if o.stockpiles.is_empty() {
+        return None;
+    }
+    let mut t = Table::new(
+        "stockpiles",
+        "Stockpiles: t held at the end of each year",
+        &[
+            "stockpile",
+            "holds",
+            "year",
+            "level",
+            "added",
+            "released",
+            "capacity",
+            "min_level",
+        ],
+    );
+    for s in &o.stockpiles {
+        let holds = plan
+            .stockpiles
+            .iter()
+            .find(|p| p.id == s.stockpile)
+            .map_or(String::new(), |p| match p.product {
+                crate::plan::StockProduct::Oxide(e) => format!("{} oxide", plan.elements[e].name),
+                crate::plan::StockProduct::Magnet => "magnets".to_string(),
+            });
+        t.rows.push(vec![
+            Cell::text(&s.stockpile),
+            Cell::text(holds),
+            Cell::year(s.year),
+            Cell::tonnes(s.level),
+            Cell::tonnes(s.added),
+            Cell::tonnes(s.released),
+            Cell::tonnes(s.capacity),
+            Cell::tonnes(s.min_level),
+        ]);
+    }
+    Some(t)
+}
