@@ -201,7 +201,11 @@ fn csv_tables(name: &str) -> (tempfile::TempDir, Value) {
         .arg(dir.path())
         .output()
         .expect("run reeplan");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     (dir, solve(name))
 }
 
@@ -272,7 +276,13 @@ fn every_cell_of_the_build_contract_subsidy_and_stock_tables_matches_the_json() 
         assert_eq!(row[0], s["stockpile"].as_str().unwrap());
         assert_eq!(row[1], "NdPr oxide");
         assert_eq!(num(&row[2]) as i64, s["year"].as_i64().unwrap());
-        for (i, key) in [(3, "level"), (4, "added"), (5, "released"), (6, "capacity"), (7, "min_level")] {
+        for (i, key) in [
+            (3, "level"),
+            (4, "added"),
+            (5, "released"),
+            (6, "capacity"),
+            (7, "min_level"),
+        ] {
             close(&s[key], num(&row[i]), key);
         }
     }

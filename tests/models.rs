@@ -33,6 +33,7 @@ const PINNED: &[&str] = &[
     "resilience-2030.toml",
     "tariff-scenarios.toml",
     "us-baseline.toml",
+    "us-build-2030.toml",
     "us-magnets-2035.toml",
 ];
 
@@ -805,6 +806,53 @@ fn us_magnets_2035_headlines() {
             &format!("flagship cn-export-ban us-defense unmet {year}"),
             ban.unmet(year, |m| m == "us-defense"),
             0.0,
+            1e-6,
+        );
+    }
+}
+
+#[test]
+fn us_build_2030_headlines() {
+    let base = solve("us-build-2030.toml", None);
+    let no_builds = solve("us-build-2030.toml", Some("no-builds"));
+    let no_civil = solve("us-build-2030.toml", Some("no-civil-target"));
+    // "136,622.71 M USD in total, of which 32.19 M investment"
+    pin("build total", base.objective(), 136_622.71 * M, 0.01 * M);
+    pin(
+        "build investment",
+        base.json["cost"]["investment"].as_f64().unwrap(),
+        32.19 * M,
+        0.01 * M,
+    );
+    // "Serra Verde phase 2: 10,210 t/yr REO added (4,742 in 2028), 102.1 M capex"
+    let builds = base.json["builds"].as_array().unwrap();
+    assert!(
+        builds.iter().all(|b| b["facility"] == "br-serra-verde"),
+        "{builds:?}"
+    );
+    let added: f64 = builds.iter().map(|b| b["capacity"].as_f64().unwrap()).sum();
+    pin("serra verde added", added, 10_210.5, 1.0);
+    let capex: f64 = builds.iter().map(|b| b["capex"].as_f64().unwrap()).sum();
+    pin("serra verde capex", capex, 102.1 * M, 0.1 * M);
+    // "without builds 137,107.18 M; without the civil target 136,393.25 M"
+    pin(
+        "no-builds total",
+        no_builds.objective(),
+        137_107.18 * M,
+        0.01 * M,
+    );
+    pin(
+        "no-civil-target total",
+        no_civil.objective(),
+        136_393.25 * M,
+        0.01 * M,
+    );
+    // "the civil target is met exactly from 2030 (achieved 0.5)"
+    for year in 2030..=2035 {
+        pin(
+            &format!("civil achieved {year}"),
+            base.achieved("us-civil-half", year),
+            0.5,
             1e-6,
         );
     }

@@ -125,14 +125,16 @@ pub fn stock_levels(plan: &Plan, o: &Outcome) -> Option<Table> {
         ],
     );
     for s in &o.stockpiles {
-        let holds = plan
-            .stockpiles
-            .iter()
-            .find(|p| p.id == s.stockpile)
-            .map_or(String::new(), |p| match p.product {
-                crate::plan::StockProduct::Oxide(e) => format!("{} oxide", plan.elements[e].name),
-                crate::plan::StockProduct::Magnet => "magnets".to_string(),
-            });
+        let holds =
+            plan.stockpiles
+                .iter()
+                .find(|p| p.id == s.stockpile)
+                .map_or(String::new(), |p| match p.product {
+                    crate::plan::StockProduct::Oxide(e) => {
+                        format!("{} oxide", plan.elements[e].name)
+                    }
+                    crate::plan::StockProduct::Magnet => "magnets".to_string(),
+                });
         t.rows.push(vec![
             Cell::text(&s.stockpile),
             Cell::text(holds),
