@@ -35,6 +35,7 @@ const PINNED: &[&str] = &[
     "us-baseline.toml",
     "us-build-2030.toml",
     "us-magnets-2035.toml",
+    "us-reserve-2030.toml",
 ];
 
 /// US markets in the shipped data.
@@ -856,4 +857,43 @@ fn us_build_2030_headlines() {
             1e-6,
         );
     }
+}
+
+#[test]
+fn us_reserve_2030_headlines() {
+    let base = solve("us-reserve-2030.toml", None);
+    let none = solve("us-reserve-2030.toml", Some("no-reserve"));
+    // "lambda* = 60.4 % with the reserves against 9.9 % without"
+    pin("reserve lambda", base.objective(), 0.6038, 1e-4);
+    pin("no-reserve lambda", none.objective(), 0.0993, 1e-4);
+    // "costs 7,552.56 M USD ... against a least cost of 7,452.62 M"
+    pin(
+        "reserve plan cost",
+        base.cost("total"),
+        7_552.56 * M,
+        0.01 * M,
+    );
+    pin(
+        "reserve least cost",
+        base.json["resilience"]["min_cost"].as_f64().unwrap(),
+        7_452.62 * M,
+        0.01 * M,
+    );
+    // "fills the Tb reserve to its 80 t and the magnet reserve to its 6,000 t by the end of 2028"
+    let level = |id: &str, year: i64| {
+        base.json["stockpiles"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["stockpile"] == id && s["year"] == year)
+            .and_then(|s| s["level"].as_f64())
+            .unwrap()
+    };
+    pin("Tb held 2028", level("us-tb-reserve", 2028), 80.0, 1e-3);
+    pin(
+        "magnets held 2028",
+        level("us-magnet-reserve", 2028),
+        6000.0,
+        1e-3,
+    );
 }
