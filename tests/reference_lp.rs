@@ -3925,3 +3925,58 @@ fn reference_lp_neutral_instruments_change_nothing() {
     eprintln!("{compared} plans compared");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// Free capacity built in the first year equals existing capacity: replacing
+/// a constant `capacity = C` (no online, ramp or closes) by `capacity = 0`
+/// and a free `expand` with `max = C` leaves the optimum (and, under
+/// max-resilience, lambda* and the plan's cost) unchanged (reference-only).
+#[test]
+fn reference_lp_free_build_equals_existing_capacity() {
+    let mut failures = vec![];
+    let mut replaced = 0;
+    let seeds = (0..30)
+        .map(|s| (s, false))
+        .chain((1000..1015).map(|s| (s, true)));
+    for (seed, res) in seeds {
+        let mut doc: Value = toml::from_str(&random_plan(seed, res)).unwrap();
+        let t = doc.as_table_mut().unwrap();
+        t.remove("scenario");
+        let base = solve_reference(&Plan::from_value(&doc));
+        let t = doc.as_table_mut().unwrap();
+        for key in ["mine", "refinery", "magnet_plant"] {
+            for f in t[key].as_array_mut().unwrap() {
+                let ft = f.as_table_mut().unwrap();
+                if ft.contains_key("online") || ft.contains_key("ramp") || ft.contains_key("closes")
+                {
+                    continue;
+                }
+                let Some(c) = ft["capacity"].as_integer() else {
+                    continue;
+                };
+                let e: Value =
+                    toml::from_str(&format!("capex = 0\nmax = {c}\nlifetime = 100")).unwrap();
+                ft.insert("capacity".into(), Value::Integer(0));
+                ft.insert("expand".into(), e);
+                replaced += 1;
+            }
+        }
+        let with = solve_reference(&Plan::from_value(&doc));
+        let same = with.status == base.status
+            && (base.status != Status::Optimal
+                || (close(with.objective, base.objective, 1e-7)
+                    && close(with.cost["total"], base.cost["total"], 1e-6)));
+        if !same {
+            failures.push(format!(
+                "seed {seed}: {:?} {} (cost {:?}) built, {:?} {} (cost {:?}) existing",
+                with.status,
+                with.objective,
+                with.cost.get("total"),
+                base.status,
+                base.objective,
+                base.cost.get("total")
+            ));
+        }
+    }
+    eprintln!("{replaced} capacities replaced by free builds");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
