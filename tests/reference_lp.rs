@@ -813,6 +813,9 @@ enum Status {
     Unbounded,
 }
 
+/// A contract's year: (min, max, delivered, shortfall).
+type ContractRow = (Option<f64>, Option<f64>, f64, f64);
+
 #[derive(Debug, Clone)]
 struct RefResult {
     status: Status,
@@ -828,7 +831,7 @@ struct RefResult {
     /// (facility, year online, capacity, overnight capex)
     builds: Vec<(String, i64, f64, f64)>,
     /// (contract, year) -> (min, max, delivered, shortfall)
-    contracts: BTreeMap<(String, i64), (Option<f64>, Option<f64>, f64, f64)>,
+    contracts: BTreeMap<(String, i64), ContractRow>,
     /// (subsidy, year) -> discounted amount paid
     subsidies: BTreeMap<(String, i64), f64>,
     /// (stockpile, year) -> (level, added, released)
