@@ -813,6 +813,9 @@ enum Status {
     Unbounded,
 }
 
+/// A contract's year: (min, max, delivered, shortfall).
+type ContractRow = (Option<f64>, Option<f64>, f64, f64);
+
 #[derive(Debug, Clone)]
 struct RefResult {
     status: Status,
@@ -828,7 +831,7 @@ struct RefResult {
     /// (facility, year online, capacity, overnight capex)
     builds: Vec<(String, i64, f64, f64)>,
     /// (contract, year) -> (min, max, delivered, shortfall)
-    contracts: BTreeMap<(String, i64), (Option<f64>, Option<f64>, f64, f64)>,
+    contracts: BTreeMap<(String, i64), ContractRow>,
     /// (subsidy, year) -> discounted amount paid
     subsidies: BTreeMap<(String, i64), f64>,
     /// (stockpile, year) -> (level, added, released)
@@ -1906,12 +1909,16 @@ fn run_reeplan(path: &Path, extra: &[&str]) -> BinResult {
         .expect("run reeplan");
     let code = out.status.code().unwrap_or(-1);
     let stdout = String::from_utf8_lossy(&out.stdout);
+    // a plan reeplan cannot load prints no JSON: report it as an error
+    // status (with its message) so one such plan does not hide the others
     let json = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| {
-        panic!(
-            "reeplan {} gave no JSON ({e}); exit {code}\nstdout: {stdout}\nstderr: {}",
-            path.display(),
-            String::from_utf8_lossy(&out.stderr)
-        )
+        serde_json::json!({
+            "status": "error",
+            "error": format!(
+                "no JSON ({e}); exit {code}; stderr: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            ),
+        })
     });
     BinResult { code, json }
 }
@@ -2777,14 +2784,17 @@ fn reeplan_matches_hand_computed_plans() {
         if ex.infeasible {
             if status != "infeasible" || b.code != 3 {
                 failures.push(format!(
-                    "{name}: expected infeasible/exit 3, reeplan gave {status}/exit {}",
-                    b.code
+                    "{name}: expected infeasible/exit 3, reeplan gave {status}/exit {} {}",
+                    b.code, b.json["error"]
                 ));
             }
             continue;
         }
         if status != "optimal" || b.code != 0 {
-            failures.push(format!("{name}: reeplan status {status} exit {}", b.code));
+            failures.push(format!(
+                "{name}: reeplan status {status} exit {} {}",
+                b.code, b.json["error"]
+            ));
             continue;
         }
         let got = b.json["objective_value"].as_f64().unwrap_or(f64::NAN);
@@ -3283,7 +3293,7 @@ fn random_instrument_plan(seed: u64, resilience: bool) -> String {
             if rng.chance(0.4) {
                 e += &format!(", fixed_cost = {}", rng.int(1, 30));
             }
-            if rng.chance(0.3) {
+            if rng.chance(0.12) {
                 e += &format!(", min_build = {}", rng.int(1, max));
             }
             e += " }";
@@ -3870,4 +3880,122 @@ fn dump_reference_of_file() {
     println!("{:?}", r.contracts);
     println!("{:?}", r.stockpiles);
     println!("{:?}", r.builds);
+}
+
+/// Instruments that cannot act leave the reference optimum unchanged: an
+/// `expand` with `max = 0` on every facility, an empty stockpile of capacity
+/// 0, a contract with a huge `max`, a subsidy of 0 (reference-only).
+#[test]
+fn reference_lp_neutral_instruments_change_nothing() {
+    let mut compared = 0;
+    let mut failures = vec![];
+    for seed in 0..40 {
+        let text = random_plan(seed, false);
+        let mut doc: Value = toml::from_str(&text).unwrap();
+        let t = doc.as_table_mut().unwrap();
+        t.remove("scenario");
+        let base = solve_reference(&Plan::from_value(&doc));
+        let t = doc.as_table_mut().unwrap();
+        let el = t["elements"]
+            .as_table()
+            .unwrap()
+            .keys()
+            .next()
+            .unwrap()
+            .clone();
+        for key in ["mine", "refinery", "magnet_plant"] {
+            for f in t[key].as_array_mut().unwrap() {
+                let e: Value =
+                    toml::from_str("capex = 0\nmax = 0\nmin_build = 0\nlifetime = 1").unwrap();
+                f.as_table_mut().unwrap().insert("expand".into(), e);
+            }
+        }
+        let refineries: Vec<Value> = t["refinery"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["id"].clone())
+            .collect();
+        let extra: Value = toml::from_str(&format!(
+            "[[stockpile]]\nid = \"st\"\ncountry = \"US\"\nproduct = \"oxide\"\nelement = \"{el}\"\ncapacity = 0\n\
+             [[stockpile]]\nid = \"sm\"\ncountry = \"CN\"\nproduct = \"magnet\"\ncapacity = 0\n\
+             [[contract]]\nid = \"c\"\nfrom = \"m0\"\nto = []\nmax = 1e9\n\
+             [[subsidy]]\nid = \"zero\"\nstage = \"magnet\"\nshare_of_cost = 0\n"
+        ))
+        .unwrap();
+        for (k, v) in extra.as_table().unwrap() {
+            t.insert(k.clone(), v.clone());
+        }
+        t["contract"].as_array_mut().unwrap()[0]
+            .as_table_mut()
+            .unwrap()
+            .insert("to".into(), Value::Array(refineries));
+        let with = solve_reference(&Plan::from_value(&doc));
+        if with.status != base.status
+            || (base.status == Status::Optimal && !close(with.objective, base.objective, 1e-7))
+        {
+            failures.push(format!(
+                "seed {seed}: {:?} {} with neutral instruments, {:?} {} without",
+                with.status, with.objective, base.status, base.objective
+            ));
+        }
+        compared += 1;
+    }
+    eprintln!("{compared} plans compared");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Free capacity built in the first year equals existing capacity: replacing
+/// a constant `capacity = C` (no online, ramp or closes) by `capacity = 0`
+/// and a free `expand` with `max = C` leaves the optimum (and, under
+/// max-resilience, lambda* and the plan's cost) unchanged (reference-only).
+#[test]
+fn reference_lp_free_build_equals_existing_capacity() {
+    let mut failures = vec![];
+    let mut replaced = 0;
+    let seeds = (0..30)
+        .map(|s| (s, false))
+        .chain((1000..1015).map(|s| (s, true)));
+    for (seed, res) in seeds {
+        let mut doc: Value = toml::from_str(&random_plan(seed, res)).unwrap();
+        let t = doc.as_table_mut().unwrap();
+        t.remove("scenario");
+        let base = solve_reference(&Plan::from_value(&doc));
+        let t = doc.as_table_mut().unwrap();
+        for key in ["mine", "refinery", "magnet_plant"] {
+            for f in t[key].as_array_mut().unwrap() {
+                let ft = f.as_table_mut().unwrap();
+                if ft.contains_key("online") || ft.contains_key("ramp") || ft.contains_key("closes")
+                {
+                    continue;
+                }
+                let Some(c) = ft["capacity"].as_integer() else {
+                    continue;
+                };
+                let e: Value =
+                    toml::from_str(&format!("capex = 0\nmax = {c}\nlifetime = 100")).unwrap();
+                ft.insert("capacity".into(), Value::Integer(0));
+                ft.insert("expand".into(), e);
+                replaced += 1;
+            }
+        }
+        let with = solve_reference(&Plan::from_value(&doc));
+        let same = with.status == base.status
+            && (base.status != Status::Optimal
+                || (close(with.objective, base.objective, 1e-7)
+                    && close(with.cost["total"], base.cost["total"], 1e-6)));
+        if !same {
+            failures.push(format!(
+                "seed {seed}: {:?} {} (cost {:?}) built, {:?} {} (cost {:?}) existing",
+                with.status,
+                with.objective,
+                with.cost.get("total"),
+                base.status,
+                base.objective,
+                base.cost.get("total")
+            ));
+        }
+    }
+    eprintln!("{replaced} capacities replaced by free builds");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
