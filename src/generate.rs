@@ -38,6 +38,27 @@ impl Default for GenerateParams {
     }
 }
 
+/// The most facilities and markets a generated plan may have, all together
+/// (about 30 MB of TOML, below what `check` reads: see `fsio::MAX_INPUT_BYTES`).
+pub const MAX_ENTITIES: usize = 100_000;
+
+impl GenerateParams {
+    /// Whether the plan is small enough to write (and read back); checked
+    /// before anything is allocated.
+    pub fn check(&self) -> Result<(), String> {
+        let total = [self.mines, self.refineries, self.plants, self.markets]
+            .iter()
+            .try_fold(0usize, |a, &b| a.checked_add(b));
+        match total {
+            Some(n) if n <= MAX_ENTITIES => Ok(()),
+            _ => Err(format!(
+                "{} mines + {} refineries + {} plants + {} markets is more than the {MAX_ENTITIES} facilities and markets a generated plan may have",
+                self.mines, self.refineries, self.plants, self.markets
+            )),
+        }
+    }
+}
+
 /// An element a generated plan can track.
 #[derive(Clone, Copy, Debug)]
 pub struct ElementSpec {
@@ -308,7 +329,7 @@ pub fn generate_plan(p: &GenerateParams) -> String {
         let capacity = rng.range((500.0, 30_000.0)).round();
         if rng.chance(0.3) {
             let grown = (capacity * rng.range((1.1, 1.8))).round();
-            w!("capacity = {{ {first} = {capacity}, {last} = {grown} }}");
+            w!("capacity = {}", year_pair(first, last, capacity, grown));
         } else {
             w!("capacity = {capacity}");
         }
@@ -334,7 +355,7 @@ pub fn generate_plan(p: &GenerateParams) -> String {
         let cost = rng.range((3000.0, 9000.0)).round();
         if rng.chance(0.3) {
             let later = (cost * rng.range((0.8, 1.2))).round();
-            w!("cost = {{ {first} = {cost}, {last} = {later} }}");
+            w!("cost = {}", year_pair(first, last, cost, later));
         } else {
             w!("cost = {cost}");
         }
@@ -380,7 +401,7 @@ pub fn generate_plan(p: &GenerateParams) -> String {
         w!("country = \"{country}\"");
         let now = (mean_demand * rng.range((0.3, 1.7))).round();
         let later = (now * rng.range((1.3, 2.5))).round();
-        w!("demand = {{ {first} = {now}, {last} = {later} }}");
+        w!("demand = {}", year_pair(first, last, now, later));
         w!(
             "unmet_penalty = {}",
             rng.range((400_000.0, 600_000.0)).round()
@@ -394,7 +415,7 @@ pub fn generate_plan(p: &GenerateParams) -> String {
     w!("[[share_rule]]");
     w!("id = \"non_concern_all_stages\"");
     w!("stages = [\"mining\", \"refining\", \"magnet\"]");
-    w!("min_share = {{ {first} = 0.05, {last} = 0.3 }}");
+    w!("min_share = {}", year_pair(first, last, 0.05, 0.3));
     w!();
     let allied: Vec<String> = market_ids
         .iter()
@@ -413,6 +434,16 @@ pub fn generate_plan(p: &GenerateParams) -> String {
     w!("min_share = 0.4");
     w!("years = [{}, {last}]", (first + 2).min(last));
     s
+}
+
+/// `{ first = a, last = b }`, or just `a` when the horizon is one year (a
+/// table would give the year twice).
+fn year_pair(first: i64, last: i64, a: f64, b: f64) -> String {
+    if first == last {
+        format!("{a}")
+    } else {
+        format!("{{ {first} = {a}, {last} = {b} }}")
+    }
 }
 
 /// Most facilities run from the start; some come online later (or before the

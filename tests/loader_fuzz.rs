@@ -566,3 +566,60 @@ fn the_longest_allowed_horizon_formulates_quickly() {
     assert_eq!(plan.num_years() as i64, reeplan::plan::MAX_HORIZON_YEARS);
     formulate_quickly(&plan).unwrap();
 }
+
+// ---------------------------------------------------------------- solve path
+
+/// Solve every plan (and scenario) the loader accepts: HiGHS must never
+/// reject the LP ("HiGHS rejected passLp"): every number the loader lets
+/// through fits the solver (docs/reliability.md). A long run:
+/// `SOLVE_FUZZ_CASES=20000 cargo test --test loader_fuzz mutated_plans_solve_cleanly`.
+fn load_and_solve(text: &str) -> Result<usize, String> {
+    let Ok(source) = PlanSource::from_text(Path::new("plan.toml"), text.to_string()) else {
+        return Ok(0);
+    };
+    let mut names: Vec<Option<String>> = vec![None];
+    names.extend(source.scenarios.iter().map(|s| Some(s.name.clone())));
+    let options = reeplan::solve::SolverOptions {
+        threads: Some(1),
+        time_limit: Some(20.0),
+        ..Default::default()
+    };
+    let mut solved = 0;
+    for name in names {
+        let plan = source
+            .plan(name.as_deref())
+            .map_err(|e| format!("accepted at load, rejected by plan({name:?}): {e}"))?;
+        match reeplan::solve_plan(&plan, &options) {
+            Ok(_) => solved += 1,
+            Err(e @ reeplan::Error::Solver(_)) => {
+                return Err(format!("{name:?}: {e}"));
+            }
+            Err(_) => {}
+        }
+    }
+    Ok(solved)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: env_or("SOLVE_FUZZ_CASES", 24) as u32,
+        rng_seed: RngSeed::Fixed(env_or("LOADER_FUZZ_SEED", SEED)),
+        failure_persistence: None,
+        max_shrink_iters: 200,
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn mutated_plans_solve_cleanly(
+        rich in any::<bool>(),
+        mutations in proptest::collection::vec(mutation(), 1..3),
+    ) {
+        let mut text = if rich { RICH.to_string() } else { common::MINIMAL.to_string() };
+        for m in &mutations {
+            text = apply(&text, m);
+        }
+        if let Err(problem) = load_and_solve(&text) {
+            prop_assert!(false, "{problem}\n--- plan ---\n{}", text.chars().take(4000).collect::<String>());
+        }
+    }
+}
