@@ -201,7 +201,8 @@ pub fn data_path(plan_dir: &Path, rel: &str) -> std::result::Result<PathBuf, Str
         plan_dir
     };
     let path = dir.join(given);
-    let canonical_dir = std::fs::canonicalize(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let canonical_dir =
+        std::fs::canonicalize(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let mut allowed = vec![canonical_dir];
     allowed.extend(roots);
     match std::fs::canonicalize(&path) {
@@ -222,7 +223,9 @@ pub fn data_path(plan_dir: &Path, rel: &str) -> std::result::Result<PathBuf, Str
             if lexical_ok || under_root {
                 Ok(path)
             } else {
-                Err(format!("the file is outside the allowed directories ({hint})"))
+                Err(format!(
+                    "the file is outside the allowed directories ({hint})"
+                ))
             }
         }
     }
@@ -529,7 +532,8 @@ mod signals {
     use std::sync::atomic::{AtomicPtr, Ordering};
 
     const SLOTS: usize = 256;
-    static PATHS: [AtomicPtr<c_char>; SLOTS] = [const { AtomicPtr::new(std::ptr::null_mut()) }; SLOTS];
+    static PATHS: [AtomicPtr<c_char>; SLOTS] =
+        [const { AtomicPtr::new(std::ptr::null_mut()) }; SLOTS];
 
     extern "C" {
         fn signal(signum: c_int, handler: extern "C" fn(c_int)) -> usize;
@@ -610,7 +614,9 @@ pub fn print(bytes: &[u8]) -> Result<()> {
             remove_temps();
             std::process::exit(0)
         }
-        Err(e) => Err(Error::Output(format!("cannot write to standard output: {e}"))),
+        Err(e) => Err(Error::Output(format!(
+            "cannot write to standard output: {e}"
+        ))),
     }
 }
 
@@ -638,13 +644,31 @@ mod tests {
     #[test]
     fn bad_bytes_are_located_by_line_and_column() {
         let p = Path::new("p.toml");
-        assert_eq!(decode(p, b"ab\ncd\xFFe".to_vec()), Err("p.toml:2:3: invalid UTF-8 (byte 0xFF); plans and CSV files must be UTF-8 text".into()));
+        assert_eq!(
+            decode(p, b"ab\ncd\xFFe".to_vec()),
+            Err(
+                "p.toml:2:3: invalid UTF-8 (byte 0xFF); plans and CSV files must be UTF-8 text"
+                    .into()
+            )
+        );
         // Columns count characters, not bytes.
-        assert!(decode(p, "é\u{80}\n".as_bytes().iter().copied().chain([0xC0]).collect())
-            .is_err_and(|e| e.starts_with("p.toml:2:1:")));
-        assert_eq!(decode(p, b"\xEF\xBB\xBFa = 1".to_vec()), Ok(" a = 1".into()));
-        assert!(decode(p, vec![0xFE, 0xFF, 0, b'a'])
-            .is_err_and(|e| e.contains("UTF-16 (big-endian)")));
+        assert!(decode(
+            p,
+            "é\u{80}\n"
+                .as_bytes()
+                .iter()
+                .copied()
+                .chain([0xC0])
+                .collect()
+        )
+        .is_err_and(|e| e.starts_with("p.toml:2:1:")));
+        assert_eq!(
+            decode(p, b"\xEF\xBB\xBFa = 1".to_vec()),
+            Ok(" a = 1".into())
+        );
+        assert!(
+            decode(p, vec![0xFE, 0xFF, 0, b'a']).is_err_and(|e| e.contains("UTF-16 (big-endian)"))
+        );
     }
 
     #[test]

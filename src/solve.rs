@@ -213,7 +213,7 @@ pub fn write_model(lp: &Lp, path: &Path) -> Result<()> {
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("lp"));
     let (suffix, trailer): (&str, &[u8]) = if lp_format {
-        (".tmp.lp", b"End")
+        (".tmp.lp", b"end")
     } else {
         (".tmp.mps", b"ENDATA")
     };
@@ -232,7 +232,10 @@ pub fn write_model(lp: &Lp, path: &Path) -> Result<()> {
         }
         Ok(())
     };
-    let whole = |bytes: &[u8]| bytes.trim_ascii_end().ends_with(trailer);
+    let whole = |bytes: &[u8]| {
+        let end = bytes.trim_ascii_end();
+        end.len() >= trailer.len() && end[end.len() - trailer.len()..].eq_ignore_ascii_case(trailer)
+    };
     crate::fsio::write_through(path, suffix, write, whole)
 }
 

@@ -92,11 +92,19 @@ fn too_many_jobs_are_clamped_and_zero_jobs_or_top_are_usage_errors() {
     let dir = plan_dir(MINIMAL);
     let run = run_in(
         dir.path(),
-        &["sweep", "plan.toml", "--set", "mine.m1.cost=1,2", "-j", "100000"],
+        &[
+            "sweep",
+            "plan.toml",
+            "--set",
+            "mine.m1.cost=1,2",
+            "-j",
+            "100000",
+        ],
     );
     code(&run, 0);
     assert!(
-        run.stderr.contains("warning: --jobs 100000: this machine has"),
+        run.stderr
+            .contains("warning: --jobs 100000: this machine has"),
         "{}",
         run.stderr
     );
@@ -151,17 +159,12 @@ fn generate_sizes_are_bounded_before_allocating() {
     assert_eq!(run.stdout, "");
     let run = run_in(
         dir.path(),
-        &[
-            "generate",
-            "--mines",
-            "100000",
-            "--refineries",
-            "100000",
-        ],
+        &["generate", "--mines", "100000", "--refineries", "100000"],
     );
     code(&run, 2);
     assert!(
-        run.stderr.contains("more than the 100000 facilities and markets"),
+        run.stderr
+            .contains("more than the 100000 facilities and markets"),
         "{}",
         run.stderr
     );
@@ -215,7 +218,8 @@ fn a_csv_that_is_a_device_is_refused() {
     let run = run_in(dir.path(), &["check", "plan.toml"]);
     code(&run, 1);
     assert!(
-        run.stderr.contains("the file is outside the plan's directory"),
+        run.stderr
+            .contains("the file is outside the plan's directory"),
         "{}",
         run.stderr
     );
@@ -288,7 +292,10 @@ fn a_shard_builds_only_its_own_points() {
 /// Run `script` in a private mount namespace with a 1 MiB tmpfs at `disk`
 /// filled up; `None` when the machine does not allow it.
 fn on_full_disk(dir: &Path, args: &str) -> Option<Run> {
-    let probe = sh(dir, "unshare -m sh -c 'mkdir -p disk && mount -t tmpfs -o size=1m tmpfs disk'");
+    let probe = sh(
+        dir,
+        "unshare -m sh -c 'mkdir -p disk && mount -t tmpfs -o size=1m tmpfs disk'",
+    );
     if probe.code != Some(0) {
         eprintln!("skipped: cannot mount a private tmpfs: {}", probe.stderr);
         return None;
@@ -317,7 +324,8 @@ fn a_full_disk_fails_the_write_and_leaves_nothing() {
         };
         assert!(run.stdout.contains("exit=1"), "{args}: {run:?}");
         assert!(
-            run.stderr.contains("error: cannot write disk/") || run.stderr.contains("error: cannot create disk/"),
+            run.stderr.contains("error: cannot write disk/")
+                || run.stderr.contains("error: cannot create disk/"),
             "{args}: {}",
             run.stderr
         );
@@ -350,19 +358,29 @@ fn devices_and_inputs_are_never_replaced() {
             run.stderr
         );
     }
-    assert!(std::fs::metadata("/dev/full").unwrap().file_type().is_char_device_like());
+    assert!(std::fs::metadata("/dev/full")
+        .unwrap()
+        .file_type()
+        .is_char_device_like());
     // A device under a chart's name: refused, left alone.
     std::os::unix::fs::symlink("/dev/full", dir.path().join("full.svg")).unwrap();
     let run = run_in(dir.path(), &["solve", "plan.toml", "--chart", "full.svg"]);
     code(&run, 1);
     assert!(
-        run.stderr.contains("cannot write full.svg: it exists and is not a regular file"),
+        run.stderr
+            .contains("cannot write full.svg: it exists and is not a regular file"),
         "{}",
         run.stderr
     );
-    let run = run_in(dir.path(), &["solve", "plan.toml", "--write-model", "/dev/full"]);
+    let run = run_in(
+        dir.path(),
+        &["solve", "plan.toml", "--write-model", "/dev/full"],
+    );
     code(&run, 2);
-    let run = run_in(dir.path(), &["solve", "plan.toml", "--write-model", "full.svg.mps"]);
+    let run = run_in(
+        dir.path(),
+        &["solve", "plan.toml", "--write-model", "full.svg.mps"],
+    );
     code(&run, 0);
     // The model cannot overwrite the plan: `solve plan.mps.toml`? The plan
     // is .toml, so write a plan named like a model and point at it.
@@ -370,7 +388,8 @@ fn devices_and_inputs_are_never_replaced() {
     let run = run_in(dir.path(), &["solve", "m.lp", "--write-model", "m.lp"]);
     code(&run, 1);
     assert!(
-        run.stderr.contains("cannot write m.lp: it is an input of this run"),
+        run.stderr
+            .contains("cannot write m.lp: it is an input of this run"),
         "{}",
         run.stderr
     );
@@ -387,7 +406,8 @@ fn devices_and_inputs_are_never_replaced() {
     let run = run_in(dir.path(), &["solve", "p2.toml", "--out", "out"]);
     code(&run, 1);
     assert!(
-        run.stderr.contains("cannot write out/report.txt: it is an input of this run"),
+        run.stderr
+            .contains("cannot write out/report.txt: it is an input of this run"),
         "{}",
         run.stderr
     );
@@ -415,7 +435,10 @@ impl CharDevice for std::fs::FileType {
 #[test]
 fn a_chart_in_a_missing_directory_fails_without_creating_it() {
     let dir = plan_dir(MINIMAL);
-    let run = run_in(dir.path(), &["solve", "plan.toml", "--chart", "typo/dir/x.svg"]);
+    let run = run_in(
+        dir.path(),
+        &["solve", "plan.toml", "--chart", "typo/dir/x.svg"],
+    );
     code(&run, 1);
     assert_eq!(
         run.stderr,
@@ -439,11 +462,19 @@ fn concurrent_runs_into_one_directory_leave_one_runs_set() {
     )
     .unwrap();
     let one = |plan: &str, out: &str| {
-        let run = run_in(dir.path(), &["solve", plan, "--format", "csv", "--out", out]);
+        let run = run_in(
+            dir.path(),
+            &["solve", plan, "--format", "csv", "--out", out],
+        );
         code(&run, 0);
         names_in(&dir.path().join(out))
             .into_iter()
-            .map(|n| (n.clone(), std::fs::read(dir.path().join(out).join(n)).unwrap()))
+            .map(|n| {
+                (
+                    n.clone(),
+                    std::fs::read(dir.path().join(out).join(n)).unwrap(),
+                )
+            })
             .collect::<Vec<_>>()
     };
     let set_a = one("plan.toml", "a");
@@ -464,7 +495,12 @@ fn concurrent_runs_into_one_directory_leave_one_runs_set() {
         assert!(y.wait().unwrap().success());
         let got: Vec<(String, Vec<u8>)> = names_in(&dir.path().join("shared"))
             .into_iter()
-            .map(|n| (n.clone(), std::fs::read(dir.path().join("shared").join(n)).unwrap()))
+            .map(|n| {
+                (
+                    n.clone(),
+                    std::fs::read(dir.path().join("shared").join(n)).unwrap(),
+                )
+            })
             .collect();
         assert!(got == set_a || got == set_b, "round {round}: a mixed set");
     }
@@ -476,13 +512,22 @@ fn sigint_leaves_no_temporary_files() {
     let dir = tempfile::tempdir().unwrap();
     let gen = run_in(
         dir.path(),
-        &["generate", "--mines", "200", "--plants", "200", "--out", "big.toml"],
+        &[
+            "generate", "--mines", "200", "--plants", "200", "--out", "big.toml",
+        ],
     );
     code(&gen, 0);
     let mut interrupted = 0;
     for delay_ms in [50u64, 150, 300, 500, 800, 1200] {
         let mut child = Command::new(bin())
-            .args(["solve", "big.toml", "--write-model", "big.mps", "--chart", "f.svg"])
+            .args([
+                "solve",
+                "big.toml",
+                "--write-model",
+                "big.mps",
+                "--chart",
+                "f.svg",
+            ])
             .current_dir(dir.path())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -544,8 +589,14 @@ fn a_plan_reads_csv_files_only_below_its_directory() {
     for (path, why) in [
         ("/etc/passwd", "an absolute path is not allowed"),
         (abs, "an absolute path is not allowed"),
-        ("../shared/mines.csv", "the path leads out of the plan's directory"),
-        ("a/../../shared/mines.csv", "the path leads out of the plan's directory"),
+        (
+            "../shared/mines.csv",
+            "the path leads out of the plan's directory",
+        ),
+        (
+            "a/../../shared/mines.csv",
+            "the path leads out of the plan's directory",
+        ),
         ("link.csv", "the file is outside the plan's directory"),
     ] {
         std::fs::write(
@@ -557,7 +608,8 @@ fn a_plan_reads_csv_files_only_below_its_directory() {
         code(&run, 1);
         assert!(run.stderr.contains(why), "{path}: {}", run.stderr);
         assert!(
-            run.stderr.contains("allow another directory with --data-root DIR"),
+            run.stderr
+                .contains("allow another directory with --data-root DIR"),
             "{}",
             run.stderr
         );
@@ -642,7 +694,11 @@ fn numbers_highs_cannot_take_are_rejected_at_load() {
         );
     }
     // The largest allowed values pass.
-    let text = edit(MINIMAL, "demand = 100", "demand = 1e12\nunmet_penalty = 1e12");
+    let text = edit(
+        MINIMAL,
+        "demand = 100",
+        "demand = 1e12\nunmet_penalty = 1e12",
+    );
     code(&check_text(&text), 0);
 }
 
@@ -685,7 +741,11 @@ fn bad_bytes_are_located() {
     std::fs::write(dir.path().join("plan.toml"), &garbage).unwrap();
     let run = run_in(dir.path(), &["check", "plan.toml"]);
     code(&run, 1);
-    assert!(run.stderr.starts_with("error: plan.toml:"), "{}", run.stderr);
+    assert!(
+        run.stderr.starts_with("error: plan.toml:"),
+        "{}",
+        run.stderr
+    );
     // A CSV with a bad byte: its own file, line and column (line 2, col 4).
     std::fs::write(
         dir.path().join("plan.toml"),
@@ -713,7 +773,8 @@ fn a_very_deep_dotted_header_is_located_at_its_line() {
     let run = check_text(&text);
     code(&run, 1);
     assert!(
-        run.stderr.starts_with(&format!("error: plan.toml:{line}:1: invalid TOML")),
+        run.stderr
+            .starts_with(&format!("error: plan.toml:{line}:1: invalid TOML")),
         "{}",
         run.stderr.chars().take(300).collect::<String>()
     );
@@ -725,7 +786,11 @@ fn init_needs_a_name() {
     for name in ["", ".toml", "  "] {
         let run = run_in(dir.path(), &["init", name]);
         code(&run, 2);
-        assert!(run.stderr.contains("the plan needs a name"), "{}", run.stderr);
+        assert!(
+            run.stderr.contains("the plan needs a name"),
+            "{}",
+            run.stderr
+        );
     }
     assert!(names_in(dir.path()).is_empty());
 }
@@ -764,17 +829,12 @@ fn a_recipe_must_need_some_oxide() {
 #[test]
 fn country_codes_with_control_characters_are_errors() {
     for bad in ["\"U\\u0000S\"", "\"U\\nS\"", "\"US\\t\""] {
-        let text = edit(
-            MINIMAL,
-            "country = \"AU\"",
-            &format!("country = {bad}"),
-        );
+        let text = edit(MINIMAL, "country = \"AU\"", &format!("country = {bad}"));
         let run = check_text(&text);
         code(&run, 1);
         assert!(
-            run.stderr.contains(
-                "a country code is at most 64 characters, without control characters"
-            ),
+            run.stderr
+                .contains("a country code is at most 64 characters, without control characters"),
             "{bad}: {}",
             run.stderr
         );
@@ -797,16 +857,26 @@ fn a_tariff_from_a_country_to_itself_is_a_warning() {
 
 #[test]
 fn the_discount_rate_is_bounded() {
-    let text = edit(MINIMAL, "last_year = 2026", "last_year = 2026\ndiscount_rate = 1e308");
+    let text = edit(
+        MINIMAL,
+        "last_year = 2026",
+        "last_year = 2026\ndiscount_rate = 1e308",
+    );
     let run = check_text(&text);
     code(&run, 1);
     assert!(
         run.stderr.contains("[plan] discount_rate = ")
-            && run.stderr.contains("must be at most 1 (a rate of 100 % a year)"),
+            && run
+                .stderr
+                .contains("must be at most 1 (a rate of 100 % a year)"),
         "{}",
         run.stderr
     );
-    let text = edit(MINIMAL, "last_year = 2026", "last_year = 2026\ndiscount_rate = 1");
+    let text = edit(
+        MINIMAL,
+        "last_year = 2026",
+        "last_year = 2026\ndiscount_rate = 1",
+    );
     code(&check_text(&text), 0);
 }
 
@@ -824,8 +894,21 @@ fn generated_plans_always_pass_check() {
             let run = run_in(
                 dir.path(),
                 &[
-                    "generate", "--years", &y, "--mines", &m, "--refineries", "3", "--plants",
-                    "3", "--markets", &k, "--seed", &s, "--out", "g.toml",
+                    "generate",
+                    "--years",
+                    &y,
+                    "--mines",
+                    &m,
+                    "--refineries",
+                    "3",
+                    "--plants",
+                    "3",
+                    "--markets",
+                    &k,
+                    "--seed",
+                    &s,
+                    "--out",
+                    "g.toml",
                 ],
             );
             code(&run, 0);
@@ -848,7 +931,8 @@ fn frontier_on_a_plan_infeasible_at_zero_exits_3() {
     let run = run_in(dir.path(), &["frontier", "plan.toml", "--rule", "r"]);
     code(&run, 3);
     assert!(
-        run.stderr.contains("the plan is infeasible even with the rule at 0 %"),
+        run.stderr
+            .contains("the plan is infeasible even with the rule at 0 %"),
         "{}",
         run.stderr
     );
@@ -873,7 +957,8 @@ fn a_closed_pipe_ends_quietly_and_a_full_stdout_is_an_error() {
     let run = sh(dir.path(), "\"$0\" schema > /dev/full");
     code(&run, 1);
     assert!(
-        run.stderr.contains("error: cannot write to standard output"),
+        run.stderr
+            .contains("error: cannot write to standard output"),
         "{}",
         run.stderr
     );
@@ -892,7 +977,8 @@ fn output_failures_exit_1_not_as_solver_failures() {
     let run = run_in(dir.path(), &["solve", "plan.toml", "--out", "file"]);
     code(&run, 1);
     assert!(
-        run.stderr.contains("cannot write into file: it exists and is not a directory"),
+        run.stderr
+            .contains("cannot write into file: it exists and is not a directory"),
         "{}",
         run.stderr
     );

@@ -125,7 +125,9 @@ impl SolverArgs {
         if self.threads == Some(0) {
             return Err(Error::Usage("--threads 0: must be at least 1".into()));
         }
-        let threads = self.threads.map(|n| clamp_threads("--threads", n as usize) as u32);
+        let threads = self
+            .threads
+            .map(|n| clamp_threads("--threads", n as usize) as u32);
         probe_threads(threads.map_or_else(cores, |n| n as usize))?;
         Ok(SolverOptions {
             time_limit: self.time_limit,

@@ -596,10 +596,12 @@ pub fn warnings(root: &Node) -> Vec<Diagnostic> {
                 value: Value::Str(from),
                 ..
             }),
-            Some(to_node @ Node {
-                value: Value::Str(to),
-                ..
-            }),
+            Some(
+                to_node @ Node {
+                    value: Value::Str(to),
+                    ..
+                },
+            ),
         ) = (t.get("from"), t.get("to"))
         {
             if from == to && from != "*" {
@@ -1199,7 +1201,12 @@ fn read_all(
     if let Some(node) = root_table.get("resilience") {
         if let Some(f) = r.table(node, "[resilience]", &known_keys("resilience")) {
             resilience.budget = r
-                .opt_number(&f, "budget", Range01::Max(MAX_MULTIPLE, "10,000 % of the optimum"), 0.1)
+                .opt_number(
+                    &f,
+                    "budget",
+                    Range01::Max(MAX_MULTIPLE, "10,000 % of the optimum"),
+                    0.1,
+                )
                 .unwrap_or(0.1);
             resilience.reserve_cost = r
                 .opt_number(
