@@ -59,7 +59,12 @@ impl Span {
 
     pub fn location(&self) -> String {
         let (line, col) = self.file.line_col(self.range.start);
-        format!("{}:{}:{}", display_path(&self.file.path), line, col)
+        let path = display_path(&self.file.path);
+        if path.starts_with("--set ") {
+            // A value typed on the command line: one line, point at the column.
+            return format!("{path} (column {col})");
+        }
+        format!("{}:{}:{}", path, line, col)
     }
 }
 
@@ -98,6 +103,10 @@ pub enum Error {
     Usage(String),
     #[error("solver failure: {0}")]
     Solver(String),
+    /// A report, chart, model file or standard output could not be written
+    /// (exit code 1, like any other I/O error).
+    #[error("{0}")]
+    Output(String),
 }
 
 fn format_diagnostics(diags: &[Diagnostic]) -> String {

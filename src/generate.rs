@@ -38,6 +38,27 @@ impl Default for GenerateParams {
     }
 }
 
+/// The most facilities and markets a generated plan may have, all together
+/// (about 30 MB of TOML, below what `check` reads: see `fsio::MAX_INPUT_BYTES`).
+pub const MAX_ENTITIES: usize = 100_000;
+
+impl GenerateParams {
+    /// Whether the plan is small enough to write (and read back); checked
+    /// before anything is allocated.
+    pub fn check(&self) -> Result<(), String> {
+        let total = [self.mines, self.refineries, self.plants, self.markets]
+            .iter()
+            .try_fold(0usize, |a, &b| a.checked_add(b));
+        match total {
+            Some(n) if n <= MAX_ENTITIES => Ok(()),
+            _ => Err(format!(
+                "{} mines + {} refineries + {} plants + {} markets is more than the {MAX_ENTITIES} facilities and markets a generated plan may have",
+                self.mines, self.refineries, self.plants, self.markets
+            )),
+        }
+    }
+}
+
 /// An element a generated plan can track.
 #[derive(Clone, Copy, Debug)]
 pub struct ElementSpec {
@@ -359,7 +380,7 @@ pub fn generate_plan_with(p: &GenerateParams, instruments: Option<Instruments>) 
         let capacity = rng.range((500.0, 30_000.0)).round();
         if rng.chance(0.3) {
             let grown = (capacity * rng.range((1.1, 1.8))).round();
-            w!("capacity = {{ {first} = {capacity}, {last} = {grown} }}");
+            w!("capacity = {}", year_pair(first, last, capacity, grown));
         } else {
             w!("capacity = {capacity}");
         }
@@ -393,7 +414,7 @@ pub fn generate_plan_with(p: &GenerateParams, instruments: Option<Instruments>) 
         let cost = rng.range((3000.0, 9000.0)).round();
         if rng.chance(0.3) {
             let later = (cost * rng.range((0.8, 1.2))).round();
-            w!("cost = {{ {first} = {cost}, {last} = {later} }}");
+            w!("cost = {}", year_pair(first, last, cost, later));
         } else {
             w!("cost = {cost}");
         }
@@ -473,7 +494,7 @@ pub fn generate_plan_with(p: &GenerateParams, instruments: Option<Instruments>) 
         w!("country = \"{country}\"");
         let now = (mean_demand * rng.range((0.3, 1.7))).round();
         let later = (now * rng.range((1.3, 2.5))).round();
-        w!("demand = {{ {first} = {now}, {last} = {later} }}");
+        w!("demand = {}", year_pair(first, last, now, later));
         w!(
             "unmet_penalty = {}",
             rng.range((400_000.0, 600_000.0)).round()
@@ -487,7 +508,7 @@ pub fn generate_plan_with(p: &GenerateParams, instruments: Option<Instruments>) 
     w!("[[share_rule]]");
     w!("id = \"non_concern_all_stages\"");
     w!("stages = [\"mining\", \"refining\", \"magnet\"]");
-    w!("min_share = {{ {first} = 0.05, {last} = 0.3 }}");
+    w!("min_share = {}", year_pair(first, last, 0.05, 0.3));
     w!();
     let allied: Vec<String> = market_ids
         .iter()
@@ -611,11 +632,11 @@ fn write_instruments(
         w!("id = \"offtake_{k:03}\"");
         w!("from = \"{id}\"");
         w!("to = [\"{market}\"]");
-        w!(
-            "min = {{ {first} = {}, {last} = {} }}",
+        let (now, later) = (
             rng.range((50.0, 300.0)).round(),
-            rng.range((200.0, 900.0)).round()
+            rng.range((200.0, 900.0)).round(),
         );
+        w!("min = {}", year_pair(first, last, now, later));
         w!("penalty = {}", rng.range((2_000.0, 20_000.0)).round());
         w!("years = [{}, {last}]", (first + 1).min(last));
         let _ = country;
@@ -664,6 +685,16 @@ fn write_instruments(
     w!("capacity = {capacity}");
     w!("initial = {}", (0.5 * capacity).round());
     w!("holding_cost = {}", rng.range((500.0, 1500.0)).round());
+}
+
+/// `{ first = a, last = b }`, or just `a` when the horizon is one year (a
+/// table would give the year twice).
+fn year_pair(first: i64, last: i64, a: f64, b: f64) -> String {
+    if first == last {
+        format!("{a}")
+    } else {
+        format!("{{ {first} = {a}, {last} = {b} }}")
+    }
 }
 
 /// Most facilities run from the start; some come online later (or before the

@@ -9,6 +9,7 @@
 pub mod cli;
 pub mod error;
 pub mod explain;
+pub mod fsio;
 pub mod generate;
 pub mod model;
 pub mod outcome;

@@ -248,21 +248,38 @@ fn configure(highs: &mut Highs, options: &SolverOptions) -> Result<()> {
     Ok(())
 }
 
-/// Write the LP to an `.mps` or `.lp` file (HiGHS picks the format from the name).
+/// Write the LP to an `.mps` or `.lp` file (HiGHS picks the format from the
+/// name), atomically: HiGHS writes a temporary file next to it, which is
+/// checked to be whole (HiGHS does not report a full disk) and renamed.
 pub fn write_model(lp: &Lp, path: &Path) -> Result<()> {
-    let mut highs = Highs::new();
-    highs.set_bool("output_flag", false)?;
-    highs.pass(lp)?;
-    let name = cstring(&path.to_string_lossy())?;
-    // SAFETY: valid instance and NUL-terminated file name.
-    let status = unsafe { Highs_writeModel(highs.0, name.as_ptr()) };
-    if status == STATUS_ERROR {
-        return Err(Error::io(
-            path,
-            std::io::Error::other("HiGHS could not write the model"),
-        ));
-    }
-    Ok(())
+    let lp_format = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("lp"));
+    let (suffix, trailer): (&str, &[u8]) = if lp_format {
+        (".tmp.lp", b"end")
+    } else {
+        (".tmp.mps", b"ENDATA")
+    };
+    let write = |tmp: &Path| -> Result<()> {
+        let mut highs = Highs::new();
+        highs.set_bool("output_flag", false)?;
+        highs.pass(lp)?;
+        let name = cstring(&tmp.to_string_lossy())?;
+        // SAFETY: valid instance and NUL-terminated file name.
+        let status = unsafe { Highs_writeModel(highs.0, name.as_ptr()) };
+        if status == STATUS_ERROR {
+            return Err(Error::Output(format!(
+                "cannot write {}: HiGHS could not write the model",
+                path.display()
+            )));
+        }
+        Ok(())
+    };
+    let whole = |bytes: &[u8]| {
+        let end = bytes.trim_ascii_end();
+        end.len() >= trailer.len() && end[end.len() - trailer.len()..].eq_ignore_ascii_case(trailer)
+    };
+    crate::fsio::write_through(path, suffix, write, whole)
 }
 
 /// An irreducible infeasible subset of an infeasible LP: the rows (and

@@ -35,7 +35,11 @@ markets = "{data}/markets.csv"
     );
     let dir = tempfile::tempdir().expect("temp dir");
     std::fs::write(dir.path().join("plan.toml"), plan).expect("write");
-    let out = run(dir.path(), &["check", "plan.toml"]);
+    // The data set lies outside the plan's directory: allowed explicitly
+    // (docs/reliability.md); without --data-root it is refused.
+    let refused = run(dir.path(), &["check", "plan.toml"]);
+    assert_eq!(refused.status.code(), Some(1));
+    let out = run(dir.path(), &["check", "plan.toml", "--data-root", &data]);
     assert!(
         out.status.success(),
         "{}",
@@ -61,7 +65,17 @@ markets = "{data}/markets.csv"
             "{line} vs {rows} rows in {file}"
         );
     }
-    let out = run(dir.path(), &["solve", "plan.toml", "--format", "json"]);
+    let out = run(
+        dir.path(),
+        &[
+            "solve",
+            "plan.toml",
+            "--format",
+            "json",
+            "--data-root",
+            &data,
+        ],
+    );
     assert_eq!(
         out.status.code(),
         Some(0),

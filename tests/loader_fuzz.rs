@@ -566,3 +566,166 @@ fn the_longest_allowed_horizon_formulates_quickly() {
     assert_eq!(plan.num_years() as i64, reeplan::plan::MAX_HORIZON_YEARS);
     formulate_quickly(&plan).unwrap();
 }
+
+// ---------------------------------------------------------------- solve path
+
+/// Solve every plan (and scenario) the loader accepts: HiGHS must never
+/// reject the LP ("HiGHS rejected passLp"): every number the loader lets
+/// through fits the solver (docs/reliability.md). A long run:
+/// `SOLVE_FUZZ_CASES=20000 cargo test --test loader_fuzz mutated_plans_solve_cleanly`.
+fn load_and_solve(text: &str) -> Result<usize, String> {
+    let Ok(source) = PlanSource::from_text(Path::new("plan.toml"), text.to_string()) else {
+        return Ok(0);
+    };
+    let mut names: Vec<Option<String>> = vec![None];
+    names.extend(source.scenarios.iter().map(|s| Some(s.name.clone())));
+    let options = reeplan::solve::SolverOptions {
+        threads: Some(1),
+        time_limit: Some(20.0),
+        ..Default::default()
+    };
+    let mut solved = 0;
+    for name in names {
+        let plan = source
+            .plan(name.as_deref())
+            .map_err(|e| format!("accepted at load, rejected by plan({name:?}): {e}"))?;
+        match reeplan::solve_plan(&plan, &options) {
+            Ok(_) => solved += 1,
+            Err(e @ reeplan::Error::Solver(_)) => {
+                return Err(format!("{name:?}: {e}"));
+            }
+            Err(_) => {}
+        }
+    }
+    Ok(solved)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: env_or("SOLVE_FUZZ_CASES", 24) as u32,
+        rng_seed: RngSeed::Fixed(env_or("LOADER_FUZZ_SEED", SEED)),
+        failure_persistence: None,
+        max_shrink_iters: 200,
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn mutated_plans_solve_cleanly(
+        rich in any::<bool>(),
+        mutations in proptest::collection::vec(mutation(), 1..3),
+    ) {
+        let mut text = if rich { RICH.to_string() } else { common::MINIMAL.to_string() };
+        for m in &mutations {
+            text = apply(&text, m);
+        }
+        if let Err(problem) = load_and_solve(&text) {
+            prop_assert!(false, "{problem}\n--- plan ---\n{}", text.chars().take(4000).collect::<String>());
+        }
+    }
+}
+
+// ---------------------------------------------------------------- a long loader run
+
+/// Cheap text mutations of the seed plans, fed to the loader only (no
+/// formulation), so that a million inputs take minutes, not hours:
+/// characters inserted (TOML punctuation, digits, control and non-ASCII
+/// characters), spans deleted, lines duplicated, numbers replaced by
+/// extreme ones. Every input must return Ok or Err, and every error must
+/// print. `BYTE_FUZZ_CASES` sets the count (default 2000 here; the recorded
+/// long run: `BYTE_FUZZ_CASES=1000000 cargo test --test loader_fuzz
+/// byte_mutations_never_panic_the_loader -- --nocapture`).
+#[test]
+fn byte_mutations_never_panic_the_loader() {
+    let cases = env_or("BYTE_FUZZ_CASES", 2000);
+    let mut x = env_or("LOADER_FUZZ_SEED", SEED) | 1;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    const ALPHABET: &[&str] = &[
+        "[",
+        "]",
+        "{",
+        "}",
+        "=",
+        "\"",
+        "'",
+        ",",
+        ".",
+        "#",
+        "\n",
+        " ",
+        "-",
+        "+",
+        "e",
+        "0",
+        "9",
+        "1e308",
+        "-1",
+        "nan",
+        "inf",
+        "\u{0}",
+        "\u{7f}",
+        "\t",
+        "é",
+        "\u{feff}",
+        "\\",
+        "_",
+        "*",
+        "[[mine]]\n",
+        "[data]\n",
+        "1e15",
+        "2026",
+        "true",
+        "\"\"",
+    ];
+    let seeds = [common::MINIMAL, RICH];
+    let start = Instant::now();
+    let (mut accepted, mut rejected) = (0u64, 0u64);
+    for case in 0..cases {
+        let mut text = seeds[(next() % 2) as usize].to_string();
+        for _ in 0..1 + next() % 3 {
+            let len = text.len().max(1);
+            let mut at = (next() as usize) % len;
+            while !text.is_char_boundary(at) {
+                at -= 1;
+            }
+            match next() % 4 {
+                0 | 1 => text.insert_str(at, ALPHABET[(next() as usize) % ALPHABET.len()]),
+                2 => {
+                    let mut end = (at + 1 + (next() as usize) % 40).min(text.len());
+                    while !text.is_char_boundary(end) {
+                        end += 1;
+                    }
+                    text.replace_range(at..end, "");
+                }
+                _ => {
+                    let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+                    let line_end = text[at..].find('\n').map_or(text.len(), |i| at + i + 1);
+                    let line = text[line_start..line_end].to_string();
+                    text.insert_str(line_start, &line);
+                }
+            }
+        }
+        let result = std::panic::catch_unwind(|| {
+            match PlanSource::from_text(Path::new("plan.toml"), text.clone()) {
+                Ok(_) => true,
+                Err(e) => {
+                    let _ = e.to_string();
+                    false
+                }
+            }
+        });
+        match result {
+            Ok(true) => accepted += 1,
+            Ok(false) => rejected += 1,
+            Err(_) => panic!("case {case}: the loader panicked on:\n{text}"),
+        }
+    }
+    eprintln!(
+        "{cases} inputs ({accepted} accepted, {rejected} rejected) in {:.1?}",
+        start.elapsed()
+    );
+}

@@ -21,6 +21,12 @@ pub struct InitArgs {
 
 pub fn init(args: &InitArgs) -> Result<ExitCode, Error> {
     let name = args.name.as_deref().unwrap_or("plan");
+    let stem = name.strip_suffix(".toml").unwrap_or(name);
+    if stem.trim().is_empty() || stem.ends_with('/') || stem.ends_with('.') {
+        return Err(Error::Usage(format!(
+            "init {name:?}: the plan needs a name (the file written is NAME.toml)"
+        )));
+    }
     let file = if name.ends_with(".toml") {
         PathBuf::from(name)
     } else {
@@ -48,7 +54,7 @@ pub fn init(args: &InitArgs) -> Result<ExitCode, Error> {
 pub fn schema() -> Result<ExitCode, Error> {
     let schema = crate::plan::schema::json_schema();
     let text =
-        serde_json::to_string_pretty(&schema).map_err(|e| Error::Solver(format!("JSON: {e}")))?;
-    println!("{text}");
+        serde_json::to_string_pretty(&schema).map_err(|e| Error::Output(format!("JSON: {e}")))?;
+    crate::fsio::print(format!("{text}\n").as_bytes())?;
     Ok(ExitCode::SUCCESS)
 }

@@ -7,7 +7,7 @@ use clap::Args;
 
 use super::{OutputArgs, PlanArgs, SolverArgs};
 use crate::error::Error;
-use crate::plan::{Plan, PlanSource};
+use crate::plan::Plan;
 use crate::report::metrics::{metrics, stage_countries, Metrics, Unit};
 use crate::report::{thousands, Cell, Table};
 use crate::solve::Status;
@@ -60,7 +60,7 @@ fn format_delta(unit: Unit, v: f64) -> String {
 pub fn run(args: &CompareArgs) -> Result<ExitCode, Error> {
     let options = args.solver.options()?;
     args.output.check()?;
-    let source = PlanSource::load(&args.input.plan)?;
+    let source = super::load(&args.input.plan)?;
     let overrides = args.input.overrides()?;
     let mut names: Vec<Option<String>> = Vec::new();
     if !args.no_base {

@@ -8,7 +8,6 @@ use clap::Args;
 use super::{OutputArgs, PlanArgs, SolverArgs};
 use crate::error::Error;
 use crate::explain;
-use crate::plan::PlanSource;
 
 #[derive(Args)]
 pub struct ExplainArgs {
@@ -26,10 +25,10 @@ pub struct ExplainArgs {
 pub fn run(args: &ExplainArgs) -> Result<ExitCode, Error> {
     let options = args.solver.options()?;
     args.output.check()?;
-    let source = PlanSource::load(&args.input.plan)?;
+    let source = super::load(&args.input.plan)?;
     let plan = source.plan_with(args.scenario.as_deref(), &args.input.overrides()?)?;
     let e = explain::explain(&plan, &options)?;
-    let json = serde_json::to_value(&e).map_err(|err| Error::Solver(format!("JSON: {err}")))?;
+    let json = serde_json::to_value(&e).map_err(|err| Error::Output(format!("JSON: {err}")))?;
     let tables = if e.findings.is_empty() {
         let mut t = crate::report::Table::new(
             "explain",

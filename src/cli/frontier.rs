@@ -57,8 +57,16 @@ struct Point {
 
 pub fn run(args: &FrontierArgs) -> Result<ExitCode, Error> {
     let options = args.solver.options()?;
+    let pool = super::start_pool(None)?;
+    pool.install(|| run_in_pool(args, options))
+}
+
+fn run_in_pool(args: &FrontierArgs, options: SolverOptions) -> Result<ExitCode, Error> {
     args.output.check()?;
-    let source = PlanSource::load(&args.input.plan)?;
+    if let Some(path) = &args.chart {
+        super::output::check_chart(path, args.output.out.as_deref())?;
+    }
+    let source = super::load(&args.input.plan)?;
     let fixed = args.input.overrides()?;
     let base = source.plan_with(args.scenario.as_deref(), &fixed)?;
     let rule = match (&args.rule, &args.budget) {
@@ -98,10 +106,12 @@ pub fn run(args: &FrontierArgs) -> Result<ExitCode, Error> {
     };
     let zero = solve_at(0.0, &options)?;
     if zero.status != Status::Optimal {
-        return Err(Error::Solver(format!(
-            "the plan is {} even with the rule at 0 %; nothing to draw",
+        // Infeasible is an answer (exit 3), not a solver failure.
+        eprintln!(
+            "error: the plan is {} even with the rule at 0 %; nothing to draw",
             zero.status.name()
-        )));
+        );
+        return Ok(super::exit_code(zero.status));
     }
     // The largest feasible share, by bisection (feasibility is monotone).
     let mut s_max = 1.0;

@@ -1,6 +1,5 @@
 //! `reeplan generate`: write a synthetic plan of a requested size.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -12,16 +11,16 @@ use crate::Error;
 #[derive(Args)]
 pub struct GenerateArgs {
     /// Number of mines.
-    #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     mines: u32,
     /// Number of refineries (separation plants).
-    #[arg(long, default_value_t = 150, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, default_value_t = 150, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     refineries: u32,
     /// Number of magnet plants.
-    #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     plants: u32,
     /// Number of markets.
-    #[arg(long, default_value_t = 40, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, default_value_t = 40, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     markets: u32,
     /// Number of years in the horizon (from 2026).
     #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=500))]
@@ -55,19 +54,14 @@ pub fn run(args: &GenerateArgs) -> Result<ExitCode, Error> {
         elements: args.elements as usize,
         seed: args.seed,
     };
+    params.check().map_err(Error::Usage)?;
     let instruments = args
         .instruments
         .then_some(Instruments { lumpy: args.lumpy });
     let text = generate_plan_with(&params, instruments);
     match &args.out {
         Some(path) => write_file_atomically(path, text.as_bytes())?,
-        None => {
-            let mut stdout = std::io::stdout().lock();
-            stdout
-                .write_all(text.as_bytes())
-                .and_then(|()| stdout.flush())
-                .map_err(|e| Error::io(Path::new("<stdout>"), e))?;
-        }
+        None => crate::fsio::print(text.as_bytes())?,
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -39,6 +39,10 @@ use crate::Error;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Let plans read [data] CSV files below DIR too (by default a plan
+    /// reads CSV files only below its own directory). Repeatable.
+    #[arg(long, global = true, value_name = "DIR")]
+    data_root: Vec<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -132,13 +136,80 @@ impl SolverArgs {
                 )));
             }
         }
+        let threads = self
+            .threads
+            .map(|n| clamp_threads("--threads", n as usize) as u32);
+        probe_threads(threads.map_or_else(cores, |n| n as usize))?;
         Ok(SolverOptions {
             time_limit: self.time_limit,
-            threads: self.threads,
+            threads,
             verbose: self.verbose,
             mip_gap: self.mip_gap,
         })
     }
+}
+
+/// The number of cores of this machine: the most threads that help.
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// A thread count larger than the number of cores only slows a solve down
+/// (and thousands of threads abort HiGHS): clamp it, with a warning.
+fn clamp_threads(flag: &str, n: usize) -> usize {
+    let max = cores();
+    if n > max {
+        eprintln!("warning: {flag} {n}: this machine has {max} core(s); using {max}");
+        max
+    } else {
+        n
+    }
+}
+
+/// Check that `n` threads can be started now, so that a machine (or a
+/// `ulimit -u`) that refuses them gives a clear error instead of an abort
+/// inside HiGHS or rayon.
+fn probe_threads(n: usize) -> Result<(), Error> {
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(n));
+    let mut handles = Vec::new();
+    let mut failure = None;
+    for _ in 1..n {
+        let b = std::sync::Arc::clone(&barrier);
+        match std::thread::Builder::new().spawn(move || {
+            b.wait();
+        }) {
+            Ok(h) => handles.push(h),
+            Err(e) => {
+                failure = Some(e);
+                break;
+            }
+        }
+    }
+    if let Some(e) = failure {
+        // The threads started wait for ever; the process is about to end.
+        return Err(threads_error(n, &e));
+    }
+    barrier.wait();
+    for h in handles {
+        let _ = h.join();
+    }
+    Ok(())
+}
+
+fn threads_error(n: usize, e: &dyn std::fmt::Display) -> Error {
+    Error::Output(format!(
+        "cannot start {n} thread(s): {e} (the system limits threads; lower --threads or --jobs)"
+    ))
+}
+
+/// Start rayon's pool for commands that solve in parallel (explicitly, so
+/// that a refusal is an error, not a panic).
+pub(crate) fn start_pool(jobs: Option<usize>) -> Result<rayon::ThreadPool, Error> {
+    let n = jobs.map_or_else(cores, |j| clamp_threads("--jobs", j));
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(n)
+        .build()
+        .map_err(|e| threads_error(n, &e))
 }
 
 /// Which plan to solve: a file, a scenario of it, and overrides.
@@ -206,18 +277,12 @@ impl From<ObjectiveArg> for Objective {
 /// Run the command line; returns the process exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Check { plan } => check(&plan),
-        Command::Solve(args) => solve(&args),
-        Command::Compare(args) => compare::run(&args),
-        Command::Sweep(args) => sweep::run(&args),
-        Command::Frontier(args) => frontier::run(&args),
-        Command::Explain(args) => explain::run(&args),
-        Command::Schema => authoring::schema(),
-        Command::Init(args) => authoring::init(&args),
-        Command::Stress(args) => stress::run(&args),
-        Command::Generate(args) => generate::run(&args),
-    };
+    crate::fsio::install_signal_handler();
+    let result = cli
+        .data_root
+        .iter()
+        .try_for_each(|d| crate::fsio::allow_data_root(d))
+        .and_then(|()| run(cli.command));
     match result {
         Ok(code) => code,
         Err(e) => {
@@ -228,10 +293,34 @@ pub fn main() -> ExitCode {
             ExitCode::from(match e {
                 Error::Usage(_) => 2,
                 Error::Solver(_) => 4,
-                Error::Plan(_) | Error::Io { .. } => 1,
+                Error::Plan(_) | Error::Io { .. } | Error::Output(_) => 1,
             })
         }
     }
+}
+
+fn run(command: Command) -> Result<ExitCode, Error> {
+    match command {
+        Command::Check { plan } => check(&plan),
+        Command::Solve(args) => solve(&args),
+        Command::Compare(args) => compare::run(&args),
+        Command::Sweep(args) => sweep::run(&args),
+        Command::Frontier(args) => frontier::run(&args),
+        Command::Explain(args) => explain::run(&args),
+        Command::Schema => authoring::schema(),
+        Command::Init(args) => authoring::init(&args),
+        Command::Stress(args) => stress::run(&args),
+        Command::Generate(args) => generate::run(&args),
+    }
+}
+
+/// Load a plan, printing its warnings on stderr.
+fn load(path: &Path) -> Result<PlanSource, Error> {
+    let source = PlanSource::load(path)?;
+    for w in &source.warnings {
+        eprintln!("warning: {w}");
+    }
+    Ok(source)
 }
 
 fn exit_code(status: Status) -> ExitCode {
@@ -243,9 +332,9 @@ fn exit_code(status: Status) -> ExitCode {
 }
 
 fn check(path: &Path) -> Result<ExitCode, Error> {
-    let source = PlanSource::load(path)?;
+    let source = load(path)?;
     let plan = source.plan(None)?;
-    print!("{}", summary(&plan, &source));
+    crate::fsio::print(summary(&plan, &source).as_bytes())?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -344,7 +433,7 @@ fn summary(plan: &Plan, source: &PlanSource) -> String {
 
 fn solve(args: &SolveArgs) -> Result<ExitCode, Error> {
     let options = args.solver.options()?;
-    let source = PlanSource::load(&args.input.plan)?;
+    let source = load(&args.input.plan)?;
     let mut plan = source.plan_with(args.scenario.as_deref(), &args.input.overrides()?)?;
     if let Some(o) = args.objective {
         plan.objective = o.into();
@@ -364,13 +453,28 @@ fn solve(args: &SolveArgs) -> Result<ExitCode, Error> {
         }
     }
     args.output.check()?;
+    if let Some(path) = &args.chart {
+        output::check_chart(path, args.output.out.as_deref())?;
+    }
+    if let Some(path) = &args.write_model {
+        let ext = path
+            .extension()
+            .map(|e| e.to_string_lossy().to_ascii_lowercase());
+        if !matches!(ext.as_deref(), Some("mps" | "lp")) {
+            return Err(Error::Usage(format!(
+                "--write-model {}: the model is written as MPS or LP; end the file name with .mps or .lp",
+                path.display()
+            )));
+        }
+        crate::fsio::check_target(path)?;
+    }
     if let Some(path) = &args.write_model {
         let f = crate::model::formulate(&plan, crate::model::BuildOptions::default());
         crate::solve::write_model(&f.lp, path)?;
     }
     let outcome = crate::solve_plan(&plan, &options)?;
     let tables = report::solve_tables(&plan, &outcome);
-    let json = serde_json::to_value(&outcome).map_err(|e| Error::Solver(format!("JSON: {e}")))?;
+    let json = serde_json::to_value(&outcome).map_err(|e| Error::Output(format!("JSON: {e}")))?;
     let mut charts = Vec::new();
     if let Some(path) = &args.chart {
         if outcome.cost.is_some() {

@@ -1,6 +1,5 @@
 //! Where and how a command's tables go: `--format` and `--out`.
 
-use std::io::Write;
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
@@ -61,7 +60,7 @@ impl OutputArgs {
             Format::Json => vec![(
                 "result.json".into(),
                 (serde_json::to_string_pretty(json)
-                    .map_err(|e| Error::Solver(format!("JSON: {e}")))?
+                    .map_err(|e| Error::Output(format!("JSON: {e}")))?
                     + "\n")
                     .into_bytes(),
             )],
@@ -86,32 +85,49 @@ impl OutputArgs {
                     write_file(path, bytes)?;
                     eprintln!("wrote {}", path.display());
                 }
-                let mut stdout = std::io::stdout().lock();
                 let many = files.len() > 1;
+                let mut text = Vec::new();
                 for (i, (name, bytes)) in files.iter().enumerate() {
                     if many {
                         let sep = if i > 0 { "\n" } else { "" };
-                        let _ = writeln!(stdout, "{sep}# {name}");
+                        text.extend_from_slice(format!("{sep}# {name}\n").as_bytes());
                     }
-                    let _ = stdout.write_all(bytes);
+                    text.extend_from_slice(bytes);
                 }
+                crate::fsio::print(&text)?;
             }
         }
         Ok(())
     }
 }
 
-/// Write one file atomically wherever its path says.
+/// Write one file atomically wherever its path says (its directory must
+/// exist; see [`crate::fsio::write_file`]).
 pub fn write_file(path: &std::path::Path, bytes: &[u8]) -> Result<(), Error> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let name = path
-        .file_name()
-        .ok_or_else(|| Error::Usage(format!("{}: not a file name", path.display())))?
-        .to_string_lossy()
-        .into_owned();
-    write_atomically(&dir, &[(name, bytes.to_vec())])?;
-    Ok(())
+    crate::fsio::write_file(path, bytes)
+}
+
+/// Check a `--chart FILE` before any work is done: SVG or PNG by its
+/// extension, and a place it may be written (its directory exists; not an
+/// input of the run, not a device or other non-regular file). A bare file
+/// name with `--out DIR` lands in DIR and is checked when it is written.
+pub fn check_chart(path: &std::path::Path, out: Option<&std::path::Path>) -> Result<(), Error> {
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase());
+    if !matches!(ext.as_deref(), Some("svg" | "png")) {
+        return Err(Error::Usage(format!(
+            "--chart {}: a chart is SVG or PNG; end the file name with .svg or .png",
+            path.display()
+        )));
+    }
+    if out.is_some() && bare_name(path) {
+        return Ok(());
+    }
+    crate::fsio::check_target(path)
+}
+
+/// A file name without a directory part (lands in `--out DIR`).
+pub fn bare_name(path: &std::path::Path) -> bool {
+    path.is_relative() && path.parent().is_none_or(|p| p.as_os_str().is_empty())
 }

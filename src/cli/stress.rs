@@ -7,7 +7,7 @@ use clap::Args;
 
 use super::{ObjectiveArg, OutputArgs, PlanArgs, SolverArgs};
 use crate::error::Error;
-use crate::plan::{Objective, PlanSource};
+use crate::plan::Objective;
 use crate::solve::Status;
 
 #[derive(Args)]
@@ -30,9 +30,14 @@ pub struct StressArgs {
 }
 
 pub fn run(args: &StressArgs) -> Result<ExitCode, Error> {
+    if args.top == Some(0) {
+        return Err(Error::Usage(
+            "--top 0: must be at least 1 (leave it out to show every exposure)".into(),
+        ));
+    }
     let options = args.solver.options()?;
     args.output.check()?;
-    let source = PlanSource::load(&args.input.plan)?;
+    let source = super::load(&args.input.plan)?;
     let mut plan = source.plan_with(args.scenario.as_deref(), &args.input.overrides()?)?;
     if let Some(o) = args.objective {
         plan.objective = o.into();
@@ -49,7 +54,8 @@ pub fn run(args: &StressArgs) -> Result<ExitCode, Error> {
         return Ok(super::exit_code(outcome.status));
     }
     eprintln!("stressing every country, facility and disruption...");
-    let exposures = crate::stress::stress(&plan, &outcome, &options)?;
+    let pool = super::start_pool(None)?;
+    let exposures = pool.install(|| crate::stress::stress(&plan, &outcome, &options))?;
     let table = crate::stress::table(&plan, &exposures, args.top);
     let json = serde_json::json!({
         "plan": plan.name,

@@ -12,7 +12,7 @@ use rayon::prelude::*;
 
 use super::{Format, OutputArgs, SolverArgs};
 use crate::error::Error;
-use crate::plan::{Override, PlanSource};
+use crate::plan::Override;
 use crate::report::chart::{self, AxisFormat, LineChart, Series};
 use crate::report::metrics::{metrics, stage_countries, Metrics, Unit};
 use crate::report::{Cell, Table};
@@ -126,22 +126,36 @@ fn parse_shard(s: &str) -> Result<(usize, usize), Error> {
     Ok((k, n))
 }
 
-/// The grid's points in order: the first axis varies slowest.
-fn grid(axes: &[Axis]) -> Vec<Vec<usize>> {
-    let mut points = vec![Vec::new()];
-    for axis in axes {
-        points = points
-            .into_iter()
-            .flat_map(|p| {
-                (0..axis.values.len()).map(move |i| {
-                    let mut q = p.clone();
-                    q.push(i);
-                    q
-                })
-            })
-            .collect();
+/// The most points one sweep may have, all shards together.
+pub const MAX_POINTS: usize = 1_000_000;
+
+/// The number of points of the grid (the product of the axes' lengths),
+/// refused above [`MAX_POINTS`] before anything is built.
+fn grid_size(axes: &[Axis]) -> Result<usize, Error> {
+    let total = axes
+        .iter()
+        .try_fold(1usize, |n, a| n.checked_mul(a.values.len()))
+        .filter(|&n| n <= MAX_POINTS);
+    total.ok_or_else(|| {
+        let sizes: Vec<String> = axes.iter().map(|a| a.values.len().to_string()).collect();
+        Error::Usage(format!(
+            "--set: the grid has {} points, more than the {MAX_POINTS} a sweep may have \
+             (use fewer values or a coarser step)",
+            sizes.join(" × ")
+        ))
+    })
+}
+
+/// Point `index` of the grid (the first axis varies slowest): the index of
+/// each axis' value. Computed on demand, so a shard builds only its points.
+fn grid_point(axes: &[Axis], mut index: usize) -> Vec<usize> {
+    let mut point = vec![0; axes.len()];
+    for (slot, axis) in point.iter_mut().zip(axes).rev() {
+        let n = axis.values.len().max(1);
+        *slot = index % n;
+        index /= n;
     }
-    points
+    point
 }
 
 struct PointResult {
@@ -151,6 +165,11 @@ struct PointResult {
 }
 
 pub fn run(args: &SweepArgs) -> Result<ExitCode, Error> {
+    if args.jobs == Some(0) {
+        return Err(Error::Usage(
+            "--jobs 0: must be at least 1 (leave it out for one per core)".into(),
+        ));
+    }
     let mut options: SolverOptions = args.solver.options()?;
     args.output.check()?;
     let axes: Vec<Axis> = args
@@ -159,7 +178,11 @@ pub fn run(args: &SweepArgs) -> Result<ExitCode, Error> {
         .map(|s| parse_axis(s))
         .collect::<Result<_, _>>()?;
     let shard = args.shard.as_deref().map(parse_shard).transpose()?;
-    let source = PlanSource::load(&args.plan)?;
+    let total = grid_size(&axes)?;
+    if let Some(path) = &args.chart {
+        super::output::check_chart(path, args.output.out.as_deref())?;
+    }
+    let source = super::load(&args.plan)?;
     // Check every path once, on the base plan, before any solve.
     let base = source.plan_with(args.scenario.as_deref(), &[])?;
     for axis in &axes {
@@ -167,13 +190,13 @@ pub fn run(args: &SweepArgs) -> Result<ExitCode, Error> {
         source.plan_with(args.scenario.as_deref(), std::slice::from_ref(&o))?;
     }
     let countries = stage_countries(&base);
-    let all_points = grid(&axes);
-    let total = all_points.len();
-    let selected: Vec<(usize, &Vec<usize>)> = all_points
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| shard.is_none_or(|(k, n)| i % n == k))
-        .collect();
+    let selected: Vec<(usize, Vec<usize>)> = match shard {
+        Some((k, n)) => (k..total)
+            .step_by(n)
+            .map(|i| (i, grid_point(&axes, i)))
+            .collect(),
+        None => (0..total).map(|i| (i, grid_point(&axes, i))).collect(),
+    };
     // Points run side by side: one HiGHS thread each unless told otherwise.
     if options.threads.is_none() {
         options.threads = Some(1);
@@ -190,10 +213,7 @@ pub fn run(args: &SweepArgs) -> Result<ExitCode, Error> {
     } else {
         ProgressBar::hidden()
     };
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(args.jobs.unwrap_or(0))
-        .build()
-        .map_err(|e| Error::Solver(format!("cannot start worker threads: {e}")))?;
+    let pool = super::start_pool(args.jobs)?;
     // Warm start: every point starts HiGHS from the optimal basis of the
     // grid's first point (only costs and bounds change between points, so the
     // LP keeps its shape). Starting every point from the same basis keeps
@@ -215,7 +235,8 @@ pub fn run(args: &SweepArgs) -> Result<ExitCode, Error> {
     let mut results: Vec<PointResult> = pool.install(|| {
         selected
             .par_iter()
-            .map(|&(index, point)| {
+            .map(|(index, point)| {
+                let index = *index;
                 let values: Vec<String> = point
                     .iter()
                     .zip(&axes)
@@ -369,7 +390,7 @@ fn emit_sweep(
         }
         Format::Csv => {
             let mut w = csv::Writer::from_writer(Vec::new());
-            let e = |e: csv::Error| Error::Solver(format!("CSV: {e}"));
+            let e = |e: csv::Error| Error::Output(format!("CSV: {e}"));
             if shard.is_none_or(|(k, _)| k == 0) {
                 w.write_record(&table.headers).map_err(e)?;
             }
@@ -378,7 +399,7 @@ fn emit_sweep(
             }
             let bytes = w
                 .into_inner()
-                .map_err(|e| Error::Solver(format!("CSV: {e}")))?;
+                .map_err(|e| Error::Output(format!("CSV: {e}")))?;
             Some((format!("sweep{suffix}.csv"), bytes))
         }
         _ => None,
@@ -410,9 +431,7 @@ fn emit_sweep(
                     super::output::write_file(path, b)?;
                     eprintln!("wrote {}", path.display());
                 }
-                use std::io::Write;
-                let _ = std::io::stdout().lock().write_all(&bytes);
-                Ok(())
+                crate::fsio::print(&bytes)
             }
         },
     }

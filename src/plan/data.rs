@@ -9,7 +9,7 @@
 //! list; an empty cell leaves the field out; `source` and `note` are
 //! documentation and are not read.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use super::read::known_keys;
@@ -99,17 +99,22 @@ pub fn expand(root: &mut Node, plan_dir: &Path) -> Result<(), Vec<Diagnostic>> {
                 ));
                 continue;
             };
-            let path: PathBuf = plan_dir.join(rel);
-            let text = match std::fs::read_to_string(&path) {
+            let path = match crate::fsio::data_path(plan_dir, rel) {
+                Ok(p) => p,
+                Err(why) => {
+                    diags.push(diag(
+                        &path_node.span,
+                        format!("[data] {} = {rel:?}: {why}", key.name),
+                    ));
+                    continue;
+                }
+            };
+            let text = match crate::fsio::read_input(&path) {
                 Ok(t) => t,
                 Err(e) => {
                     diags.push(diag(
                         &path_node.span,
-                        format!(
-                            "[data] {} = {rel:?}: cannot read {}: {e}",
-                            key.name,
-                            path.display()
-                        ),
+                        format!("[data] {} = {rel:?}: cannot read {e}", key.name),
                     ));
                     continue;
                 }

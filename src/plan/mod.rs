@@ -637,12 +637,20 @@ pub struct PlanSource {
     file: Arc<SourceFile>,
     root: tree::Node,
     pub scenarios: Vec<Scenario>,
+    /// Things that are valid but almost certainly not what was meant (a
+    /// tariff from a country to itself, which is never charged).
+    pub warnings: Vec<crate::error::Diagnostic>,
 }
 
 impl PlanSource {
     /// Read, parse and validate a plan file and every scenario in it.
     pub fn load(path: &Path) -> Result<PlanSource> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let text = crate::fsio::read_input(path).map_err(|message| {
+            Error::Plan(vec![crate::error::Diagnostic {
+                span: None,
+                message,
+            }])
+        })?;
         PlanSource::from_text(path, text)
     }
 
@@ -679,10 +687,12 @@ impl PlanSource {
         if !diags.is_empty() {
             return Err(Error::Plan(diags));
         }
+        let warnings = read::warnings(&base);
         Ok(PlanSource {
             file,
             root,
             scenarios,
+            warnings,
         })
     }
 

@@ -31,8 +31,10 @@ impl Override {
         if path.is_empty() {
             return Err(Error::Usage(format!("--set {spec}: the path is empty")));
         }
+        // The value is located in what the user typed: `PATH=VALUE` itself.
+        let at = spec.len() - raw.trim_start().len();
         Ok(Override {
-            value: parse_value(&path, raw.trim()),
+            value: parse_value_at(spec, at, raw.trim()),
             path,
         })
     }
@@ -43,6 +45,34 @@ impl Override {
             path: self.path.clone(),
             value: parse_value(&self.path, raw),
         }
+    }
+}
+
+/// Parse VALUE where it starts at byte `at` of `spec` (`PATH=VALUE`): the
+/// TOML text is `v` and `=` padded so that every offset in it is the same
+/// offset in `spec`, and the source is named after `spec`, so an error
+/// reads `--set PATH=VALUE (column C): ...`.
+fn parse_value_at(spec: &str, at: usize, raw: &str) -> Node {
+    let name = format!("--set {spec}");
+    if at >= 2 {
+        let text = format!("v{}={raw}\n", " ".repeat(at - 2));
+        let file = SourceFile::new(name.clone(), text);
+        if let Ok(Node {
+            value: Value::Table(t),
+            ..
+        }) = tree::parse(&file)
+        {
+            if t.entries.len() == 1 {
+                if let Some(v) = t.get("v") {
+                    return v.clone();
+                }
+            }
+        }
+    }
+    let file = SourceFile::new(name, format!("{}{raw}", " ".repeat(at)));
+    Node {
+        span: Span::new(&file, at..at + raw.len()),
+        value: Value::Str(raw.to_string()),
     }
 }
 

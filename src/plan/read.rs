@@ -36,11 +36,26 @@ pub fn known_keys(section: &str) -> Vec<&'static str> {
     }
 }
 
+/// The largest amount or cost a plan may give (t, t per year, currency per
+/// t): HiGHS treats numbers from 1e20 on as infinite and rejects matrix
+/// values of 1e15 and more, and products of such numbers overflow its
+/// tolerances long before (docs/reliability.md).
+pub const MAX_AMOUNT: f64 = 1e12;
+/// The largest recipe need, t oxide per t magnet (a matrix coefficient).
+pub const MAX_RECIPE: f64 = 1e3;
+/// The largest discount rate (100 % a year).
+pub const MAX_DISCOUNT_RATE: f64 = 1.0;
+/// The largest multiple of a reference value: `ad_valorem`, the resilience
+/// `budget` and `reserve_cost` (10,000 %).
+pub const MAX_MULTIPLE: f64 = 100.0;
+
 /// Numeric checks on a value.
 #[derive(Clone, Copy)]
 enum Range01 {
-    /// `>= 0`
+    /// in `[0, MAX_AMOUNT]`
     NonNeg,
+    /// in `[0, max]`, with what the maximum is for
+    Max(f64, &'static str),
     /// in `[0, 1]`
     Unit,
     /// in `(0, 1]`
@@ -48,12 +63,18 @@ enum Range01 {
 }
 
 impl Range01 {
-    fn check(self, v: f64) -> Option<&'static str> {
+    fn check(self, v: f64) -> Option<String> {
         match self {
-            Range01::NonNeg if v < 0.0 => Some("must be >= 0"),
-            Range01::Unit if !(0.0..=1.0).contains(&v) => Some("must be between 0 and 1"),
+            Range01::NonNeg | Range01::Max(..) if v < 0.0 => Some("must be >= 0".into()),
+            Range01::NonNeg if v > MAX_AMOUNT => Some(
+                "must be at most 1e12, the largest amount or cost reeplan accepts \
+                 (HiGHS cannot work with larger numbers)"
+                    .into(),
+            ),
+            Range01::Max(max, why) if v > max => Some(format!("must be at most {max} ({why})")),
+            Range01::Unit if !(0.0..=1.0).contains(&v) => Some("must be between 0 and 1".into()),
             Range01::OpenUnit if !(v > 0.0 && v <= 1.0) => {
-                Some("must be greater than 0 and at most 1")
+                Some("must be greater than 0 and at most 1".into())
             }
             _ => None,
         }
@@ -221,6 +242,15 @@ impl Reader {
             self.error(
                 &node.span,
                 format!("{what} = {s:?}: expected a country code such as \"US\""),
+            );
+            return None;
+        }
+        if s.chars().any(char::is_control) || s.chars().count() > 64 {
+            self.error(
+                &node.span,
+                format!(
+                    "{what} = {s:?}: a country code is at most 64 characters, without control characters (such as NUL or a line break)"
+                ),
             );
             return None;
         }
@@ -545,6 +575,51 @@ impl Reader {
 
 /// Describes an entry of an array of tables before its id is known: `mine "mp"`
 /// or `mine #3`.
+/// Warnings about a valid plan tree: a tariff from a country to itself
+/// applies only to cross-border shipments, so it is never charged.
+pub fn warnings(root: &Node) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    let Value::Table(table) = &root.value else {
+        return out;
+    };
+    let Some(Node {
+        value: Value::Array(tariffs),
+        ..
+    }) = table.get("tariff")
+    else {
+        return out;
+    };
+    for (i, node) in tariffs.iter().enumerate() {
+        let Value::Table(t) = &node.value else {
+            continue;
+        };
+        if let (
+            Some(Node {
+                value: Value::Str(from),
+                ..
+            }),
+            Some(
+                to_node @ Node {
+                    value: Value::Str(to),
+                    ..
+                },
+            ),
+        ) = (t.get("from"), t.get("to"))
+        {
+            if from == to && from != "*" {
+                out.push(Diagnostic {
+                    span: Some(to_node.span.clone()),
+                    message: format!(
+                        "{}: from and to are both {from:?}; a tariff is charged only on cross-border shipments, so this one never applies",
+                        entry_name("tariff", node, i)
+                    ),
+                });
+            }
+        }
+    }
+    out
+}
+
 fn entry_name(kind: &str, node: &Node, index: usize) -> String {
     if let Value::Table(t) = &node.value {
         if let Some(Node {
@@ -646,7 +721,12 @@ fn read_all(
         Some(n) => r.string(n, "[plan] currency"),
         None => Some("USD".to_string()),
     };
-    let discount_rate = r.opt_number(&pf, "discount_rate", Range01::NonNeg, 0.0);
+    let discount_rate = r.opt_number(
+        &pf,
+        "discount_rate",
+        Range01::Max(MAX_DISCOUNT_RATE, "a rate of 100 % a year"),
+        0.0,
+    );
     let concern = match pf.get("concern") {
         Some(n) => r.country_list(n, "[plan] concern"),
         None => Some(vec!["CN".to_string()]),
@@ -795,7 +875,21 @@ fn read_all(
         let facility = read_facility(r, &f, &horizon, &mut claim_id, "magnet_plant");
         let recipe = r
             .required(&f, "recipe")
-            .and_then(|n| r.element_table(n, &f.field("recipe"), &elements, Range01::NonNeg, 0.0));
+            .and_then(|n| {
+                let range = Range01::Max(MAX_RECIPE, "t oxide per t magnet");
+                let recipe = r.element_table(n, &f.field("recipe"), &elements, range, 0.0)?;
+                if recipe.iter().all(|&v| v == 0.0) && !elements.is_empty() {
+                    r.error(
+                        &n.span,
+                        format!(
+                            "{}: must give at least one element a value > 0 (a plant that needs no oxide would make magnets from nothing)",
+                            f.field("recipe")
+                        ),
+                    );
+                    return None;
+                }
+                Some(recipe)
+            });
         if let (Some(facility), Some(recipe)) = (facility, recipe) {
             plants.push(MagnetPlant { facility, recipe });
         }
@@ -868,7 +962,12 @@ fn read_all(
         let oxide_only = product.is_some_and(|p| p != Product::Oxide);
         let element = r.trade_element(&f, &elements, oxide_only, "product = \"oxide\"");
         let (from, to) = r.trade_route(&f);
-        let ad_valorem = r.opt_number(&f, "ad_valorem", Range01::NonNeg, 0.0);
+        let ad_valorem = r.opt_number(
+            &f,
+            "ad_valorem",
+            Range01::Max(MAX_MULTIPLE, "10,000 % of the reference value"),
+            0.0,
+        );
         let per_tonne = r.opt_number(&f, "per_tonne", Range01::NonNeg, 0.0);
         let (years, years_ok) = r.opt_years(&f);
         if let (Some(product), Some(element), Some(av)) = (product, element, ad_valorem) {
@@ -1104,10 +1203,20 @@ fn read_all(
     if let Some(node) = root_table.get("resilience") {
         if let Some(f) = r.table(node, "[resilience]", &known_keys("resilience")) {
             resilience.budget = r
-                .opt_number(&f, "budget", Range01::NonNeg, 0.1)
+                .opt_number(
+                    &f,
+                    "budget",
+                    Range01::Max(MAX_MULTIPLE, "10,000 % of the optimum"),
+                    0.1,
+                )
                 .unwrap_or(0.1);
             resilience.reserve_cost = r
-                .opt_number(&f, "reserve_cost", Range01::NonNeg, 0.0)
+                .opt_number(
+                    &f,
+                    "reserve_cost",
+                    Range01::Max(MAX_MULTIPLE, "100 times the unit cost"),
+                    0.0,
+                )
                 .unwrap_or(0.0);
         }
     }

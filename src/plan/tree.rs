@@ -99,6 +99,9 @@ impl Node {
 fn format_float(f: f64) -> String {
     if f.is_finite() && f == f.trunc() && f.abs() < 1e15 {
         format!("{f:.1}")
+    } else if f.is_finite() && (f.abs() >= 1e15 || (f != 0.0 && f.abs() < 1e-6)) {
+        // 1e308, not 309 digits.
+        format!("{f:e}")
     } else {
         f.to_string()
     }
@@ -111,8 +114,12 @@ pub fn parse(file: &Arc<SourceFile>) -> Result<Node, Vec<Diagnostic>> {
         return Err(errors
             .into_iter()
             .map(|e| Diagnostic {
-                // Some errors (the nesting limit) carry no position: name the file at least.
-                span: Some(Span::new(file, e.span().unwrap_or(0..0))),
+                // Some errors (the nesting limit) carry no position: point
+                // at the most deeply nested line.
+                span: Some(Span::new(
+                    file,
+                    e.span().unwrap_or_else(|| deepest_line(&file.text)),
+                )),
                 message: format!("invalid TOML: {}", e.message().trim_end()),
             })
             .collect());
@@ -128,6 +135,24 @@ pub fn parse(file: &Arc<SourceFile>) -> Result<Node, Vec<Diagnostic>> {
     } else {
         Err(diags)
     }
+}
+
+/// The line with the most nesting (dots in keys, brackets, braces): where
+/// an error without a position (the parser's nesting limit) is reported.
+fn deepest_line(text: &str) -> std::ops::Range<usize> {
+    let mut best = (0, 0..0);
+    let mut start = 0;
+    for line in text.split_inclusive('\n') {
+        let depth = line
+            .bytes()
+            .filter(|b| matches!(b, b'.' | b'[' | b'{'))
+            .count();
+        if depth > best.0 {
+            best = (depth, start..start);
+        }
+        start += line.len();
+    }
+    best.1
 }
 
 fn convert_table(

@@ -27,7 +27,7 @@ fn register_font() {
 }
 
 fn chart_error(e: impl std::fmt::Display) -> Error {
-    Error::Solver(format!("drawing the chart failed: {e}"))
+    Error::Output(format!("drawing the chart failed: {e}"))
 }
 
 /// Something that can draw itself on any plotters backend.

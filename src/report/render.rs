@@ -1,7 +1,6 @@
 //! Rendering tables for the terminal, Markdown and CSV, and writing files
 //! atomically (a temporary name, then a rename).
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use comfy_table::presets::UTF8_FULL_CONDENSED;
@@ -105,13 +104,13 @@ pub fn render_markdown(tables: &[Table]) -> String {
 
 fn csv_bytes(t: &Table) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    let to_err = |e: csv::Error| Error::Solver(format!("CSV writing failed: {e}"));
+    let to_err = |e: csv::Error| Error::Output(format!("CSV writing failed: {e}"));
     w.write_record(&t.headers).map_err(to_err)?;
     for row in t.rows.iter().chain(&t.footer) {
         w.write_record(row.iter().map(Cell::raw)).map_err(to_err)?;
     }
     w.into_inner()
-        .map_err(|e| Error::Solver(format!("CSV writing failed: {e}")))
+        .map_err(|e| Error::Output(format!("CSV writing failed: {e}")))
 }
 
 /// CSV for every table: `(file name, contents)`.
@@ -123,39 +122,7 @@ pub fn render_csv_files(tables: &[Table]) -> Result<Vec<(String, Vec<u8>)>> {
 }
 
 /// Write every file into `dir` so that no reader ever sees a half-written
-/// one: each goes to a temporary name in the same directory, is synced, then
-/// renamed into place.
+/// one and the set comes from one run (see [`crate::fsio::write_set`]).
 pub fn write_atomically(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<Vec<PathBuf>> {
-    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    let mut temps = Vec::new();
-    for (name, bytes) in files {
-        let mut tmp = tempfile::Builder::new()
-            .prefix(&format!(".{name}."))
-            .suffix(".tmp")
-            .tempfile_in(dir)
-            .map_err(|e| Error::io(dir, e))?;
-        tmp.write_all(bytes).map_err(|e| Error::io(tmp.path(), e))?;
-        // tempfile makes files only the owner may read; a report is an
-        // ordinary file.
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::Permissions::from_mode(0o644);
-            tmp.as_file()
-                .set_permissions(mode)
-                .map_err(|e| Error::io(tmp.path(), e))?;
-        }
-        tmp.as_file()
-            .sync_all()
-            .map_err(|e| Error::io(tmp.path(), e))?;
-        temps.push((tmp, dir.join(name)));
-    }
-    // Everything is written; now move each file into place.
-    let mut written = Vec::new();
-    for (tmp, target) in temps {
-        tmp.persist(&target)
-            .map_err(|e| Error::io(&target, e.error))?;
-        written.push(target);
-    }
-    Ok(written)
+    crate::fsio::write_set(dir, files)
 }

@@ -25,7 +25,7 @@ fn sheet_name(name: &str, used: &mut Vec<String>) -> String {
 
 pub fn workbook(tables: &[Table]) -> Result<Vec<u8>, Error> {
     let err =
-        |e: rust_xlsxwriter::XlsxError| Error::Solver(format!("writing the workbook failed: {e}"));
+        |e: rust_xlsxwriter::XlsxError| Error::Output(format!("writing the workbook failed: {e}"));
     let mut wb = Workbook::new();
     let header = Format::new().set_bold();
     let bold = Format::new().set_bold();
