@@ -29,6 +29,22 @@ pub struct Cost {
     pub rules: f64,
 }
 
+impl Cost {
+    /// The parts of the total, in report order: `(key, label, value)`. The
+    /// solve summary, `compare` and `sweep` all list cost parts from here, so
+    /// a new part is added in this one place.
+    pub fn parts(&self) -> Vec<(&'static str, &'static str, f64)> {
+        vec![
+            ("production", "production", self.production),
+            ("transport", "transport", self.transport),
+            ("tariffs", "tariffs", self.tariffs),
+            ("unmet", "unmet demand", self.unmet),
+            ("reserves", "reserves", self.reserves),
+            ("rules", "soft share-rule penalties", self.rules),
+        ]
+    }
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct ConcentrateFlow {
     pub year: i64,
