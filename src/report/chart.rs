@@ -509,17 +509,8 @@ pub fn flow_layout(plan: &Plan, o: &Outcome, year: i64) -> FlowLayout {
                     }
                 })
                 .collect();
-            let total: f64 = mine.iter().map(|&j| bands[j].tonnes).sum();
-            let raw: Vec<f64> = mine
-                .iter()
-                .map(|&j| (bands[j].tonnes / total.max(1e-12) * node.h).max(MIN_BAND))
-                .collect();
-            let sum: f64 = raw.iter().sum();
-            let squeeze = if sum > node.h && sum > 0.0 {
-                node.h / sum
-            } else {
-                1.0
-            };
+            let tonnes: Vec<f64> = mine.iter().map(|&j| bands[j].tonnes).collect();
+            let raw = band_heights(&tonnes, node.h);
             let mut y = node.y;
             // Bands to (or from) higher nodes first, so they cross less.
             let mut order: Vec<usize> = (0..mine.len()).collect();
@@ -532,7 +523,7 @@ pub fn flow_layout(plan: &Plan, o: &Outcome, year: i64) -> FlowLayout {
                 }
             });
             for m in order {
-                let h = raw[m] * squeeze;
+                let h = raw[m];
                 let b = &mut bands[mine[m]];
                 if outgoing {
                     b.y_from = y;
@@ -576,6 +567,42 @@ pub fn flow_layout(plan: &Plan, o: &Outcome, year: i64) -> FlowLayout {
         nodes,
         bands,
         legend,
+    }
+}
+
+/// Split a node's height `h` among its bands in proportion to tonnes, each
+/// at least [`MIN_BAND`]: the bands that would be thinner get the minimum and
+/// the others share what is left (the node is at least that tall).
+fn band_heights(tonnes: &[f64], h: f64) -> Vec<f64> {
+    let mut fixed = vec![false; tonnes.len()];
+    loop {
+        let n_fixed = fixed.iter().filter(|f| **f).count() as f64;
+        let free_t: f64 = tonnes
+            .iter()
+            .zip(&fixed)
+            .filter(|(_, f)| !**f)
+            .map(|(t, _)| t)
+            .sum();
+        let left = (h - n_fixed * MIN_BAND).max(0.0);
+        let mut changed = false;
+        let out: Vec<f64> = tonnes
+            .iter()
+            .zip(fixed.iter_mut())
+            .map(|(t, f)| {
+                if *f {
+                    return MIN_BAND;
+                }
+                let v = if free_t > 0.0 { t / free_t * left } else { 0.0 };
+                if v < MIN_BAND {
+                    *f = true;
+                    changed = true;
+                }
+                v.max(MIN_BAND)
+            })
+            .collect();
+        if !changed {
+            return out;
+        }
     }
 }
 
