@@ -75,6 +75,18 @@ pub enum Finding {
         to: String,
         tonnes: f64,
     },
+    /// The optimal plan leaves this demand unserved, paying `unmet_penalty`.
+    PaidUnmet {
+        year: i64,
+        market: String,
+        tonnes: f64,
+    },
+    /// The optimal plan falls short of a soft share rule, paying its penalty.
+    PaidRuleShort {
+        year: i64,
+        rule: String,
+        tonnes: f64,
+    },
     /// A share rule's stage has no facility outside the concern countries
     /// for an element (nothing clean exists to buy).
     NoCleanSource {
@@ -275,10 +287,84 @@ fn unit_of(kind: FacilityKind) -> &'static str {
     }
 }
 
-/// Explain why `plan` (min-cost) has no solution.
+/// Explain why `plan` (min-cost) has no solution, or, when it is optimal
+/// only by paying `unmet_penalty` or soft share-rule penalties, what is
+/// short, where, and why (what would bind if the shortfall were forbidden).
 pub fn explain(plan: &Plan, options: &SolverOptions) -> Result<Explanation> {
     let plain = formulate(plan, BuildOptions::default());
     let status = solve::solve(&plain.lp, options)?.status;
+    if status == Status::Optimal {
+        return explain_penalties(plan, options);
+    }
+    explain_infeasible(plan, options, status, plain)
+}
+
+/// An optimal plan that pays penalties: the shortfalls it pays for, then
+/// why, from the plan with those shortfalls forbidden (penalties removed):
+/// if that plan is infeasible, its explanation names the binding capacities
+/// and embargoes; if not, serving is possible and the penalty is simply
+/// cheaper than serving.
+fn explain_penalties(plan: &Plan, options: &SolverOptions) -> Result<Explanation> {
+    let outcome = crate::outcome::solve_plan(plan, options)?;
+    let mut findings = Vec::new();
+    for u in outcome.unmet.iter().filter(|u| u.tonnes > EPS) {
+        findings.push(Finding::PaidUnmet {
+            year: u.year,
+            market: u.market.clone(),
+            tonnes: u.tonnes,
+        });
+    }
+    for s in outcome.shares.iter().filter(|s| s.shortfall > EPS) {
+        findings.push(Finding::PaidRuleShort {
+            year: s.year,
+            rule: s.rule.clone(),
+            tonnes: s.shortfall,
+        });
+    }
+    let mut summary = summarize(plan, &findings, Status::Optimal);
+    if !findings.is_empty() {
+        let mut hard = plan.clone();
+        for m in &mut hard.markets {
+            m.unmet_penalty = None;
+        }
+        for r in &mut hard.share_rules {
+            r.penalty = None;
+        }
+        let formulation = formulate(&hard, BuildOptions::default());
+        let status = solve::solve(&formulation.lp, options)?.status;
+        if status == Status::Infeasible {
+            let why = explain_infeasible(&hard, options, status, formulation)?;
+            // Its own shortfalls repeat the ones paid for; keep the causes.
+            for (f, line) in why.findings.into_iter().zip(why.summary) {
+                if !matches!(f, Finding::Unmet { .. } | Finding::RuleShort { .. }) {
+                    findings.push(f);
+                    summary.push(format!("why: {line}"));
+                }
+            }
+        } else {
+            summary.push(format!(
+                "why: with the shortfalls forbidden the plan is {}: serving is possible, the penalty is cheaper than serving",
+                status.name()
+            ));
+        }
+    }
+    Ok(Explanation {
+        plan: plan.name.clone(),
+        scenario: plan.scenario.as_ref().map(|s| s.name.clone()),
+        status: Status::Optimal.name(),
+        findings,
+        summary,
+        iis: Vec::new(),
+        iis_bounds: 0,
+    })
+}
+
+fn explain_infeasible(
+    plan: &Plan,
+    options: &SolverOptions,
+    status: Status,
+    plain: Formulation,
+) -> Result<Explanation> {
     let mut findings = Vec::new();
     let (mut iis, mut iis_bounds) = (Vec::new(), 0);
     if status == Status::Infeasible {
@@ -471,7 +557,7 @@ fn no_clean_source(plan: &Plan, rule_id: &str, year: i64) -> Vec<Finding> {
 }
 
 fn summarize(plan: &Plan, findings: &[Finding], status: Status) -> Vec<String> {
-    if status != Status::Infeasible {
+    if findings.is_empty() && status != Status::Infeasible {
         return vec![format!("the plan is {}: nothing to explain", status.name())];
     }
     let concern = plan.concern.join(", ");
@@ -489,6 +575,12 @@ fn summarize(plan: &Plan, findings: &[Finding], status: Status) -> Vec<String> {
             }
             Finding::FloorShort { year, stockpile, tonnes } => {
                 format!("{year}: stockpile `{stockpile}` cannot hold its min_level: {} t short (not enough clean or reachable supply to fill it)", thousands(*tonnes, 1))
+            }
+            Finding::PaidUnmet { year, market, tonnes } => {
+                format!("{year}: market `{market}` is {} t of magnet short (optimal only by paying its unmet_penalty)", thousands(*tonnes, 1))
+            }
+            Finding::PaidRuleShort { year, rule, tonnes } => {
+                format!("{year}: soft share rule `{rule}` is {} t of clean magnet short (its penalty is paid)", thousands(*tonnes, 1))
             }
             Finding::Capacity {
                 year,
@@ -549,7 +641,11 @@ fn summarize(plan: &Plan, findings: &[Finding], status: Status) -> Vec<String> {
 pub fn table(e: &Explanation) -> Table {
     let mut t = Table::new(
         "explain",
-        format!("Why {} has no solution", e.plan),
+        if e.status == "infeasible" {
+            format!("Why {} has no solution", e.plan)
+        } else {
+            format!("What {} leaves short, and why", e.plan)
+        },
         &["year", "finding", "item", "tonnes", "unit", "in words"],
     );
     for (f, words) in e.findings.iter().zip(&e.summary) {
@@ -568,6 +664,24 @@ pub fn table(e: &Explanation) -> Table {
             Finding::RuleShort { year, rule, tonnes } => (
                 *year,
                 "share rule short",
+                rule.clone(),
+                Some(*tonnes),
+                "t clean magnet",
+            ),
+            Finding::PaidUnmet {
+                year,
+                market,
+                tonnes,
+            } => (
+                *year,
+                "demand short (penalty paid)",
+                market.clone(),
+                Some(*tonnes),
+                "t magnet",
+            ),
+            Finding::PaidRuleShort { year, rule, tonnes } => (
+                *year,
+                "soft rule short (penalty paid)",
                 rule.clone(),
                 Some(*tonnes),
                 "t clean magnet",

@@ -47,7 +47,7 @@ impl Cost {
             ("tariffs", "tariffs", self.tariffs),
             ("unmet", "unmet demand", self.unmet),
             ("reserves", "reserves", self.reserves),
-            ("rules", "share-rule penalties", self.rules),
+            ("rules", "soft share-rule penalties", self.rules),
             ("investment", "investment", self.investment),
             ("contracts", "contract penalties", self.contracts),
             ("subsidies", "subsidies", self.subsidies),

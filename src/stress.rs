@@ -318,7 +318,7 @@ pub fn table(plan: &Plan, exposures: &[Exposure], top: Option<usize>) -> Table {
     let mut t = Table::new(
         "stress",
         format!(
-            "Stress test of {}: share of each market's demand still served in its worst year if one thing is lost",
+            "Stress test of {}: share of each market's demand still served in its worst year if one thing is lost (each market on its own, with all supply to itself; solve's resilience table shares the supply among all markets at once, so its shares can be lower)",
             plan.name
         ),
         &[

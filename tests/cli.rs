@@ -275,8 +275,9 @@ fn entries(dir: &Path) -> Vec<String> {
 
 #[test]
 fn solve_csv_out_writes_one_file_per_table_and_no_temp_files() {
-    // How many tables the report has, counted from the Markdown rendering.
-    let md = run_plan(MINIMAL, &["solve", "--format", "markdown"]);
+    // How many tables the full report has (CSV always holds the --detail
+    // tables), counted from the Markdown rendering.
+    let md = run_plan(MINIMAL, &["solve", "--format", "markdown", "--detail"]);
     let tables = md.stdout.lines().filter(|l| l.starts_with("### ")).count();
     assert!(tables >= 4, "{}", md.stdout);
 

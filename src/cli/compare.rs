@@ -100,14 +100,58 @@ pub fn run(args: &CompareArgs) -> Result<ExitCode, Error> {
     }
     let raw = matches!(args.output.format, super::Format::Csv | super::Format::Xlsx);
     let (table, json) = comparison(&columns, args.top, raw);
-    args.output
-        .emit(&[table], &json, &Vec::<(PathBuf, Vec<u8>)>::new())?;
+    // On a terminal, a wide comparison is split into parts that fit the
+    // screen; every other format keeps all columns in one table.
+    let tables = if args.output.format == super::Format::Table {
+        crate::report::fit_width(table, 1, 110)
+    } else {
+        vec![table]
+    };
+    let mut figures = Vec::new();
+    if args.output.format == super::Format::Html {
+        let cur = &columns[0].plan.currency;
+        let bars: Vec<(String, f64)> = columns
+            .iter()
+            .filter_map(|c| Some((c.name.clone(), c.outcome.cost.as_ref()?.total)))
+            .collect();
+        figures.push(crate::report::html::Figure {
+            caption: "Total cost of each column (solved columns only)".into(),
+            svg: crate::report::html::bar_chart(&format!("Total cost ({cur})"), cur, &bars),
+        });
+    }
+    let title = format!("Comparison of {}", columns[0].plan.name);
+    args.output.emit_report(
+        &tables,
+        &json,
+        &Vec::<(PathBuf, Vec<u8>)>::new(),
+        &title,
+        &figures,
+    )?;
     let worst = columns
         .iter()
         .map(|c| c.outcome.status)
         .find(|s| *s != Status::Optimal)
         .unwrap_or(Status::Optimal);
     Ok(super::exit_code(worst))
+}
+
+/// Every metric key any column has, each once, in the order the columns
+/// list them (a key only a later column has goes after its predecessor there).
+fn metric_keys(rows: &[Metrics]) -> Vec<(String, String, Unit)> {
+    let mut keys: Vec<(String, String, Unit)> = Vec::new();
+    for m in rows {
+        let mut pos = 0;
+        for x in &m.metrics {
+            match keys.iter().position(|k| k.0 == x.key) {
+                Some(i) => pos = i + 1,
+                None => {
+                    keys.insert(pos, (x.key.clone(), x.label.clone(), x.unit));
+                    pos += 1;
+                }
+            }
+        }
+    }
+    keys
 }
 
 /// The side-by-side table and its JSON form.
@@ -190,25 +234,35 @@ pub fn comparison(columns: &[Column], top: usize, raw: bool) -> (Table, serde_js
         }
         table.rows.push(row);
     }
-    for (i, metric) in rows[0].metrics.iter().enumerate() {
-        // Rows whose value is zero or missing everywhere say nothing.
-        let values: Vec<Option<f64>> = rows
+    // Every row is one metric key; each cell is looked up by that key, so a
+    // metric a column lacks (e.g. a share rule only one scenario has) is an
+    // empty cell, never another metric's value.
+    let keys = metric_keys(&rows);
+    let value_of = |m: &Metrics, key: &str| {
+        m.metrics
             .iter()
-            .map(|m| m.metrics.get(i).and_then(|x| x.value))
-            .collect();
-        if metric.key.ends_with(".other")
-            && values.iter().all(|v| v.is_none_or(|v| v.abs() < 1e-12))
+            .find(|x| x.key == key)
+            .and_then(|x| x.value)
+    };
+    for (key, label, unit) in &keys {
+        let values: Vec<Option<f64>> = rows.iter().map(|m| value_of(m, key)).collect();
+        let zero = values.iter().all(|v| v.is_none_or(|v| v.abs() < 1e-12));
+        // Rows zero everywhere say nothing: "elsewhere" shares always, cost
+        // parts of a feature no column uses in the terminal and Markdown.
+        if zero
+            && (key.ends_with(".other")
+                || (!raw && key.starts_with("cost.") && key != "cost.total"))
         {
             continue;
         }
-        let mut row = vec![Cell::text(metric.label.clone())];
+        let mut row = vec![Cell::text(label.clone())];
         for (j, v) in values.iter().enumerate() {
-            let cell = format_value(metric.unit, *v);
+            let cell = format_value(*unit, *v);
             if raw {
                 row.push(cell);
                 if j > 0 {
                     row.push(match (v, values[0]) {
-                        (Some(v), Some(first)) => format_value(metric.unit, Some(v - first)),
+                        (Some(v), Some(first)) => format_value(*unit, Some(v - first)),
                         _ => Cell::Empty,
                     });
                 }
@@ -218,11 +272,7 @@ pub fn comparison(columns: &[Column], top: usize, raw: bool) -> (Table, serde_js
                 (j, Some(v), Some(first)) if j > 0 => {
                     let d = v - first;
                     if d.abs() > 1e-9 * first.abs().max(1.0) {
-                        Cell::Figure(format!(
-                            "{} ({})",
-                            cell.display(),
-                            format_delta(metric.unit, d)
-                        ))
+                        Cell::Figure(format!("{} ({})", cell.display(), format_delta(*unit, d)))
                     } else {
                         cell
                     }
@@ -239,15 +289,15 @@ pub fn comparison(columns: &[Column], top: usize, raw: bool) -> (Table, serde_js
             "description": c.description,
             "status": m.status,
             "metrics": m.metrics.iter().map(|x| (x.key.clone(), serde_json::json!(x.value))).collect::<serde_json::Map<_, _>>(),
-            "difference": m.metrics.iter().enumerate().map(|(i, x)| {
-                let d = match (x.value, rows[0].metrics.get(i).and_then(|f| f.value)) {
+            "difference": m.metrics.iter().map(|x| {
+                let d = match (x.value, value_of(&rows[0], &x.key)) {
                     (Some(v), Some(f)) => Some(v - f),
                     _ => None,
                 };
                 (x.key.clone(), serde_json::json!(d))
             }).collect::<serde_json::Map<_, _>>(),
         })).collect::<Vec<_>>(),
-        "labels": rows[0].metrics.iter().map(|x| (x.key.clone(), serde_json::json!(x.label))).collect::<serde_json::Map<_, _>>(),
+        "labels": keys.iter().map(|(k, l, _)| (k.clone(), serde_json::json!(l))).collect::<serde_json::Map<_, _>>(),
     });
     (table, json)
 }

@@ -202,34 +202,39 @@ fn run_in_pool(args: &FrontierArgs, options: SolverOptions) -> Result<ExitCode, 
             },
         ]);
     }
+    let panels = [
+        LineChart {
+            title: format!("Cost of independence: rule {}", args_rule),
+            x_label: format!("required share of rule {}", args_rule),
+            y_label: cost_header.clone(),
+            x_format: AxisFormat::Percent,
+            y_format: AxisFormat::Thousands,
+            series: vec![Series {
+                name: "min total cost".into(),
+                points: cost_pts,
+            }],
+        },
+        LineChart {
+            title: "Cost of one more percentage point".into(),
+            x_label: format!("required share of rule {}", args_rule),
+            y_label: price_header.clone(),
+            x_format: AxisFormat::Percent,
+            y_format: AxisFormat::Thousands,
+            series: vec![Series {
+                name: "shadow price".into(),
+                points: price_pts,
+            }],
+        },
+    ];
     let mut charts = Vec::new();
     if let Some(path) = &args.chart {
-        let panels = [
-            LineChart {
-                title: format!("Cost of independence: rule {}", args_rule),
-                x_label: format!("required share of rule {}", args_rule),
-                y_label: cost_header.clone(),
-                x_format: AxisFormat::Percent,
-                y_format: AxisFormat::Thousands,
-                series: vec![Series {
-                    name: "min total cost".into(),
-                    points: cost_pts,
-                }],
-            },
-            LineChart {
-                title: "Cost of one more percentage point".into(),
-                x_label: format!("required share of rule {}", args_rule),
-                y_label: price_header.clone(),
-                x_format: AxisFormat::Percent,
-                y_format: AxisFormat::Thousands,
-                series: vec![Series {
-                    name: "shadow price".into(),
-                    points: price_pts,
-                }],
-            },
-        ];
         charts.push((path.clone(), chart::panels(path, &panels)?));
     }
+    let figures = html_figures(
+        args,
+        &format!("Cost of independence: rule {args_rule}"),
+        &panels,
+    )?;
     let json = serde_json::json!({
         "rule": args_rule,
         "largest_feasible_share": s_max,
@@ -243,8 +248,82 @@ fn run_in_pool(args: &FrontierArgs, options: SolverOptions) -> Result<ExitCode, 
             })
         }).collect::<Vec<_>>(),
     });
-    args.output.emit(&[table], &json, &charts)?;
+    let title = table.title.clone();
+    args.output
+        .emit_report(&[table], &json, &charts, &title, &figures)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The figures of an HTML report (`--format html`): the frontier's chart.
+fn html_figures(
+    args: &FrontierArgs,
+    caption: &str,
+    panels: &[LineChart],
+) -> Result<Vec<crate::report::html::Figure>, Error> {
+    if args.output.format != super::Format::Html {
+        return Ok(Vec::new());
+    }
+    let svg = chart::panels(std::path::Path::new("frontier.svg"), panels)?;
+    Ok(vec![crate::report::html::Figure {
+        caption: caption.to_string(),
+        svg: String::from_utf8_lossy(&svg).into_owned(),
+    }])
+}
+
+/// Most points added where the budget curve bends.
+const MAX_REFINED: usize = 40;
+
+/// Add points where the budget curve bends: an interval whose midpoint is
+/// off the straight line between its ends by more than 0.1 pp is split, and
+/// so on down to a sixteenth of the step. Points stay sorted by budget.
+fn refine_bends(
+    points: &mut Vec<(f64, Outcome)>,
+    step: f64,
+    solve_at: &(dyn Fn(f64) -> Result<(f64, Outcome), Error> + Sync),
+) -> Result<(), Error> {
+    let lambda = |o: &Outcome| o.objective_value;
+    // Intervals still to look at, by their ends' budgets.
+    let mut todo: Vec<(f64, f64)> = points
+        .windows(2)
+        .filter(|w| match (lambda(&w[0].1), lambda(&w[1].1)) {
+            (Some(a), Some(b)) => (a - b).abs() > 1e-6,
+            _ => false,
+        })
+        .map(|w| (w[0].0, w[1].0))
+        .collect();
+    let mut added = 0;
+    while !todo.is_empty() && added < MAX_REFINED {
+        let batch: Vec<(f64, f64)> = todo
+            .drain(..)
+            .filter(|(a, b)| b - a > step / 16.0 + 1e-12)
+            .take(MAX_REFINED - added)
+            .collect();
+        let mids: Vec<(f64, f64, (f64, Outcome))> = batch
+            .par_iter()
+            .map(|&(a, b)| {
+                let m = ((a + b) / 2.0 * 1e12).round() / 1e12;
+                solve_at(m).map(|p| (a, b, p))
+            })
+            .collect::<Result<_, _>>()?;
+        for (a, b, p) in mids {
+            added += 1;
+            let at = |x: f64| points.iter().find(|q| q.0 == x).and_then(|q| lambda(&q.1));
+            if let (Some(la), Some(lb), Some(lm)) = (at(a), at(b), lambda(&p.1)) {
+                let line = (la + lb) / 2.0;
+                if (lm - line).abs() > 1e-3 {
+                    if (lm - la).abs() > 1e-6 {
+                        todo.push((a, p.0));
+                    }
+                    if (lb - lm).abs() > 1e-6 {
+                        todo.push((p.0, b));
+                    }
+                }
+            }
+            let pos = points.partition_point(|q| q.0 < p.0);
+            points.insert(pos, p);
+        }
+    }
+    Ok(())
 }
 
 /// λ* against the max-resilience budget.
@@ -286,24 +365,33 @@ fn budget_curve(
     if one_thread.threads.is_none() {
         one_thread.threads = Some(1);
     }
-    let points: Vec<(f64, Outcome)> = budgets
+    let solve_at = |b: f64| -> Result<(f64, Outcome), Error> {
+        let mut overrides = fixed.to_vec();
+        overrides.push(Override::parse(&format!("resilience.budget={b}"))?);
+        let mut plan = source.plan_with(args.scenario.as_deref(), &overrides)?;
+        plan.objective = Objective::MaxResilience;
+        crate::solve_plan(&plan, &one_thread).map(|o| (b, o))
+    };
+    let mut points: Vec<(f64, Outcome)> = budgets
         .par_iter()
-        .map(|&b| {
-            let mut overrides = fixed.to_vec();
-            overrides.push(Override::parse(&format!("resilience.budget={b}"))?);
-            let mut plan = source.plan_with(args.scenario.as_deref(), &overrides)?;
-            plan.objective = Objective::MaxResilience;
-            crate::solve_plan(&plan, &one_thread).map(|o| (b, o))
-        })
+        .map(|&b| solve_at(b))
         .collect::<Result<_, _>>()?;
+    let given = points.len();
+    refine_bends(&mut points, step, &solve_at)?;
+    let added = points.len() - given;
     let cur = &base.currency;
     let cost_header = format!("plan cost ({cur})");
     let reserve_header = format!("reserves ({cur})");
     let mut table = Table::new(
         "budget_curve",
         format!(
-            "Budget curve of {}: worst-case share of demand served (λ*) against the budget",
-            base.name
+            "Budget curve of {}: worst-case share of demand served (λ*) against the budget{}",
+            base.name,
+            if added > 0 {
+                format!(" ({added} points added where the curve bends)")
+            } else {
+                String::new()
+            }
         ),
         &["budget", "status", "λ*", &cost_header, &reserve_header],
     );
@@ -324,21 +412,26 @@ fn budget_curve(
                 .map_or(Cell::Empty, |c| Cell::money(c.reserves)),
         ]);
     }
+    let chart = LineChart {
+        title: "What each extra percent of spend buys in worst-case coverage".into(),
+        x_label: "budget over the least cost".into(),
+        y_label: "worst-case share of demand served (λ*)".into(),
+        x_format: AxisFormat::Percent,
+        y_format: AxisFormat::Percent,
+        series: vec![Series {
+            name: "λ*".into(),
+            points: pts,
+        }],
+    };
     let mut charts = Vec::new();
     if let Some(path) = &args.chart {
-        let chart = LineChart {
-            title: "What each extra percent of spend buys in worst-case coverage".into(),
-            x_label: "budget over the least cost".into(),
-            y_label: "worst-case share of demand served (λ*)".into(),
-            x_format: AxisFormat::Percent,
-            y_format: AxisFormat::Percent,
-            series: vec![Series {
-                name: "λ*".into(),
-                points: pts,
-            }],
-        };
         charts.push((path.clone(), chart::line_chart(path, &chart)?));
     }
+    let figures = html_figures(
+        args,
+        "Worst-case share of demand served against the budget",
+        std::slice::from_ref(&chart),
+    )?;
     let json = serde_json::json!({
         "points": points.iter().map(|(b, o)| serde_json::json!({
             "budget": b,
@@ -348,7 +441,9 @@ fn budget_curve(
             "reserves": o.cost.as_ref().map(|c| c.reserves),
         })).collect::<Vec<_>>(),
     });
-    args.output.emit(&[table], &json, &charts)?;
+    let title = table.title.clone();
+    args.output
+        .emit_report(&[table], &json, &charts, &title, &figures)?;
     let worst = points
         .iter()
         .map(|(_, o)| o.status)

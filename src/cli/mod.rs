@@ -57,10 +57,13 @@ enum Command {
     },
     /// Solve a plan and print the allocation plan.
     ///
-    /// Prints a summary (status, objective, cost by component), flows per
-    /// year (mine → refinery, refinery → magnet plant per element, plant →
-    /// market), facility utilization and each share rule's required vs
-    /// achieved share with its shadow price.
+    /// Prints one screen: a summary (status, objective, the cost parts the
+    /// plan uses, t delivered, unmet demand, LP size), sourcing per market
+    /// (share of its magnets by country mined, separated and made in, in the
+    /// key years), the share each stage handles in concern countries, and
+    /// what binds (capacities at their limit, share rules with a shadow
+    /// price, unmet demand). --detail adds every flow, the utilization of
+    /// every facility in use and each share rule per year.
     Solve(SolveArgs),
     /// Solve the base plan and its scenarios and compare them side by side.
     ///
@@ -227,7 +230,43 @@ pub struct PlanArgs {
 
 impl PlanArgs {
     fn overrides(&self) -> Result<Vec<Override>, Error> {
+        for s in &self.set {
+            warn_if_percent(s);
+        }
         self.set.iter().map(|s| Override::parse(s)).collect()
+    }
+}
+
+/// Fields that hold a share (1 = 100 %) but have no upper bound in the plan
+/// format, so that a percent typed by mistake (25 for 25 %) is accepted.
+const SHARE_FIELDS: &[&str] = &["ad_valorem", "discount_rate", "reserve_cost", "budget"];
+
+/// Warn on stderr (without refusing it) when `--set PATH=VALUE` gives a
+/// share field a value above 1: usually a percent typed by mistake.
+pub(crate) fn warn_if_percent(spec: &str) {
+    let Some((path, raw)) = spec.split_once('=') else {
+        return;
+    };
+    let Some(field) = path
+        .trim()
+        .split('.')
+        .find(|seg| SHARE_FIELDS.contains(seg))
+    else {
+        return;
+    };
+    // Numbers in the value: one number, a list (sweeps), a range or a
+    // `{ year = value }` table.
+    let values = raw
+        .split(|c: char| c == ',' || c == ':' || c == '{' || c == '}')
+        .filter_map(|part| part.rsplit('=').next())
+        .filter_map(|v| v.trim().parse::<f64>().ok());
+    if let Some(big) = values.filter(|v| *v > 1.0).reduce(f64::max) {
+        eprintln!(
+            "warning: --set {}: {field} is a share (1 = 100 %); {big} means {} %. Did you mean {}?",
+            spec.trim(),
+            big * 100.0,
+            big / 100.0
+        );
     }
 }
 
@@ -254,9 +293,17 @@ struct SolveArgs {
     /// by country. SVG, or PNG when FILE ends in .png.
     #[arg(long, value_name = "FILE")]
     chart: Option<PathBuf>,
-    /// The year the flow chart shows (default: the last year of the plan).
-    #[arg(long, value_name = "YEAR")]
-    year: Option<i64>,
+    /// Show only these years (repeatable or comma-separated): in the
+    /// sourcing, concern and binds tables, the --detail tables, and the flow
+    /// chart (its first year; default: the last year of the plan).
+    #[arg(long, value_name = "YEAR", value_delimiter = ',')]
+    year: Vec<i64>,
+    /// Also print the full tables: every flow (mine → refinery, refinery →
+    /// plant per element, plant → market), unmet demand, utilization of
+    /// every facility in use and every share rule per year. CSV and xlsx
+    /// output always hold them.
+    #[arg(long)]
+    detail: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -444,7 +491,7 @@ fn solve(args: &SolveArgs) -> Result<ExitCode, Error> {
             )));
         }
     }
-    if let Some(year) = args.year {
+    for &year in &args.year {
         if !(plan.first_year..=plan.last_year).contains(&year) {
             return Err(Error::Usage(format!(
                 "--year {year}: the plan covers {}–{}",
@@ -473,12 +520,16 @@ fn solve(args: &SolveArgs) -> Result<ExitCode, Error> {
         crate::solve::write_model(&f.lp, path)?;
     }
     let outcome = crate::solve_plan(&plan, &options)?;
-    let tables = report::solve_tables(&plan, &outcome);
+    let view = report::View {
+        detail: args.detail || matches!(args.output.format, Format::Csv | Format::Xlsx),
+        years: args.year.clone(),
+    };
+    let tables = report::solve_report(&plan, &outcome, &view);
     let json = serde_json::to_value(&outcome).map_err(|e| Error::Output(format!("JSON: {e}")))?;
     let mut charts = Vec::new();
     if let Some(path) = &args.chart {
         if outcome.cost.is_some() {
-            let year = args.year.unwrap_or(plan.last_year);
+            let year = args.year.first().copied().unwrap_or(plan.last_year);
             charts.push((
                 path.clone(),
                 chart::flow_chart(&plan, &outcome, year, path)?,
@@ -487,7 +538,22 @@ fn solve(args: &SolveArgs) -> Result<ExitCode, Error> {
             eprintln!("no chart: the plan has no solution to draw");
         }
     }
-    args.output.emit(&tables, &json, &charts)?;
+    let mut figures = Vec::new();
+    if args.output.format == Format::Html && outcome.cost.is_some() {
+        let year = args.year.first().copied().unwrap_or(plan.last_year);
+        figures.push(report::html::Figure {
+            caption: format!(
+                "Flows in {year}: mines → separation → magnet plants → markets (t REO mined, t REO separated, t magnet made, t magnet delivered)"
+            ),
+            svg: chart::flow_svg(&plan, &outcome, year)?,
+        });
+    }
+    let title = match &outcome.scenario {
+        Some(sc) => format!("{} (scenario {sc})", outcome.plan),
+        None => outcome.plan.clone(),
+    };
+    args.output
+        .emit_report(&tables, &json, &charts, &title, &figures)?;
     if outcome.status == Status::Infeasible && plan.objective == Objective::MinCost {
         // The short version of `reeplan explain`, on stderr.
         eprintln!("the plan is infeasible: no allocation meets every demand, capacity, embargo and share rule.");

@@ -6,7 +6,7 @@ use clap::{Args, ValueEnum};
 
 use crate::error::Error;
 use crate::report::{
-    render_csv_files, render_markdown, render_table, write_atomically, xlsx, Table,
+    html, render_csv_files, render_markdown, render_table, write_atomically, xlsx, Table,
 };
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq, Debug)]
@@ -21,6 +21,9 @@ pub enum Format {
     Csv,
     /// One Excel workbook, a sheet per table (needs --out DIR).
     Xlsx,
+    /// One self-contained report.html: tables and SVG charts inline, no
+    /// network (with --out DIR; printed otherwise).
+    Html,
 }
 
 #[derive(Args, Clone)]
@@ -29,8 +32,8 @@ pub struct OutputArgs {
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
     pub format: Format,
     /// Write the report into this directory instead of printing it: one CSV
-    /// file per table (csv), report.xlsx, report.md, report.txt or
-    /// result.json, plus any chart. Each file appears whole or not at all.
+    /// file per table (csv), report.xlsx, report.html, report.md,
+    /// report.txt or result.json, plus any chart. Each file appears whole or not at all.
     #[arg(long, short = 'o', value_name = "DIR")]
     pub out: Option<PathBuf>,
 }
@@ -54,6 +57,20 @@ impl OutputArgs {
         json: &serde_json::Value,
         charts: &[(PathBuf, Vec<u8>)],
     ) -> Result<(), Error> {
+        let title = tables.first().map(|t| t.title.clone()).unwrap_or_default();
+        self.emit_report(tables, json, charts, &title, &[])
+    }
+
+    /// As [`emit`](Self::emit), with the title and figures of an HTML report
+    /// (`--format html`; ignored by the other formats).
+    pub fn emit_report(
+        &self,
+        tables: &[Table],
+        json: &serde_json::Value,
+        charts: &[(PathBuf, Vec<u8>)],
+        title: &str,
+        figures: &[html::Figure],
+    ) -> Result<(), Error> {
         let mut files: Vec<(String, Vec<u8>)> = match self.format {
             Format::Table => vec![("report.txt".into(), render_table(tables).into_bytes())],
             Format::Markdown => vec![("report.md".into(), render_markdown(tables).into_bytes())],
@@ -66,6 +83,10 @@ impl OutputArgs {
             )],
             Format::Csv => render_csv_files(tables)?,
             Format::Xlsx => vec![("report.xlsx".into(), xlsx::workbook(tables)?)],
+            Format::Html => vec![(
+                "report.html".into(),
+                html::page(title, tables, figures).into_bytes(),
+            )],
         };
         match &self.out {
             Some(dir) => {

@@ -20,6 +20,9 @@ pub struct StressArgs {
     /// The plan to stress: the min-cost plan (default: the plan's objective).
     #[arg(long, value_enum)]
     objective: Option<ObjectiveArg>,
+    /// Show only these markets (repeatable or comma-separated).
+    #[arg(long, value_name = "ID", value_delimiter = ',')]
+    market: Vec<String>,
     /// Show only the N biggest exposures.
     #[arg(long, value_name = "N")]
     top: Option<usize>,
@@ -47,6 +50,15 @@ pub fn run(args: &StressArgs) -> Result<ExitCode, Error> {
             ));
         }
     }
+    for m in &args.market {
+        if !plan.markets.iter().any(|k| &k.id == m) {
+            let known: Vec<&str> = plan.markets.iter().map(|k| k.id.as_str()).collect();
+            return Err(Error::Usage(format!(
+                "--market {m}: no such market (the plan has: {})",
+                known.join(", ")
+            )));
+        }
+    }
     eprintln!("solving the {} plan...", plan.objective.name());
     let outcome = crate::solve_plan(&plan, &options)?;
     if outcome.status != Status::Optimal {
@@ -55,7 +67,10 @@ pub fn run(args: &StressArgs) -> Result<ExitCode, Error> {
     }
     eprintln!("stressing every country, facility and disruption...");
     let pool = super::start_pool(None)?;
-    let exposures = pool.install(|| crate::stress::stress(&plan, &outcome, &options))?;
+    let mut exposures = pool.install(|| crate::stress::stress(&plan, &outcome, &options))?;
+    if !args.market.is_empty() {
+        exposures.retain(|e| args.market.contains(&e.market));
+    }
     let table = crate::stress::table(&plan, &exposures, args.top);
     let json = serde_json::json!({
         "plan": plan.name,

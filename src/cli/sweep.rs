@@ -172,6 +172,9 @@ pub fn run(args: &SweepArgs) -> Result<ExitCode, Error> {
     }
     let mut options: SolverOptions = args.solver.options()?;
     args.output.check()?;
+    for s in &args.set {
+        super::warn_if_percent(s);
+    }
     let axes: Vec<Axis> = args
         .set
         .iter()
@@ -324,7 +327,17 @@ pub fn run(args: &SweepArgs) -> Result<ExitCode, Error> {
             sweep_chart(path, &axes, &results, &metric_cols)?,
         ));
     }
-    emit_sweep(args, &table, &results, &axes, &metric_cols, shard, &charts)?;
+    let concern = |c: &str| base.is_concern(c);
+    emit_sweep(
+        args,
+        &table,
+        &results,
+        &axes,
+        &metric_cols,
+        shard,
+        &charts,
+        &concern,
+    )?;
     let worst = results
         .iter()
         .map(|r| match &r.metrics {
@@ -341,6 +354,7 @@ pub fn run(args: &SweepArgs) -> Result<ExitCode, Error> {
     Ok(super::exit_code(worst))
 }
 
+#[allow(clippy::too_many_arguments)]
 fn emit_sweep(
     args: &SweepArgs,
     table: &Table,
@@ -349,6 +363,7 @@ fn emit_sweep(
     metric_cols: &[(String, String, Unit)],
     shard: Option<(usize, usize)>,
     charts: &[(PathBuf, Vec<u8>)],
+    concern: &dyn Fn(&str) -> bool,
 ) -> Result<(), Error> {
     let suffix = shard
         .map(|(k, n)| format!("-shard-{k}-of-{n}"))
@@ -405,6 +420,34 @@ fn emit_sweep(
         _ => None,
     };
     match bytes {
+        None if args.output.format == Format::Table => {
+            let t = terminal_columns(table, axes.len(), metric_cols, concern);
+            let tables = crate::report::fit_width(t, 1 + axes.len(), 110);
+            args.output.emit(&tables, &serde_json::Value::Null, charts)
+        }
+        None if args.output.format == Format::Html => {
+            // The sweep's chart, when the first swept value is numeric.
+            let figures: Vec<crate::report::html::Figure> = sweep_chart(
+                std::path::Path::new("sweep.svg"),
+                axes,
+                results,
+                metric_cols,
+            )
+            .ok()
+            .map(|svg| crate::report::html::Figure {
+                caption: format!("Total cost and clean shares against {}", axes[0].path),
+                svg: String::from_utf8_lossy(&svg).into_owned(),
+            })
+            .into_iter()
+            .collect();
+            args.output.emit_report(
+                std::slice::from_ref(table),
+                &serde_json::Value::Null,
+                charts,
+                &table.title,
+                &figures,
+            )
+        }
         None => args.output.emit(
             std::slice::from_ref(table),
             &serde_json::Value::Null,
@@ -434,6 +477,47 @@ fn emit_sweep(
                 crate::fsio::print(&bytes)
             }
         },
+    }
+}
+
+/// The columns a terminal shows: point, swept values, status, total cost,
+/// cost per t, unmet demand, each share rule and the concern countries'
+/// shares per stage. `--format csv` or `json` gives every column.
+fn terminal_columns(
+    table: &Table,
+    n_axes: usize,
+    metric_cols: &[(String, String, Unit)],
+    concern: &dyn Fn(&str) -> bool,
+) -> Table {
+    let first_metric = 2 + n_axes;
+    let mut keep: Vec<usize> = (0..first_metric).collect();
+    for (i, (key, _, _)) in metric_cols.iter().enumerate() {
+        let country = ["mining.", "refining.", "magnet."]
+            .iter()
+            .find_map(|p| key.strip_prefix(p));
+        let shown = matches!(key.as_str(), "cost.total" | "cost.per_tonne" | "unmet")
+            || key.starts_with("share.")
+            || country.is_some_and(concern);
+        if shown {
+            keep.push(first_metric + i);
+        }
+    }
+    let pick = |row: &Vec<Cell>| -> Vec<Cell> {
+        keep.iter()
+            .map(|&i| row.get(i).cloned().unwrap_or(Cell::Empty))
+            .collect()
+    };
+    Table {
+        name: table.name.clone(),
+        title: format!(
+            "{} — {} of {} columns (--format csv or json for all)",
+            table.title,
+            keep.len(),
+            table.headers.len()
+        ),
+        headers: keep.iter().map(|&i| table.headers[i].clone()).collect(),
+        rows: table.rows.iter().map(pick).collect(),
+        footer: Vec::new(),
     }
 }
 

@@ -599,6 +599,22 @@ impl Plan {
                     .find(|k| k.id == id)
                     .map(|k| k.country.as_str())
             })
+            .or_else(|| {
+                self.stockpiles
+                    .iter()
+                    .find(|s| s.id == id)
+                    .map(|s| s.country.as_str())
+            })
+    }
+
+    /// Whether `id` names a market (flows to stockpiles are not deliveries).
+    pub fn is_market(&self, id: &str) -> bool {
+        self.markets.iter().any(|k| k.id == id)
+    }
+
+    /// Whether `id` names a stockpile.
+    pub fn is_stockpile(&self, id: &str) -> bool {
+        self.stockpiles.iter().any(|s| s.id == id)
     }
 
     /// `σ_f(y)`: the subsidy per unit of throughput of a facility of `stage`.

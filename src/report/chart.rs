@@ -238,229 +238,319 @@ pub fn panels(path: &Path, charts: &[LineChart]) -> Result<Vec<u8>, Error> {
     render(path, (1200, height), &Panels(charts))
 }
 
-// ---------------------------------------------------------------- flow chart
+// ---------------------------------------------------------------- colours
 
-struct Node {
-    label: String,
-    country: String,
-    /// Band units in and out (each stage scaled on its own).
-    inflow: f64,
-    outflow: f64,
-    tonnes_label: String,
-    y: f64,
-    h: f64,
-    in_cursor: f64,
-    out_cursor: f64,
+/// The colour of a country, the same in every chart and report: a fixed
+/// colour for the countries the shipped models use (China and the other
+/// usual concern countries in reds), any other code hashed into a palette.
+pub fn country_color(code: &str) -> RGBColor {
+    match code {
+        "CN" => RGBColor(214, 39, 40),
+        "RU" => RGBColor(165, 15, 21),
+        "MM" => RGBColor(240, 110, 90),
+        "KP" => RGBColor(120, 10, 30),
+        "IR" => RGBColor(200, 80, 60),
+        "US" => RGBColor(31, 119, 180),
+        "AU" => RGBColor(44, 160, 44),
+        "JP" => RGBColor(148, 103, 189),
+        "MY" => RGBColor(23, 190, 207),
+        "EE" => RGBColor(140, 86, 75),
+        "FR" => RGBColor(0, 64, 128),
+        "DE" => RGBColor(102, 102, 0),
+        "BR" => RGBColor(188, 189, 34),
+        "VN" => RGBColor(255, 127, 14),
+        "TH" => RGBColor(227, 119, 194),
+        "NG" => RGBColor(0, 128, 96),
+        "ROW" => RGBColor(127, 127, 127),
+        _ => {
+            // FNV-1a: stable across runs and platforms.
+            let mut h: u32 = 0x811c_9dc5;
+            for b in code.bytes() {
+                h = (h ^ b as u32).wrapping_mul(0x0100_0193);
+            }
+            EXTRA_COLORS[h as usize % EXTRA_COLORS.len()]
+        }
+    }
 }
 
-const CONCERN_COLORS: [RGBColor; 3] = [
-    RGBColor(214, 39, 40),
-    RGBColor(240, 110, 90),
-    RGBColor(165, 15, 21),
-];
-const CLEAN_COLORS: [RGBColor; 14] = [
-    RGBColor(31, 119, 180),
-    RGBColor(44, 160, 44),
-    RGBColor(148, 103, 189),
-    RGBColor(23, 190, 207),
-    RGBColor(140, 86, 75),
-    RGBColor(188, 189, 34),
-    RGBColor(255, 127, 14),
-    RGBColor(127, 127, 127),
-    RGBColor(0, 64, 128),
-    RGBColor(0, 128, 96),
-    RGBColor(227, 119, 194),
-    RGBColor(102, 102, 0),
+const EXTRA_COLORS: [RGBColor; 8] = [
     RGBColor(174, 199, 232),
     RGBColor(152, 223, 138),
+    RGBColor(197, 176, 213),
+    RGBColor(196, 156, 148),
+    RGBColor(158, 218, 229),
+    RGBColor(219, 219, 141),
+    RGBColor(255, 187, 120),
+    RGBColor(90, 90, 160),
 ];
 
-fn country_colors(plan: &Plan, countries: &[String]) -> BTreeMap<String, RGBColor> {
-    let (mut ci, mut ni) = (0, 0);
-    let mut out = BTreeMap::new();
-    for c in countries {
-        let color = if plan.is_concern(c) {
-            ci += 1;
-            CONCERN_COLORS[(ci - 1) % CONCERN_COLORS.len()]
-        } else {
-            ni += 1;
-            CLEAN_COLORS[(ni - 1) % CLEAN_COLORS.len()]
-        };
-        out.insert(c.clone(), color);
-    }
-    out
+/// `#rrggbb` of a country's colour (for HTML).
+pub fn country_hex(code: &str) -> String {
+    let RGBColor(r, g, b) = country_color(code);
+    format!("#{r:02x}{g:02x}{b:02x}")
 }
 
-struct Link {
-    from: (usize, usize),
-    to: (usize, usize),
-    units: f64,
+// ---------------------------------------------------------------- flow chart
+
+/// What each column of the flow chart measures.
+pub const FLOW_STAGES: [&str; 4] = [
+    "t REO mined",
+    "t REO separated",
+    "t magnet made",
+    "t magnet delivered",
+];
+
+/// One box of the flow chart.
+#[derive(Clone, Debug)]
+pub struct FlowNode {
+    /// 0 mines, 1 refineries, 2 magnet plants, 3 markets.
+    pub stage: usize,
+    pub id: String,
+    pub country: String,
+    /// What the stage measures (see [`FLOW_STAGES`]) in the year shown.
+    pub tonnes: f64,
+    /// Markets: t magnet of demand not met (drawn as a grey box below).
+    pub unmet: f64,
+    pub label: String,
+    pub y: f64,
+    pub h: f64,
+    /// Height of the unmet part (markets), below `y + h`.
+    pub unmet_h: f64,
 }
 
-/// Flow (Sankey) diagram of `year`: mines → refineries → magnet plants →
-/// markets; band width ∝ tonnes within each stage; colour = country of the
-/// shipping facility, concern countries in reds.
-pub fn flow_chart(plan: &Plan, o: &Outcome, year: i64, path: &Path) -> Result<Vec<u8>, Error> {
-    // Columns of nodes, keyed by id.
-    let mut columns: [BTreeMap<String, Node>; 4] = Default::default();
+/// One band: tonnes shipped from one node to the next column.
+#[derive(Clone, Debug)]
+pub struct FlowBand {
+    pub from: usize,
+    pub to: usize,
+    pub tonnes: f64,
+    /// Top and height of the band at its source and at its target.
+    pub y_from: f64,
+    pub h_from: f64,
+    pub y_to: f64,
+    pub h_to: f64,
+}
+
+/// The flow chart of one year as plain geometry: nodes with their labels,
+/// bands, legend. Drawn by [`flow_chart`] (SVG or PNG) and [`flow_svg`].
+#[derive(Clone, Debug)]
+pub struct FlowLayout {
+    pub title: String,
+    pub size: (u32, u32),
+    pub xs: [f64; 4],
+    pub node_w: f64,
+    pub nodes: Vec<FlowNode>,
+    pub bands: Vec<FlowBand>,
+    /// Countries shown, concern countries first, with "(concern)" marked.
+    pub legend: Vec<(String, String)>,
+}
+
+/// Thinnest band drawn, in pixels, so that small flows stay visible.
+pub const MIN_BAND: f64 = 3.0;
+
+/// Lay out the flow (Sankey) diagram of `year`: mines → refineries →
+/// magnet plants → markets. Each node is labelled with what its stage
+/// measures (t REO mined, t REO separated, t magnet made, t magnet
+/// delivered); each column is scaled on its own so it fills the height;
+/// each band takes its share of the node it leaves and of the node it
+/// enters, and is at least [`MIN_BAND`] thick.
+pub fn flow_layout(plan: &Plan, o: &Outcome, year: i64) -> FlowLayout {
     let country = |id: &str| plan.country_of(id).unwrap_or_default().to_string();
-    let mut raw_links: Vec<(usize, String, String, f64)> = Vec::new();
+    // (stage of the source, from, to, tonnes at the source's unit)
+    let mut links: Vec<(usize, String, String, f64)> = Vec::new();
     for f in o.flows.concentrate.iter().filter(|f| f.year == year) {
-        raw_links.push((0, f.from.clone(), f.to.clone(), f.tonnes));
+        links.push((0, f.from.clone(), f.to.clone(), f.tonnes));
     }
     let mut oxide: BTreeMap<(String, String), f64> = BTreeMap::new();
     for f in o.flows.oxide.iter().filter(|f| f.year == year) {
         *oxide.entry((f.from.clone(), f.to.clone())).or_default() += f.tonnes;
     }
     for ((a, b), t) in oxide {
-        raw_links.push((1, a, b, t));
+        links.push((1, a, b, t));
     }
     for f in o.flows.magnet.iter().filter(|f| f.year == year) {
-        raw_links.push((2, f.from.clone(), f.to.clone(), f.tonnes));
+        links.push((2, f.from.clone(), f.to.clone(), f.tonnes));
     }
-    // Scale each stage so its total fills the same height.
-    let mut stage_total = [0.0f64; 3];
-    for (s, _, _, t) in &raw_links {
-        stage_total[*s] += t;
-    }
-    let mut tonnes_in: [BTreeMap<String, f64>; 4] = Default::default();
-    let mut tonnes_out: [BTreeMap<String, f64>; 4] = Default::default();
-    for (s, a, b, t) in &raw_links {
-        *tonnes_out[*s].entry(a.clone()).or_default() += t;
-        *tonnes_in[*s + 1].entry(b.clone()).or_default() += t;
-        let units = t / stage_total[*s].max(1e-12);
-        for (col, id, is_out) in [(*s, a, true), (*s + 1, b, false)] {
-            let node = columns[col].entry(id.clone()).or_insert_with(|| Node {
-                label: id.clone(),
-                country: country(id),
-                inflow: 0.0,
-                outflow: 0.0,
-                tonnes_label: String::new(),
-                y: 0.0,
-                h: 0.0,
-                in_cursor: 0.0,
-                out_cursor: 0.0,
-            });
-            if is_out {
-                node.outflow += units;
-            } else {
-                node.inflow += units;
+    // What each node measures: mines their concentrate out, refineries
+    // their concentrate in, plants their magnets out, markets magnets in.
+    let mut measure: [BTreeMap<String, f64>; 4] = Default::default();
+    let mut present: [BTreeMap<String, ()>; 4] = Default::default();
+    for (s, a, b, t) in &links {
+        present[*s].insert(a.clone(), ());
+        present[*s + 1].insert(b.clone(), ());
+        match s {
+            0 => {
+                *measure[0].entry(a.clone()).or_default() += t;
+                *measure[1].entry(b.clone()).or_default() += t;
             }
+            2 => {
+                *measure[2].entry(a.clone()).or_default() += t;
+                *measure[3].entry(b.clone()).or_default() += t;
+            }
+            _ => {}
         }
     }
-    let units_name = ["t REO", "t REO in", "t magnet", "t magnet"];
-    for (col, nodes) in columns.iter_mut().enumerate() {
-        for (id, n) in nodes.iter_mut() {
-            let t = if col == 0 {
-                tonnes_out[0].get(id).copied().unwrap_or(0.0)
-            } else {
-                tonnes_in[col].get(id).copied().unwrap_or(0.0)
-            };
-            n.tonnes_label = format!("{} {}", super::thousands(t, 0), units_name[col]);
-        }
+    let mut unmet: BTreeMap<String, f64> = BTreeMap::new();
+    for u in o.unmet.iter().filter(|u| u.year == year) {
+        *unmet.entry(u.market.clone()).or_default() += u.tonnes;
+        present[3].insert(u.market.clone(), ());
     }
-    let mut countries: Vec<String> = columns
-        .iter()
-        .flat_map(|c| c.values().map(|n| n.country.clone()))
-        .collect();
-    countries.sort();
-    countries.dedup();
-    // Concern countries first in the legend.
-    countries.sort_by_key(|c| !plan.is_concern(c));
-    let colors = country_colors(plan, &countries);
 
     let size = (1500u32, 950u32);
     let (top, bottom) = (90.0, size.1 as f64 - 110.0);
     let usable = bottom - top;
     let xs = [60.0, 450.0, 840.0, 1230.0];
-    let node_w = 18.0;
-    // Layout: order by (concern first, country, size); heights share `usable` minus gaps.
-    let mut order: [Vec<String>; 4] = Default::default();
-    for (col, nodes) in columns.iter_mut().enumerate() {
-        let mut ids: Vec<&Node> = nodes.values().collect();
+    let gap = 8.0;
+    let mut nodes: Vec<FlowNode> = Vec::new();
+    let mut index: [BTreeMap<String, usize>; 4] = Default::default();
+    for stage in 0..4 {
+        let mut ids: Vec<&String> = present[stage].keys().collect();
+        let t_of =
+            |id: &str| measure[stage].get(id).copied().unwrap_or(0.0) + unmet_of(&unmet, stage, id);
+        // Concern countries first, then by country, then the biggest first.
         ids.sort_by(|a, b| {
-            (!plan.is_concern(&a.country), &a.country)
-                .cmp(&(!plan.is_concern(&b.country), &b.country))
-                .then(b.inflow.max(b.outflow).total_cmp(&a.inflow.max(a.outflow)))
+            let (ca, cb) = (country(a), country(b));
+            (!plan.is_concern(&ca), ca)
+                .cmp(&(!plan.is_concern(&cb), cb))
+                .then(t_of(b).total_cmp(&t_of(a)))
+                .then(a.cmp(b))
         });
-        order[col] = ids.iter().map(|n| n.label.clone()).collect();
-        let gap = 8.0;
-        let n = order[col].len() as f64;
-        let total_units: f64 = nodes.values().map(|n| n.inflow.max(n.outflow)).sum();
-        let scale = (usable - gap * (n - 1.0).max(0.0)) / total_units.max(1e-12);
+        let n = ids.len() as f64;
+        let total: f64 = ids.iter().map(|id| t_of(id)).sum();
+        let avail = (usable - gap * (n - 1.0).max(0.0)).max(n * MIN_BAND);
+        // Bands in and out per node, for the minimum heights.
+        let bands_at = |id: &str, outgoing: bool| {
+            links
+                .iter()
+                .filter(|(s, a, b, _)| {
+                    if outgoing {
+                        *s == stage && a == id
+                    } else {
+                        *s + 1 == stage && b == id
+                    }
+                })
+                .count() as f64
+        };
+        let min_h = |id: &str| {
+            let bands = bands_at(id, true).max(bands_at(id, false));
+            (bands * MIN_BAND).max(MIN_BAND)
+        };
+        // Scale so the column fits, with small nodes raised to their minimum.
+        let mut k = avail / total.max(1e-12);
+        for _ in 0..3 {
+            let h: f64 = ids.iter().map(|id| (t_of(id) * k).max(min_h(id))).sum();
+            if h > avail {
+                k *= avail / h;
+            }
+        }
         let mut y = top;
-        for id in &order[col] {
-            if let Some(node) = nodes.get_mut(id) {
-                node.h = (node.inflow.max(node.outflow) * scale).max(2.0);
-                node.y = y;
-                y += node.h + gap;
+        for id in ids {
+            let c = country(id);
+            let t = measure[stage].get(id.as_str()).copied().unwrap_or(0.0);
+            let short = unmet_of(&unmet, stage, id);
+            let label = if stage == 3 {
+                let mut l = format!("{id} {} {}", super::thousands(t, 0), FLOW_STAGES[3]);
+                if short > 0.0 {
+                    l.push_str(&format!(", {} t unmet", super::thousands(short, 0)));
+                }
+                l
+            } else {
+                format!(
+                    "{id} ({c}) {} {}",
+                    super::thousands(t, 0),
+                    FLOW_STAGES[stage]
+                )
+            };
+            let whole = (t_of(id) * k).max(min_h(id));
+            let unmet_h = if short > 0.0 {
+                (short * k).max(MIN_BAND).min(whole)
+            } else {
+                0.0
+            };
+            index[stage].insert(id.clone(), nodes.len());
+            nodes.push(FlowNode {
+                stage,
+                id: id.clone(),
+                country: c,
+                tonnes: t,
+                unmet: short,
+                label,
+                y,
+                h: whole - unmet_h,
+                unmet_h,
+            });
+            y += whole + gap;
+        }
+    }
+    // Bands: each end takes its share of the node (at least MIN_BAND).
+    let mut bands: Vec<FlowBand> = links
+        .iter()
+        .filter_map(|(s, a, b, t)| {
+            Some(FlowBand {
+                from: *index[*s].get(a)?,
+                to: *index[*s + 1].get(b)?,
+                tonnes: *t,
+                y_from: 0.0,
+                h_from: 0.0,
+                y_to: 0.0,
+                h_to: 0.0,
+            })
+        })
+        .collect();
+    bands.sort_by_key(|b| (b.from, b.to));
+    for (i, node) in nodes.iter().enumerate() {
+        for outgoing in [true, false] {
+            let mine: Vec<usize> = (0..bands.len())
+                .filter(|&j| {
+                    if outgoing {
+                        bands[j].from == i
+                    } else {
+                        bands[j].to == i
+                    }
+                })
+                .collect();
+            let tonnes: Vec<f64> = mine.iter().map(|&j| bands[j].tonnes).collect();
+            let raw = band_heights(&tonnes, node.h);
+            let mut y = node.y;
+            // Bands to (or from) higher nodes first, so they cross less.
+            let mut order: Vec<usize> = (0..mine.len()).collect();
+            order.sort_by_key(|&m| {
+                let b = &bands[mine[m]];
+                if outgoing {
+                    b.to
+                } else {
+                    b.from
+                }
+            });
+            for m in order {
+                let h = raw[m];
+                let b = &mut bands[mine[m]];
+                if outgoing {
+                    b.y_from = y;
+                    b.h_from = h;
+                } else {
+                    b.y_to = y;
+                    b.h_to = h;
+                }
+                y += h;
             }
         }
     }
-    // Band height per unit: the same scale as the column it leaves.
-    let band_scale: Vec<f64> = (0..4)
-        .map(|col| {
-            let nodes = &columns[col];
-            let n = nodes.len() as f64;
-            let total_units: f64 = nodes.values().map(|n| n.inflow.max(n.outflow)).sum();
-            (usable - 8.0 * (n - 1.0).max(0.0)) / total_units.max(1e-12)
+    let mut countries: Vec<String> = nodes.iter().map(|n| n.country.clone()).collect();
+    countries.sort();
+    countries.dedup();
+    countries.sort_by_key(|c| !plan.is_concern(c));
+    let legend = countries
+        .iter()
+        .map(|c| {
+            let label = if plan.is_concern(c) {
+                format!("{c} (concern)")
+            } else {
+                c.clone()
+            };
+            (c.clone(), label)
         })
         .collect();
-    let mut links = Vec::new();
-    for (s, a, b, t) in &raw_links {
-        let fi = order[*s].iter().position(|x| x == a).unwrap_or(0);
-        let ti = order[*s + 1].iter().position(|x| x == b).unwrap_or(0);
-        links.push(Link {
-            from: (*s, fi),
-            to: (*s + 1, ti),
-            units: t / stage_total[*s].max(1e-12),
-        });
-    }
-    // Stable band order: by target position.
-    links.sort_by_key(|l| (l.from.0, l.from.1, l.to.1));
-
-    // Resolve geometry of every band before drawing.
-    let mut bands = Vec::new();
-    for l in &links {
-        let h_out = l.units * band_scale[l.from.0].min(band_scale[l.to.0]);
-        let from_id = order[l.from.0][l.from.1].clone();
-        let to_id = order[l.to.0][l.to.1].clone();
-        let (y_from, color) = {
-            let n = columns[l.from.0]
-                .get_mut(&from_id)
-                .ok_or_else(|| chart_error("flow chart layout"))?;
-            let y = n.y + n.out_cursor;
-            n.out_cursor += h_out;
-            (y, colors.get(&n.country).copied().unwrap_or(PALETTE[7]))
-        };
-        let y_to = {
-            let n = columns[l.to.0]
-                .get_mut(&to_id)
-                .ok_or_else(|| chart_error("flow chart layout"))?;
-            let y = n.y + n.in_cursor;
-            n.in_cursor += h_out;
-            y
-        };
-        let x0 = xs[l.from.0] + node_w;
-        let x1 = xs[l.to.0];
-        let steps = 24;
-        let curve = |t: f64, ya: f64, yb: f64| {
-            // Smoothstep between the two ends.
-            let s = t * t * (3.0 - 2.0 * t);
-            (x0 + (x1 - x0) * t, ya + (yb - ya) * s)
-        };
-        let mut poly = Vec::new();
-        for i in 0..=steps {
-            let (x, y) = curve(i as f64 / steps as f64, y_from, y_to);
-            poly.push((x as i32, y as i32));
-        }
-        for i in (0..=steps).rev() {
-            let (x, y) = curve(i as f64 / steps as f64, y_from + h_out, y_to + h_out);
-            poly.push((x as i32, (y.max(y + 1.0)) as i32));
-        }
-        bands.push(Band { poly, color });
-    }
-
     let title = format!(
         "{} — flows in {year}{}",
         o.plan,
@@ -469,65 +559,108 @@ pub fn flow_chart(plan: &Plan, o: &Outcome, year: i64, path: &Path) -> Result<Ve
             .map(|s| format!(" (scenario {s})"))
             .unwrap_or_default()
     );
-    let legend: Vec<(String, RGBColor)> = countries
-        .iter()
-        .map(|c| {
-            let label = if plan.is_concern(c) {
-                format!("{c} (concern)")
-            } else {
-                c.clone()
-            };
-            (label, colors.get(c).copied().unwrap_or(PALETTE[7]))
-        })
-        .collect();
-    let nodes: Vec<Vec<NodeBox>> = columns
-        .iter()
-        .map(|col| {
-            col.values()
-                .map(|n| NodeBox {
-                    label: format!("{} ({}) {}", n.label, n.country, n.tonnes_label),
-                    color: colors.get(&n.country).copied().unwrap_or(PALETTE[7]),
-                    y: n.y,
-                    h: n.h,
-                })
-                .collect()
-        })
-        .collect();
-    let drawing = FlowDrawing {
+    FlowLayout {
         title,
         size,
         xs,
-        node_w,
+        node_w: 18.0,
         nodes,
         bands,
         legend,
+    }
+}
+
+/// Split a node's height `h` among its bands in proportion to tonnes, each
+/// at least [`MIN_BAND`]: the bands that would be thinner get the minimum and
+/// the others share what is left (the node is at least that tall).
+fn band_heights(tonnes: &[f64], h: f64) -> Vec<f64> {
+    let mut fixed = vec![false; tonnes.len()];
+    loop {
+        let n_fixed = fixed.iter().filter(|f| **f).count() as f64;
+        let free_t: f64 = tonnes
+            .iter()
+            .zip(&fixed)
+            .filter(|(_, f)| !**f)
+            .map(|(t, _)| t)
+            .sum();
+        let left = (h - n_fixed * MIN_BAND).max(0.0);
+        let mut changed = false;
+        let out: Vec<f64> = tonnes
+            .iter()
+            .zip(fixed.iter_mut())
+            .map(|(t, f)| {
+                if *f {
+                    return MIN_BAND;
+                }
+                let v = if free_t > 0.0 { t / free_t * left } else { 0.0 };
+                if v < MIN_BAND {
+                    *f = true;
+                    changed = true;
+                }
+                v.max(MIN_BAND)
+            })
+            .collect();
+        if !changed {
+            return out;
+        }
+    }
+}
+
+fn unmet_of(unmet: &BTreeMap<String, f64>, stage: usize, id: &str) -> f64 {
+    if stage == 3 {
+        unmet.get(id).copied().unwrap_or(0.0)
+    } else {
+        0.0
+    }
+}
+
+/// The outline of a band: a smooth S from its source end to its target end.
+fn band_polygon(l: &FlowLayout, b: &FlowBand) -> Vec<(f64, f64)> {
+    let from = &l.nodes[b.from];
+    let to = &l.nodes[b.to];
+    let x0 = l.xs[from.stage] + l.node_w;
+    let x1 = l.xs[to.stage];
+    let steps = 24;
+    let at = |t: f64, ya: f64, yb: f64| {
+        let s = t * t * (3.0 - 2.0 * t);
+        (x0 + (x1 - x0) * t, ya + (yb - ya) * s)
     };
-    render(path, size, &drawing)
+    let mut poly = Vec::new();
+    for i in 0..=steps {
+        poly.push(at(i as f64 / steps as f64, b.y_from, b.y_to));
+    }
+    for i in (0..=steps).rev() {
+        poly.push(at(
+            i as f64 / steps as f64,
+            b.y_from + b.h_from,
+            b.y_to + b.h_to,
+        ));
+    }
+    poly
 }
 
-struct NodeBox {
-    label: String,
-    color: RGBColor,
-    y: f64,
-    h: f64,
+const UNMET_COLOR: RGBColor = RGBColor(200, 200, 200);
+const STAGE_HEADS: [&str; 4] = [
+    "Mines (t REO mined)",
+    "Separation (t REO separated)",
+    "Magnet plants (t magnet made)",
+    "Markets (t magnet delivered)",
+];
+const FOOTNOTE: &str = "Band width ∝ tonnes within each column (thinnest bands drawn at 3 px); colour = country of the shipping facility; grey = unmet demand.";
+
+/// Draw the flow diagram of `year`: SVG, or PNG when `path` ends in `.png`.
+pub fn flow_chart(plan: &Plan, o: &Outcome, year: i64, path: &Path) -> Result<Vec<u8>, Error> {
+    let layout = flow_layout(plan, o, year);
+    render(path, layout.size, &layout)
 }
 
-struct Band {
-    poly: Vec<(i32, i32)>,
-    color: RGBColor,
+/// The flow diagram of `year` as an SVG document (for HTML reports).
+pub fn flow_svg(plan: &Plan, o: &Outcome, year: i64) -> Result<String, Error> {
+    let bytes = flow_chart(plan, o, year, Path::new("flows.svg"))?;
+    String::from_utf8(bytes).map_err(chart_error)
 }
 
-struct FlowDrawing {
-    title: String,
-    size: (u32, u32),
-    xs: [f64; 4],
-    node_w: f64,
-    nodes: Vec<Vec<NodeBox>>,
-    bands: Vec<Band>,
-    legend: Vec<(String, RGBColor)>,
-}
-
-impl Draw for FlowDrawing {
+impl Draw for FlowLayout {
     fn draw<DB: DrawingBackend>(&self, root: DrawingArea<DB, Shift>) -> Result<(), String> {
         let e = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
         let (xs, size, node_w) = (self.xs, self.size, self.node_w);
@@ -538,15 +671,7 @@ impl Draw for FlowDrawing {
             (FONT, 28).into_font().style(FontStyle::Bold),
         ))
         .map_err(e)?;
-        for (i, head) in [
-            "Mines (t REO)",
-            "Separation (t REO in)",
-            "Magnet plants (t magnet)",
-            "Markets (t magnet)",
-        ]
-        .iter()
-        .enumerate()
-        {
+        for (i, head) in STAGE_HEADS.iter().enumerate() {
             root.draw(&Text::new(
                 head.to_string(),
                 (xs[i] as i32 - 20, 60),
@@ -555,26 +680,39 @@ impl Draw for FlowDrawing {
             .map_err(e)?;
         }
         for b in &self.bands {
-            root.draw(&Polygon::new(b.poly.clone(), b.color.mix(0.45).filled()))
+            let color = country_color(&self.nodes[b.from].country);
+            let poly: Vec<(i32, i32)> = band_polygon(self, b)
+                .into_iter()
+                .map(|(x, y)| (x.round() as i32, y.round() as i32))
+                .collect();
+            root.draw(&Polygon::new(poly, color.mix(0.45).filled()))
                 .map_err(e)?;
         }
-        for (col, nodes) in self.nodes.iter().enumerate() {
-            for n in nodes {
-                let (x, y) = (xs[col] as i32, n.y as i32);
+        let per_column = |stage: usize| self.nodes.iter().filter(|n| n.stage == stage).count();
+        for n in &self.nodes {
+            let (x, y) = (xs[n.stage] as i32, n.y.round() as i32);
+            let y1 = (n.y + n.h).round() as i32;
+            root.draw(&Rectangle::new(
+                [(x, y), (x + node_w as i32, y1.max(y + 1))],
+                country_color(&n.country).filled(),
+            ))
+            .map_err(e)?;
+            if n.unmet_h > 0.0 {
+                let y2 = (n.y + n.h + n.unmet_h).round() as i32;
                 root.draw(&Rectangle::new(
-                    [(x, y), (x + node_w as i32, (n.y + n.h) as i32)],
-                    n.color.filled(),
+                    [(x, y1), (x + node_w as i32, y2.max(y1 + 1))],
+                    UNMET_COLOR.filled(),
                 ))
                 .map_err(e)?;
-                let ly = (n.y + n.h / 2.0) as i32 - 7;
-                if n.h >= 10.0 || nodes.len() <= 30 {
-                    root.draw(&Text::new(
-                        n.label.clone(),
-                        (x + node_w as i32 + 6, ly),
-                        (FONT, 13).into_font(),
-                    ))
-                    .map_err(e)?;
-                }
+            }
+            let ly = (n.y + (n.h + n.unmet_h) / 2.0) as i32 - 7;
+            if n.h + n.unmet_h >= 10.0 || per_column(n.stage) <= 30 {
+                root.draw(&Text::new(
+                    n.label.clone(),
+                    (x + node_w as i32 + 6, ly),
+                    (FONT, 13).into_font(),
+                ))
+                .map_err(e)?;
             }
         }
         // Legend: country colours, concern countries marked.
@@ -586,7 +724,14 @@ impl Draw for FlowDrawing {
             (FONT, 15).into_font(),
         ))
         .map_err(e)?;
-        for (label, color) in &self.legend {
+        let unmet = ("".to_string(), "unmet demand".to_string());
+        let any_unmet = self.nodes.iter().any(|n| n.unmet > 0.0);
+        for (code, label) in self.legend.iter().chain(any_unmet.then_some(&unmet)) {
+            let color = if code.is_empty() {
+                UNMET_COLOR
+            } else {
+                country_color(code)
+            };
             root.draw(&Rectangle::new([(x, y), (x + 18, y + 18)], color.filled()))
                 .map_err(e)?;
             root.draw(&Text::new(
@@ -598,8 +743,7 @@ impl Draw for FlowDrawing {
             x += 30 + 9 * label.chars().count() as i32;
         }
         root.draw(&Text::new(
-            "Band width is proportional to tonnes within each stage (t REO, t oxide, t magnet)."
-                .to_string(),
+            FOOTNOTE.to_string(),
             (40, size.1 as i32 - 30),
             (FONT, 14).into_font().color(&RGBColor(90, 90, 90)),
         ))

@@ -81,31 +81,25 @@ pub fn metrics(plan: &Plan, o: &Outcome, countries: &[(&'static str, Vec<String>
         Unit::Money,
         cost.map(|c| c.total),
     );
-    for (key, label) in [
-        ("production", "production"),
-        ("transport", "transport"),
-        ("tariffs", "tariffs"),
-        ("unmet", "unmet-demand penalty"),
-        ("reserves", "reserves"),
-        ("rules", "soft share-rule penalties"),
-    ] {
-        let v = cost.map(|c| match key {
-            "production" => c.production,
-            "transport" => c.transport,
-            "tariffs" => c.tariffs,
-            "unmet" => c.unmet,
-            "rules" => c.rules,
-            _ => c.reserves,
-        });
+    // Cost parts: keys and labels from the one list (values absent when unsolved).
+    let parts = cost.cloned().unwrap_or_default().parts();
+    for (key, label, value) in parts {
         push(
             format!("cost.{key}"),
             format!("cost: {label} ({cur})"),
             Unit::Money,
-            v,
+            cost.map(|_| value),
         );
     }
     let solved = cost.is_some();
-    let delivered: f64 = o.flows.magnet.iter().map(|f| f.tonnes).sum::<f64>() + 0.0;
+    let delivered: f64 = o
+        .flows
+        .magnet
+        .iter()
+        .filter(|f| plan.is_market(&f.to))
+        .map(|f| f.tonnes)
+        .sum::<f64>()
+        + 0.0;
     push(
         "magnet.delivered".into(),
         "magnets delivered (t)".into(),
@@ -136,7 +130,10 @@ pub fn metrics(plan: &Plan, o: &Outcome, countries: &[(&'static str, Vec<String>
         }
         push(
             format!("share.{}", rule.id),
-            format!("share rule {}: clean share achieved", rule.id),
+            format!(
+                "share rule {}: clean share achieved (over the horizon)",
+                rule.id
+            ),
             Unit::Share,
             (solved && total > 0.0).then(|| clean / total),
         );
@@ -149,7 +146,13 @@ pub fn metrics(plan: &Plan, o: &Outcome, countries: &[(&'static str, Vec<String>
         *by_stage[0].entry(country_of(&f.from)).or_default() += f.tonnes;
         *by_stage[1].entry(country_of(&f.to)).or_default() += f.tonnes;
     }
-    for f in &o.flows.magnet {
+    // Magnets made: what plants ship (releases from stock were made before).
+    for f in o
+        .flows
+        .magnet
+        .iter()
+        .filter(|f| !plan.is_stockpile(&f.from))
+    {
         *by_stage[2].entry(country_of(&f.from)).or_default() += f.tonnes;
     }
     let units = ["t REO mined", "t REO separated", "t magnet made"];
@@ -166,14 +169,17 @@ pub fn metrics(plan: &Plan, o: &Outcome, countries: &[(&'static str, Vec<String>
             let t = by_stage[i].get(c).copied().unwrap_or(0.0);
             push(
                 format!("{stage}.{c}"),
-                format!("{stage} in {c} (share of {})", units[i]),
+                format!("{stage} in {c} (share of {}, over the horizon)", units[i]),
                 Unit::Share,
                 share(t),
             );
         }
         push(
             format!("{stage}.other"),
-            format!("{stage} elsewhere (share of {})", units[i]),
+            format!(
+                "{stage} elsewhere (share of {}, over the horizon)",
+                units[i]
+            ),
             Unit::Share,
             share(other),
         );

@@ -3,12 +3,16 @@
 //! for tools (JSON).
 
 pub mod chart;
+pub mod glance;
+pub mod html;
 pub mod instruments;
 pub mod metrics;
 mod render;
 pub mod xlsx;
 
-use crate::outcome::Outcome;
+pub use glance::View;
+
+use crate::outcome::{Outcome, REPORT_EPS};
 use crate::plan::Plan;
 
 pub use render::{render_csv_files, render_markdown, render_table, write_atomically};
@@ -133,8 +137,23 @@ impl Table {
     }
 }
 
-/// The tables of a `solve`.
+/// Every table of a `solve`: the one-screen report and the full tables.
 pub fn solve_tables(plan: &Plan, o: &Outcome) -> Vec<Table> {
+    solve_report(
+        plan,
+        o,
+        &View {
+            detail: true,
+            years: Vec::new(),
+        },
+    )
+}
+
+/// The tables of a `solve`: the summary, sourcing per market, concern
+/// shares and what binds; with `view.detail` also the full flow,
+/// utilization and share-rule tables (idle facilities and zero flows left
+/// out); with `view.years`, only those years.
+pub fn solve_report(plan: &Plan, o: &Outcome, view: &View) -> Vec<Table> {
     let cur = &o.currency;
     let mut tables = Vec::new();
 
@@ -170,23 +189,41 @@ pub fn solve_tables(plan: &Plan, o: &Outcome) -> Vec<Table> {
         summary.rows.push(vec![Cell::text(label), cell]);
     }
     if let Some(c) = &o.cost {
+        // Parts the plan does not use (zero) are left out.
         for (_, label, v) in c.parts() {
-            summary.rows.push(vec![
-                Cell::text(format!("cost: {label} ({cur})")),
-                Cell::money(v),
-            ]);
+            if v.abs() > 1e-9 {
+                summary.rows.push(vec![
+                    Cell::text(format!("cost: {label} ({cur})")),
+                    Cell::money(v),
+                ]);
+            }
         }
-        summary.footer.push(vec![
-            Cell::text(format!("cost: total ({cur})")),
+        summary.rows.push(vec![
+            Cell::text(format!("total cost ({cur})")),
             Cell::money(c.total),
         ]);
-        let delivered: f64 = o.flows.magnet.iter().map(|f| f.tonnes).sum();
+        let delivered: f64 = o
+            .flows
+            .magnet
+            .iter()
+            .filter(|f| plan.is_market(&f.to))
+            .map(|f| f.tonnes)
+            .sum::<f64>()
+            + 0.0;
+        summary.rows.push(vec![
+            Cell::text("magnets delivered (t)"),
+            Cell::tonnes(delivered),
+        ]);
         if delivered > 0.0 {
-            summary.footer.push(vec![
+            summary.rows.push(vec![
                 Cell::text(format!("cost per t magnet delivered ({cur}/t)")),
                 Cell::money(c.total / delivered),
             ]);
         }
+        let unmet: f64 = o.unmet.iter().map(|u| u.tonnes).sum::<f64>() + 0.0;
+        summary
+            .rows
+            .push(vec![Cell::text("unmet demand (t)"), Cell::tonnes(unmet)]);
     }
     if let Some(m) = &o.mip {
         summary.rows.push(vec![
@@ -211,12 +248,48 @@ pub fn solve_tables(plan: &Plan, o: &Outcome) -> Vec<Table> {
     // What to build comes first: it is the answer to a build question.
     tables.extend(instruments::build_plan(o));
 
+    // Years: those asked for, else the key years (sourcing) and every year
+    // of a short horizon (concern shares, what binds).
+    let all_years: Vec<i64> = (plan.first_year..=plan.last_year).collect();
+    let (key, every) = if view.years.is_empty() {
+        let every = if all_years.len() <= 15 {
+            all_years.clone()
+        } else {
+            glance::key_years(plan, o)
+        };
+        (glance::key_years(plan, o), every)
+    } else {
+        (view.years.clone(), view.years.clone())
+    };
+    tables.push(glance::sourcing_table(plan, o, &key));
+    tables.push(glance::concern_table(plan, o, &every));
+    let binds_years = if view.years.is_empty() {
+        &all_years
+    } else {
+        &view.years
+    };
+    tables.push(glance::binds_table(o, binds_years));
+    // Contracts, subsidies and stock, when the plan has them.
+    tables.extend(instruments::contract_status(o));
+    tables.extend(instruments::subsidy_outlay(o));
+    tables.extend(instruments::stock_levels(plan, o));
+    if view.detail {
+        detail_tables(o, view, &mut tables);
+    }
+    resilience_tables(o, &mut tables);
+    tables
+}
+
+/// The full tables (`--detail`), in the years asked for (default all).
+fn detail_tables(o: &Outcome, view: &View, tables: &mut Vec<Table>) {
+    let cur = &o.currency;
+    let shown = |y: i64| view.years.is_empty() || view.years.contains(&y);
     let mut t = Table::new(
         "flows_concentrate",
         "Concentrate: mine → refinery (t REO)",
         &["year", "mine", "refinery", "t REO"],
     );
-    for f in &o.flows.concentrate {
+    for f in o.flows.concentrate.iter().filter(|f| shown(f.year)) {
         t.rows.push(vec![
             Cell::year(f.year),
             Cell::text(&f.from),
@@ -231,7 +304,7 @@ pub fn solve_tables(plan: &Plan, o: &Outcome) -> Vec<Table> {
         "Oxide: refinery → magnet plant (t oxide)",
         &["year", "refinery", "magnet plant", "element", "t oxide"],
     );
-    for f in &o.flows.oxide {
+    for f in o.flows.oxide.iter().filter(|f| shown(f.year)) {
         t.rows.push(vec![
             Cell::year(f.year),
             Cell::text(&f.from),
@@ -247,7 +320,7 @@ pub fn solve_tables(plan: &Plan, o: &Outcome) -> Vec<Table> {
         "Magnets: plant → market (t magnet)",
         &["year", "magnet plant", "market", "t magnet"],
     );
-    for f in &o.flows.magnet {
+    for f in o.flows.magnet.iter().filter(|f| shown(f.year)) {
         t.rows.push(vec![
             Cell::year(f.year),
             Cell::text(&f.from),
@@ -255,7 +328,13 @@ pub fn solve_tables(plan: &Plan, o: &Outcome) -> Vec<Table> {
             Cell::tonnes(f.tonnes),
         ]);
     }
-    let total: f64 = o.flows.magnet.iter().map(|f| f.tonnes).sum();
+    let total: f64 = o
+        .flows
+        .magnet
+        .iter()
+        .filter(|f| shown(f.year))
+        .map(|f| f.tonnes)
+        .sum();
     t.footer.push(vec![
         Cell::text("total"),
         Cell::Empty,
@@ -270,7 +349,7 @@ pub fn solve_tables(plan: &Plan, o: &Outcome) -> Vec<Table> {
             "Unmet demand (t magnet)",
             &["year", "market", "t magnet short"],
         );
-        for u in &o.unmet {
+        for u in o.unmet.iter().filter(|u| shown(u.year)) {
             t.rows.push(vec![
                 Cell::year(u.year),
                 Cell::text(&u.market),
@@ -294,7 +373,12 @@ pub fn solve_tables(plan: &Plan, o: &Outcome) -> Vec<Table> {
             "binding",
         ],
     );
-    for u in &o.utilization {
+    // Idle facilities are left out.
+    for u in o
+        .utilization
+        .iter()
+        .filter(|u| shown(u.year) && u.throughput > REPORT_EPS)
+    {
         t.rows.push(vec![
             Cell::year(u.year),
             Cell::text(u.stage),
@@ -323,7 +407,7 @@ pub fn solve_tables(plan: &Plan, o: &Outcome) -> Vec<Table> {
                 &price_header,
             ],
         );
-        for s in &o.shares {
+        for s in o.shares.iter().filter(|s| shown(s.year)) {
             t.rows.push(vec![
                 Cell::text(&s.rule),
                 Cell::year(s.year),
@@ -336,7 +420,10 @@ pub fn solve_tables(plan: &Plan, o: &Outcome) -> Vec<Table> {
         }
         tables.push(t);
     }
+}
 
+/// Reserves and demand served under each disruption (max-resilience).
+fn resilience_tables(o: &Outcome, tables: &mut Vec<Table>) {
     if let Some(r) = &o.resilience {
         let mut t = Table::new(
             "reserves",
@@ -380,8 +467,66 @@ pub fn solve_tables(plan: &Plan, o: &Outcome) -> Vec<Table> {
         }
         tables.push(t);
     }
-    tables.extend(instruments::contract_status(o));
-    tables.extend(instruments::subsidy_outlay(o));
-    tables.extend(instruments::stock_levels(plan, o));
-    tables
+}
+
+/// Split a wide table for the terminal: the first `fixed` columns (labels)
+/// repeat in every part and the other columns are spread over as many parts
+/// as needed so that each fits in about `width` characters. CSV, JSON and
+/// workbooks keep the whole table; this is only for reading on a screen.
+pub fn fit_width(t: Table, fixed: usize, width: usize) -> Vec<Table> {
+    let col_width = |i: usize| {
+        std::iter::once(t.headers[i].chars().count())
+            .chain(
+                t.rows
+                    .iter()
+                    .chain(&t.footer)
+                    .filter_map(|r| r.get(i))
+                    .map(|c| c.display().chars().count()),
+            )
+            .max()
+            .unwrap_or(0)
+            + 3
+    };
+    let n = t.headers.len();
+    let fixed = fixed.min(n);
+    let fixed_width: usize = (0..fixed).map(col_width).sum::<usize>() + 1;
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    let mut used = fixed_width;
+    for i in fixed..n {
+        let w = col_width(i);
+        match groups.last_mut() {
+            Some(g) if used + w <= width => g.push(i),
+            _ => {
+                groups.push(vec![i]);
+                used = fixed_width;
+            }
+        }
+        used += w;
+    }
+    if groups.len() <= 1 {
+        return vec![t];
+    }
+    let parts = groups.len();
+    groups
+        .iter()
+        .enumerate()
+        .map(|(k, g)| {
+            let pick = |row: &Vec<Cell>| -> Vec<Cell> {
+                (0..fixed)
+                    .chain(g.iter().copied())
+                    .map(|i| row.get(i).cloned().unwrap_or(Cell::Empty))
+                    .collect()
+            };
+            Table {
+                name: format!("{}_{}", t.name, k + 1),
+                title: format!("{} — part {} of {parts}", t.title, k + 1),
+                headers: (0..fixed)
+                    .chain(g.iter().copied())
+                    .map(|i| t.headers[i].clone())
+                    .collect(),
+                rows: t.rows.iter().map(pick).collect(),
+                footer: t.footer.iter().map(pick).collect(),
+            }
+        })
+        .collect()
 }

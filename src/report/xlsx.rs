@@ -23,6 +23,22 @@ fn sheet_name(name: &str, used: &mut Vec<String>) -> String {
     candidate
 }
 
+/// Width of column `c` in characters: its widest header or cell as shown
+/// (numbers with their separators), plus a margin; between 8 and 80.
+pub fn column_width(t: &Table, c: usize) -> f64 {
+    let widest = std::iter::once(t.headers[c].chars().count())
+        .chain(
+            t.rows
+                .iter()
+                .chain(&t.footer)
+                .filter_map(|r| r.get(c))
+                .map(|cell| cell.display().chars().count()),
+        )
+        .max()
+        .unwrap_or(0);
+    (widest + 2).clamp(8, 80) as f64
+}
+
 pub fn workbook(tables: &[Table]) -> Result<Vec<u8>, Error> {
     let err =
         |e: rust_xlsxwriter::XlsxError| Error::Output(format!("writing the workbook failed: {e}"));
@@ -41,7 +57,7 @@ pub fn workbook(tables: &[Table]) -> Result<Vec<u8>, Error> {
         for (c, h) in t.headers.iter().enumerate() {
             ws.write_string_with_format(1, c as u16, h, &header)
                 .map_err(err)?;
-            ws.set_column_width(c as u16, (h.len().max(10) + 2) as f64)
+            ws.set_column_width(c as u16, column_width(t, c))
                 .map_err(err)?;
         }
         ws.set_freeze_panes(2, 0).map_err(err)?;

@@ -1,0 +1,953 @@
+//! Every number a report shows is checked against the solve's JSON,
+//! recomputed here from the JSON's flows, shares and costs (not with the
+//! program's metrics code): every cell of `compare` (CSV and Markdown) and
+//! `sweep` (CSV) on the shipped models, every node label of the flow chart,
+//! and every cell of the one-screen solve tables (sourcing, concern shares,
+//! what binds).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::Value;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn model(name: &str) -> String {
+    root()
+        .join("models")
+        .join(name)
+        .to_string_lossy()
+        .into_owned()
+}
+
+fn run(args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_reeplan"))
+        .args(args)
+        .output()
+        .expect("run reeplan");
+    assert!(
+        out.status.success(),
+        "reeplan {args:?} exited {:?}: {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
+fn solve_json(args: &[&str]) -> Value {
+    let mut a = vec!["solve"];
+    a.extend_from_slice(args);
+    a.extend_from_slice(&["--format", "json"]);
+    serde_json::from_str(&run(&a)).expect("JSON")
+}
+
+fn f(v: &Value) -> f64 {
+    v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
+}
+
+/// `1234567.891` → `1,234,567.9` (decimals 1), written here independently.
+fn grouped(v: f64, decimals: usize) -> String {
+    let s = format!("{:.*}", decimals, v.abs());
+    let (int, frac) = s
+        .split_once('.')
+        .map_or((s.as_str(), None), |(i, f)| (i, Some(f)));
+    let digits: Vec<char> = int.chars().collect();
+    let mut out = String::new();
+    for (i, c) in digits.iter().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(*c);
+    }
+    if let Some(f) = frac {
+        out = format!("{out}.{f}");
+    }
+    if v < 0.0 && s.chars().any(|c| c.is_ascii_digit() && c != '0') {
+        out = format!("-{out}");
+    }
+    out
+}
+
+fn close(what: &str, actual: f64, expected: f64) {
+    let tol = 1e-7 * expected.abs().max(1.0);
+    assert!(
+        (actual - expected).abs() <= tol,
+        "{what}: table has {actual}, the JSON gives {expected}"
+    );
+}
+
+/// Facility (and market) id → country, from the plan file itself.
+fn countries_of(plan_path: &str) -> BTreeMap<String, String> {
+    let text = std::fs::read_to_string(plan_path).expect("read plan");
+    let doc: toml::Table = text.parse().expect("plan TOML");
+    let mut out = BTreeMap::new();
+    for section in ["mine", "refinery", "magnet_plant", "market"] {
+        for item in doc
+            .get(section)
+            .and_then(|v| v.as_array())
+            .into_iter()
+            .flatten()
+        {
+            if let (Some(id), Some(c)) = (
+                item.get("id").and_then(|v| v.as_str()),
+                item.get("country").and_then(|v| v.as_str()),
+            ) {
+                out.insert(id.to_string(), c.to_string());
+            }
+        }
+    }
+    // Scenarios may add facilities.
+    if let Some(scenarios) = doc.get("scenario").and_then(|v| v.as_table()) {
+        for sc in scenarios.values() {
+            for section in ["mine", "refinery", "magnet_plant", "market"] {
+                for item in sc
+                    .get(section)
+                    .and_then(|v| v.as_array())
+                    .into_iter()
+                    .flatten()
+                {
+                    if let (Some(id), Some(c)) = (
+                        item.get("id").and_then(|v| v.as_str()),
+                        item.get("country").and_then(|v| v.as_str()),
+                    ) {
+                        out.insert(id.to_string(), c.to_string());
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The value of the metric a row label names, from one solve's JSON.
+/// `shown` lists the countries with a row of their own per stage (for the
+/// "elsewhere" rows). `None` = the metric does not apply (empty cell).
+fn expected(
+    label: &str,
+    j: &Value,
+    country: &BTreeMap<String, String>,
+    shown: &BTreeMap<String, Vec<String>>,
+) -> Option<f64> {
+    let cost = j.get("cost").filter(|c| !c.is_null());
+    let magnets: f64 = j["flows"]["magnet"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| f(&x["tonnes"]))
+        .sum();
+    let unmet: f64 = j["unmet"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| f(&x["tonnes"]))
+        .sum();
+    if label.starts_with("total cost (") {
+        return cost.map(|c| f(&c["total"]));
+    }
+    if let Some(rest) = label.strip_prefix("cost: ") {
+        let part = rest.rsplit_once(" (").expect("unit").0;
+        let field = match part {
+            "unmet demand" => "unmet".to_string(),
+            "soft share-rule penalties" => "rules".to_string(),
+            other => other.replace(' ', "_"),
+        };
+        return cost.map(|c| {
+            c.get(&field)
+                .map(f)
+                .unwrap_or_else(|| panic!("cost part {part}: no field {field}"))
+        });
+    }
+    if label == "magnets delivered (t)" {
+        return cost.map(|_| magnets);
+    }
+    if label.starts_with("cost per t magnet delivered") {
+        return cost.and_then(|c| (magnets > 0.0).then(|| f(&c["total"]) / magnets));
+    }
+    if label == "unmet demand (t)" {
+        return cost.map(|_| unmet);
+    }
+    if let Some(rest) = label.strip_prefix("share rule ") {
+        let id = rest.split_once(':').expect("rule id").0;
+        cost?;
+        let (mut clean, mut total) = (0.0, 0.0);
+        for s in j["shares"].as_array().unwrap() {
+            if s["rule"] == id {
+                let d = f(&s["delivered"]);
+                total += d;
+                clean += s["achieved"].as_f64().unwrap_or(0.0) * d;
+            }
+        }
+        return (total > 0.0).then(|| clean / total);
+    }
+    for stage in ["mining", "refining", "magnet"] {
+        let Some(rest) = label.strip_prefix(&format!("{stage} ")) else {
+            continue;
+        };
+        cost?;
+        let mut by: BTreeMap<String, f64> = BTreeMap::new();
+        let (flows, end) = match stage {
+            "mining" => ("concentrate", "from"),
+            "refining" => ("concentrate", "to"),
+            _ => ("magnet", "from"),
+        };
+        for x in j["flows"][flows].as_array().unwrap() {
+            let id = x[end].as_str().unwrap();
+            *by.entry(country[id].clone()).or_default() += f(&x["tonnes"]);
+        }
+        let total: f64 = by.values().sum();
+        if total <= 0.0 {
+            return None;
+        }
+        if rest.starts_with("elsewhere") {
+            let listed: f64 = shown[stage]
+                .iter()
+                .map(|c| by.get(c).copied().unwrap_or(0.0))
+                .sum();
+            return Some((total - listed) / total);
+        }
+        let c = rest
+            .strip_prefix("in ")
+            .and_then(|r| r.split_once(' '))
+            .expect("country")
+            .0;
+        return Some(by.get(c).copied().unwrap_or(0.0) / total);
+    }
+    panic!("row label {label:?} names no metric this test knows");
+}
+
+/// Countries with a row of their own, per stage, from the row labels.
+fn shown_countries(labels: &[String]) -> BTreeMap<String, Vec<String>> {
+    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for stage in ["mining", "refining", "magnet"] {
+        out.insert(stage.to_string(), Vec::new());
+    }
+    for l in labels {
+        for stage in ["mining", "refining", "magnet"] {
+            if let Some(rest) = l.strip_prefix(&format!("{stage} in ")) {
+                let c = rest.split_once(' ').unwrap().0.to_string();
+                out.get_mut(stage).unwrap().push(c);
+            }
+        }
+    }
+    out
+}
+
+fn is_share(label: &str) -> bool {
+    label.starts_with("share rule ")
+        || ["mining ", "refining ", "magnet "]
+            .iter()
+            .any(|p| label.starts_with(p))
+}
+
+/// How the terminal and Markdown show a metric's value (independently).
+fn shown_value(label: &str, v: Option<f64>) -> String {
+    match v {
+        None => "–".into(),
+        Some(v) if is_share(label) => format!("{:.1} %", v * 100.0),
+        Some(v) if label.ends_with("(t)") => grouped(v, 1),
+        Some(v) => grouped(v, 0),
+    }
+}
+
+fn models_with_scenarios() -> Vec<String> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(root().join("models")).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "toml") {
+            let text = std::fs::read_to_string(&p).unwrap();
+            if text.lines().any(|l| l.starts_with("[scenario.")) {
+                out.push(p.file_name().unwrap().to_string_lossy().into_owned());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn scenario_names(plan: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(plan).unwrap();
+    let doc: toml::Table = text.parse().unwrap();
+    doc["scenario"]
+        .as_table()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect()
+}
+
+#[test]
+fn every_compare_cell_equals_the_scenario_solve() {
+    let models = models_with_scenarios();
+    assert!(models.len() >= 4, "{models:?}");
+    for name in models {
+        let plan = model(&name);
+        let country = countries_of(&plan);
+        let columns: Vec<String> = std::iter::once("base".to_string())
+            .chain(scenario_names(&plan))
+            .collect();
+        let solves: Vec<Value> = columns
+            .iter()
+            .map(|c| {
+                if c == "base" {
+                    solve_json(&[&plan])
+                } else {
+                    solve_json(&[&plan, "--scenario", c])
+                }
+            })
+            .collect();
+
+        // CSV: raw numbers, a difference column after each scenario.
+        let csv_text = run(&["compare", &plan, "--format", "csv"]);
+        let mut r = csv::Reader::from_reader(csv_text.as_bytes());
+        let headers: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
+        let mut expect_headers = vec!["metric".to_string()];
+        for (j, c) in columns.iter().enumerate() {
+            expect_headers.push(c.clone());
+            if j > 0 {
+                expect_headers.push(format!("{c} − base"));
+            }
+        }
+        assert_eq!(headers, expect_headers, "{name}");
+        let rows: Vec<Vec<String>> = r
+            .records()
+            .map(|x| x.unwrap().iter().map(String::from).collect())
+            .collect();
+        let labels: Vec<String> = rows.iter().map(|r| r[0].clone()).collect();
+        let shown = shown_countries(&labels);
+        let mut checked = 0;
+        for row in &rows {
+            let label = &row[0];
+            if label == "status" {
+                for (j, s) in solves.iter().enumerate() {
+                    assert_eq!(row[col_of(j)], s["status"].as_str().unwrap(), "{name}");
+                }
+                continue;
+            }
+            if label == "description" {
+                continue;
+            }
+            let base = expected(label, &solves[0], &country, &shown);
+            for (j, s) in solves.iter().enumerate() {
+                let want = expected(label, s, &country, &shown);
+                let cell = &row[col_of(j)];
+                let what = format!("{name}: {label} in column {}", columns[j]);
+                match want {
+                    None => assert_eq!(cell, "", "{what}: a metric the column lacks is empty"),
+                    Some(v) => close(
+                        &what,
+                        cell.parse().unwrap_or_else(|_| panic!("{what}: {cell:?}")),
+                        v,
+                    ),
+                }
+                if j > 0 {
+                    let d = &row[col_of(j) + 1];
+                    match (want, base) {
+                        (Some(v), Some(b)) => {
+                            close(&format!("{what} − base"), d.parse().unwrap(), v - b)
+                        }
+                        _ => assert_eq!(d, "", "{what} − base"),
+                    }
+                }
+                checked += 1;
+            }
+        }
+        assert!(checked > 10 * columns.len(), "{name}: {checked} cells");
+
+        // Markdown: the same rows, values as people read them.
+        let md = run(&["compare", &plan, "--format", "markdown"]);
+        let md_rows: Vec<Vec<String>> = md
+            .lines()
+            .filter(|l| l.starts_with("| ") && !l.starts_with("| metric"))
+            .map(|l| {
+                l.trim_matches('|')
+                    .split(" | ")
+                    .map(|c| c.trim().to_string())
+                    .collect()
+            })
+            .collect();
+        let md_labels: Vec<String> = md_rows.iter().map(|r| r[0].clone()).collect();
+        let md_shown = shown_countries(&md_labels);
+        assert_eq!(
+            md_shown, shown,
+            "{name}: same country rows in CSV and Markdown"
+        );
+        for row in &md_rows {
+            let label = &row[0];
+            if label == "status" || label == "description" {
+                continue;
+            }
+            assert_eq!(row.len(), columns.len() + 1, "{name}: {row:?}");
+            for (j, s) in solves.iter().enumerate() {
+                let want = shown_value(label, expected(label, s, &country, &shown));
+                let cell = row[j + 1].split(" (").next().unwrap();
+                assert_eq!(
+                    cell, want,
+                    "{name}: {label} in column {} (Markdown)",
+                    columns[j]
+                );
+            }
+        }
+    }
+}
+
+/// CSV column of column `j` (base has no difference column).
+fn col_of(j: usize) -> usize {
+    if j == 0 {
+        1
+    } else {
+        2 * j
+    }
+}
+
+#[test]
+fn every_sweep_cell_equals_the_point_solve() {
+    let plan = model("dfars-2027.toml");
+    let country = countries_of(&plan);
+    let path = "share_rule.dfars-225-7018.min_share";
+    let values = ["0.5", "1"];
+    let csv_text = run(&[
+        "sweep",
+        &plan,
+        "--set",
+        &format!("{path}={}", values.join(",")),
+        "--format",
+        "csv",
+        // Each point from scratch like `solve` (a warm start may land on
+        // another optimum of equal cost with other shares).
+        "--cold",
+    ]);
+    let mut r = csv::Reader::from_reader(csv_text.as_bytes());
+    let headers: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(&headers[..3], ["point", path, "status"]);
+    let shown = shown_countries(&headers);
+    let rows: Vec<Vec<String>> = r
+        .records()
+        .map(|x| x.unwrap().iter().map(String::from).collect())
+        .collect();
+    assert_eq!(rows.len(), values.len());
+    for (i, row) in rows.iter().enumerate() {
+        assert_eq!(row[0], i.to_string());
+        assert_eq!(row[1], values[i]);
+        let j = solve_json(&[&plan, "--set", &format!("{path}={}", values[i])]);
+        assert_eq!(row[2], j["status"].as_str().unwrap());
+        for (h, cell) in headers.iter().zip(row).skip(3) {
+            let what = format!("sweep point {i}: {h}");
+            match expected(h, &j, &country, &shown) {
+                None => assert_eq!(cell, "", "{what}"),
+                Some(v) => close(&what, cell.parse().unwrap(), v),
+            }
+        }
+    }
+}
+
+// ------------------------------------------------------------ library side
+
+struct Solved {
+    plan: reeplan::Plan,
+    outcome: reeplan::Outcome,
+    json: Value,
+    country: BTreeMap<String, String>,
+}
+
+fn solved(name: &str) -> Solved {
+    let path = model(name);
+    let source = reeplan::PlanSource::load(Path::new(&path)).expect("load");
+    let plan = source.plan(None).expect("plan");
+    let outcome = reeplan::solve_plan(&plan, &Default::default()).expect("solve");
+    let json = serde_json::to_value(&outcome).unwrap();
+    Solved {
+        plan,
+        outcome,
+        json,
+        country: countries_of(&path),
+    }
+}
+
+fn sum_where(j: &Value, flows: &str, year: i64, key: &str, id: &str) -> f64 {
+    j["flows"][flows]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|x| x["year"] == year && x[key] == id)
+        .map(|x| f(&x["tonnes"]))
+        .sum()
+}
+
+#[test]
+fn every_flow_chart_node_is_labelled_with_what_its_stage_measures() {
+    for (name, year) in [
+        ("us-magnets-2035.toml", 2030),
+        ("us-magnets-2035.toml", 2035),
+        ("china-export-ban.toml", 2030),
+    ] {
+        let s = solved(name);
+        let layout = reeplan::report::chart::flow_layout(&s.plan, &s.outcome, year);
+        assert!(layout.nodes.len() > 10, "{name}");
+        let units = [
+            "t REO mined",
+            "t REO separated",
+            "t magnet made",
+            "t magnet delivered",
+        ];
+        // Every facility and market with a flow that year has one node.
+        let mut ids: [BTreeSet<String>; 4] = Default::default();
+        for (stage, flows, key) in [
+            (0, "concentrate", "from"),
+            (1, "concentrate", "to"),
+            (1, "oxide", "from"),
+            (2, "oxide", "to"),
+            (2, "magnet", "from"),
+            (3, "magnet", "to"),
+        ] {
+            for x in s.json["flows"][flows].as_array().unwrap() {
+                if x["year"] == year {
+                    ids[stage].insert(x[key].as_str().unwrap().to_string());
+                }
+            }
+        }
+        for u in s.json["unmet"].as_array().unwrap() {
+            if u["year"] == year {
+                ids[3].insert(u["market"].as_str().unwrap().to_string());
+            }
+        }
+        for stage in 0..4 {
+            let got: BTreeSet<String> = layout
+                .nodes
+                .iter()
+                .filter(|n| n.stage == stage)
+                .map(|n| n.id.clone())
+                .collect();
+            assert_eq!(got, ids[stage], "{name} {year} stage {stage}");
+        }
+        for n in &layout.nodes {
+            let t = match n.stage {
+                0 => sum_where(&s.json, "concentrate", year, "from", &n.id),
+                1 => sum_where(&s.json, "concentrate", year, "to", &n.id),
+                2 => sum_where(&s.json, "magnet", year, "from", &n.id),
+                _ => sum_where(&s.json, "magnet", year, "to", &n.id),
+            };
+            // Facilities: the same figure as their utilization row.
+            if n.stage < 3 {
+                let u = s.json["utilization"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|u| u["year"] == year && u["facility"] == n.id.as_str())
+                    .unwrap_or_else(|| panic!("{}: no utilization row", n.id));
+                close(&format!("{} throughput", n.id), f(&u["throughput"]), t);
+            }
+            close(&format!("{name} {year} node {}", n.id), n.tonnes, t);
+            let label = if n.stage == 3 {
+                let short: f64 = s.json["unmet"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|u| u["year"] == year && u["market"] == n.id.as_str())
+                    .map(|u| f(&u["tonnes"]))
+                    .sum();
+                let mut l = format!("{} {} {}", n.id, grouped(t, 0), units[3]);
+                if short > 0.0 {
+                    l += &format!(", {} t unmet", grouped(short, 0));
+                }
+                l
+            } else {
+                format!(
+                    "{} ({}) {} {}",
+                    n.id,
+                    s.country[&n.id],
+                    grouped(t, 0),
+                    units[n.stage]
+                )
+            };
+            assert_eq!(n.label, label, "{name} {year}");
+        }
+        // Bands: at least the minimum width, and within their nodes.
+        for b in &layout.bands {
+            assert!(b.h_from >= 3.0 - 1e-9 && b.h_to >= 3.0 - 1e-9, "{b:?}");
+            let (from, to) = (&layout.nodes[b.from], &layout.nodes[b.to]);
+            assert!(b.y_from >= from.y - 1e-6 && b.y_from + b.h_from <= from.y + from.h + 1e-6);
+            assert!(b.y_to >= to.y - 1e-6 && b.y_to + b.h_to <= to.y + to.h + 1e-6);
+        }
+    }
+}
+
+/// The cells of one table of the default solve output, as displayed.
+fn table_cells(t: &reeplan::report::Table) -> Vec<Vec<String>> {
+    t.rows
+        .iter()
+        .map(|r| r.iter().map(|c| c.display()).collect())
+        .collect()
+}
+
+fn pct0(v: f64) -> String {
+    format!("{:.0}%", v * 100.0)
+}
+
+/// Shares by country as the sourcing table writes them, largest first,
+/// the rest as "other" beyond three countries.
+fn mix(by: &BTreeMap<String, f64>) -> String {
+    let total: f64 = by.values().sum();
+    let mut v: Vec<(String, f64)> = by
+        .iter()
+        .map(|(c, t)| (c.clone(), t / total))
+        .filter(|x| x.1 >= 0.005)
+        .collect();
+    v.sort_by(|a, b| b.1.partial_cmp(&a.1).unwrap().then(a.0.cmp(&b.0)));
+    if v.len() > 3 {
+        let rest = 1.0 - v[0].1 - v[1].1;
+        v.truncate(2);
+        v.push(("other".into(), rest));
+    }
+    v.iter()
+        .map(|(c, s)| format!("{c} {}", pct0(*s)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[test]
+fn sourcing_and_concern_tables_equal_the_flows() {
+    let s = solved("us-magnets-2035.toml");
+    let j = &s.json;
+    let tables = reeplan::report::solve_report(&s.plan, &s.outcome, &Default::default());
+    let names: Vec<&str> = tables.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(names, ["summary", "sourcing", "concern", "binds"]);
+    // Key years: first, last, and each share rule's first year.
+    let mut years: BTreeSet<i64> = [2025, 2035].into();
+    let mut rule_first: BTreeMap<String, i64> = BTreeMap::new();
+    for r in j["shares"].as_array().unwrap() {
+        let y = r["year"].as_i64().unwrap();
+        let e = rule_first
+            .entry(r["rule"].as_str().unwrap().into())
+            .or_insert(y);
+        *e = (*e).min(y);
+    }
+    years.extend(rule_first.values());
+    assert!(years.len() >= 3, "{years:?}");
+
+    // Proportional tracing from the flows, written out here.
+    let flows = |kind: &str, y: i64| -> Vec<(String, String, f64)> {
+        j["flows"][kind]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|x| x["year"] == y)
+            .map(|x| {
+                (
+                    x["from"].as_str().unwrap().to_string(),
+                    x["to"].as_str().unwrap().to_string(),
+                    f(&x["tonnes"]),
+                )
+            })
+            .collect()
+    };
+    let mut expect = Vec::new();
+    let markets: Vec<String> = {
+        let text = std::fs::read_to_string(model("us-magnets-2035.toml")).unwrap();
+        let doc: toml::Table = text.parse().unwrap();
+        doc["market"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    for m in &markets {
+        for &y in &years {
+            let (conc, ox, mag) = (
+                flows("concentrate", y),
+                flows("oxide", y),
+                flows("magnet", y),
+            );
+            let into = |list: &[(String, String, f64)], to: &str| -> Vec<(String, f64)> {
+                let rows: Vec<&(String, String, f64)> = list.iter().filter(|x| x.1 == to).collect();
+                let total: f64 = rows.iter().map(|x| x.2).sum();
+                rows.iter().map(|x| (x.0.clone(), x.2 / total)).collect()
+            };
+            let mut st: [BTreeMap<String, f64>; 3] = Default::default();
+            let mut delivered = 0.0;
+            for (plant, _, t) in mag.iter().filter(|x| &x.1 == m) {
+                delivered += t;
+                *st[2].entry(s.country[plant].clone()).or_default() += t;
+                for (r, a) in into(&ox, plant) {
+                    *st[1].entry(s.country[&r].clone()).or_default() += t * a;
+                    for (mine, b) in into(&conc, &r) {
+                        *st[0].entry(s.country[&mine].clone()).or_default() += t * a * b;
+                    }
+                }
+            }
+            if delivered > 1e-6 {
+                expect.push(vec![
+                    m.clone(),
+                    y.to_string(),
+                    grouped(delivered, 0),
+                    mix(&st[0]),
+                    mix(&st[1]),
+                    mix(&st[2]),
+                ]);
+            }
+        }
+    }
+    assert_eq!(table_cells(&tables[1]), expect, "sourcing");
+
+    // Concern shares per year: DFARS concern list CN, RU, KP, IR.
+    // A row per stage, a column per year.
+    let concern = ["CN", "RU", "KP", "IR"];
+    let mut expect = Vec::new();
+    for (stage, kind, end) in [
+        ("t REO mined", "concentrate", 0),
+        ("t REO separated", "concentrate", 1),
+        ("t magnet made", "magnet", 0),
+    ] {
+        let mut row = vec![stage.to_string()];
+        for y in 2025..=2035 {
+            let (mut c, mut t) = (0.0, 0.0);
+            for x in flows(kind, y) {
+                let id = if end == 0 { &x.0 } else { &x.1 };
+                t += x.2;
+                if concern.contains(&s.country[id].as_str()) {
+                    c += x.2;
+                }
+            }
+            row.push(format!("{:.1} %", c / t * 100.0));
+        }
+        expect.push(row);
+    }
+    let years: Vec<String> = (2025..=2035).map(|y| y.to_string()).collect();
+    assert_eq!(
+        tables[2].headers[1..],
+        years[..],
+        "concern: a column per year"
+    );
+    assert_eq!(table_cells(&tables[2]), expect, "concern");
+}
+
+#[test]
+fn what_binds_equals_the_utilization_and_share_rows() {
+    for name in ["us-magnets-2035.toml", "china-export-ban.toml"] {
+        let s = solved(name);
+        let j = &s.json;
+        let tables = reeplan::report::solve_report(&s.plan, &s.outcome, &Default::default());
+        let binds = tables.iter().find(|t| t.name == "binds").expect("binds");
+        let ranges = |ys: &[i64]| -> String {
+            let mut parts = Vec::new();
+            let mut i = 0;
+            while i < ys.len() {
+                let mut k = i;
+                while k + 1 < ys.len() && ys[k + 1] == ys[k] + 1 {
+                    k += 1;
+                }
+                parts.push(if k > i {
+                    format!("{}–{}", ys[i], ys[k])
+                } else {
+                    ys[i].to_string()
+                });
+                i = k + 1;
+            }
+            parts.join(", ")
+        };
+        let mut expect: Vec<Vec<String>> = Vec::new();
+        let cur = j["currency"].as_str().unwrap();
+        let mut rules: BTreeMap<String, (Vec<i64>, f64, Vec<i64>, f64)> = BTreeMap::new();
+        for r in j["shares"].as_array().unwrap() {
+            let e = rules.entry(r["rule"].as_str().unwrap().into()).or_default();
+            let p = r["shadow_price"].as_f64().unwrap_or(0.0);
+            if p > 0.0 {
+                e.0.push(r["year"].as_i64().unwrap());
+                e.1 = e.1.max(p);
+            }
+            if f(&r["shortfall"]) > 0.0 {
+                e.2.push(r["year"].as_i64().unwrap());
+                e.3 += f(&r["shortfall"]);
+            }
+        }
+        for (rule, (ys, p, sys, short)) in &rules {
+            if !ys.is_empty() {
+                expect.push(vec![
+                    "share rule".into(),
+                    rule.clone(),
+                    ranges(ys),
+                    format!("shadow price up to {} {cur} per pp", grouped(*p, 0)),
+                ]);
+            }
+            if !sys.is_empty() {
+                expect.push(vec![
+                    "share rule short".into(),
+                    rule.clone(),
+                    ranges(sys),
+                    format!("{} t clean magnet short", grouped(*short, 0)),
+                ]);
+            }
+        }
+        let mut unmet: BTreeMap<String, (Vec<i64>, f64)> = BTreeMap::new();
+        for u in j["unmet"].as_array().unwrap() {
+            let e = unmet
+                .entry(u["market"].as_str().unwrap().into())
+                .or_default();
+            e.0.push(u["year"].as_i64().unwrap());
+            e.1 += f(&u["tonnes"]);
+        }
+        for (m, (ys, t)) in &unmet {
+            expect.push(vec![
+                "unmet demand".into(),
+                m.clone(),
+                ranges(ys),
+                format!("{} t magnet short", grouped(*t, 0)),
+            ]);
+        }
+        let mut caps: BTreeMap<(String, String, String), Vec<i64>> = BTreeMap::new();
+        for u in j["utilization"].as_array().unwrap() {
+            if u["binding"] == true && f(&u["capacity"]) > 1e-6 {
+                caps.entry((
+                    u["facility"].as_str().unwrap().into(),
+                    u["country"].as_str().unwrap().into(),
+                    u["stage"].as_str().unwrap().into(),
+                ))
+                .or_default()
+                .push(u["year"].as_i64().unwrap());
+            }
+        }
+        let mut caps: Vec<_> = caps.into_iter().collect();
+        caps.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then(a.0.cmp(&b.0)));
+        for ((fac, c, stage), ys) in caps.iter().take(8) {
+            expect.push(vec![
+                format!("{stage} capacity"),
+                format!("{fac} ({c})"),
+                ranges(ys),
+                "at capacity".into(),
+            ]);
+        }
+        if caps.len() > 8 {
+            expect.push(vec![
+                "…".into(),
+                format!("{} more facilities at capacity", caps.len() - 8),
+                "–".into(),
+                "see --detail".into(),
+            ]);
+        }
+        assert_eq!(table_cells(binds), expect, "{name}");
+    }
+}
+
+#[test]
+fn summary_leaves_out_unused_cost_parts_and_puts_lp_size_last() {
+    let s = solved("us-magnets-2035.toml");
+    let j = &s.json;
+    let tables = reeplan::report::solve_report(&s.plan, &s.outcome, &Default::default());
+    let cells = table_cells(&tables[0]);
+    let labels: Vec<&str> = cells.iter().map(|r| r[0].as_str()).collect();
+    for (field, label) in [
+        ("production", "cost: production (USD)"),
+        ("transport", "cost: transport (USD)"),
+        ("tariffs", "cost: tariffs (USD)"),
+        ("unmet", "cost: unmet demand (USD)"),
+        ("reserves", "cost: reserves (USD)"),
+        ("rules", "cost: soft share-rule penalties (USD)"),
+    ] {
+        let v = f(&j["cost"][field]);
+        let row = cells.iter().find(|r| r[0] == label);
+        if v == 0.0 {
+            assert!(row.is_none(), "{label} is zero and must be left out");
+        } else {
+            assert_eq!(row.expect(label)[1], grouped(v, 0), "{label}");
+        }
+    }
+    assert_eq!(labels.last(), Some(&"LP size (columns × rows, nonzeros)"));
+    let total = cells.iter().find(|r| r[0] == "total cost (USD)").unwrap();
+    assert_eq!(total[1], grouped(f(&j["cost"]["total"]), 0));
+}
+
+#[test]
+fn the_flagship_default_output_fits_one_screen_and_detail_gives_the_full_tables() {
+    let plan = model("us-magnets-2035.toml");
+    let short = run(&["solve", &plan]);
+    let lines = short.lines().count();
+    assert!(lines < 80, "{lines} lines:\n{short}");
+    for title in [
+        "Summary",
+        "Sourcing per market",
+        "Share handled in concern countries",
+        "What binds",
+    ] {
+        assert!(short.contains(title), "{title} missing:\n{short}");
+    }
+    let full = run(&["solve", &plan, "--detail"]);
+    for title in [
+        "Concentrate: mine → refinery",
+        "Oxide: refinery → magnet plant",
+        "Magnets: plant → market",
+        "Utilization of effective capacity",
+    ] {
+        assert!(full.contains(title), "{title} missing with --detail");
+    }
+    // Idle facilities are never printed: no utilization row at 0 t.
+    let j = solve_json(&[&plan]);
+    let busy = j["utilization"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|u| f(&u["throughput"]) > 1e-6)
+        .count();
+    let csv_dir = tempfile::tempdir().unwrap();
+    run(&[
+        "solve",
+        &plan,
+        "--format",
+        "csv",
+        "--out",
+        csv_dir.path().to_str().unwrap(),
+    ]);
+    let util = std::fs::read_to_string(csv_dir.path().join("utilization.csv")).unwrap();
+    assert_eq!(
+        util.lines().count(),
+        busy + 1,
+        "header + one row per facility in use"
+    );
+    // --year selects the years shown.
+    let one = run(&["solve", &plan, "--year", "2030"]);
+    let sourcing: Vec<&str> = one
+        .lines()
+        .skip_while(|l| !l.starts_with("Sourcing"))
+        .take_while(|l| !l.is_empty())
+        .filter(|l| l.starts_with('│'))
+        .skip(1)
+        .collect();
+    assert!(!sourcing.is_empty());
+    assert!(sourcing.iter().all(|l| l.contains("2030")), "{sourcing:?}");
+}
+
+#[test]
+fn set_warns_when_a_share_field_gets_a_percent() {
+    let plan = model("tariff-scenarios.toml");
+    let out = Command::new(env!("CARGO_BIN_EXE_reeplan"))
+        .args([
+            "solve",
+            &plan,
+            "--set",
+            "plan.discount_rate=5",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("warning: --set plan.discount_rate=5: discount_rate is a share (1 = 100 %); 5 means 500 %"),
+        "{err}"
+    );
+    assert!(out.status.success(), "a warning, not a refusal: {err}");
+    let out = Command::new(env!("CARGO_BIN_EXE_reeplan"))
+        .args([
+            "solve",
+            &plan,
+            "--set",
+            "plan.discount_rate=0.05",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("warning"));
+}
