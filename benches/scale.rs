@@ -119,13 +119,16 @@ fn split_sizes() -> Vec<(&'static str, GenerateParams)> {
     };
     vec![
         ("split-small", params(40, 20, 40, 10, 6)),
-        ("split-9y", params(SPLIT_9Y.0, SPLIT_9Y.1, SPLIT_9Y.2, SPLIT_9Y.3, 9)),
+        (
+            "split-9y",
+            params(SPLIT_9Y.0, SPLIT_9Y.1, SPLIT_9Y.2, SPLIT_9Y.3, 9),
+        ),
     ]
 }
 
-/// Mines, refineries, plants and markets of the 9-year plan of issue 14
-/// (212,749 columns × 12,542 rows).
-const SPLIT_9Y: (usize, usize, usize, usize) = (75, 40, 75, 20);
+/// Mines, refineries, plants and markets of the 9-year plan: 213,634
+/// columns × 13,907 rows (the size of issue 14's 212,749 × 12,542).
+const SPLIT_9Y: (usize, usize, usize, usize) = (60, 60, 60, 30);
 
 fn median(v: &mut [f64]) -> f64 {
     v.sort_by(f64::total_cmp);

@@ -47,7 +47,14 @@ fn ok(out: Output, what: &str) -> String {
 fn unsharded(format: &str) -> String {
     let p = plan();
     let out = clean(&mut Command::new(exe()))
-        .args(["sweep", p.to_str().unwrap(), "--set", SET, "--format", format])
+        .args([
+            "sweep",
+            p.to_str().unwrap(),
+            "--set",
+            SET,
+            "--format",
+            format,
+        ])
         .output()
         .unwrap();
     ok(out, "unsharded sweep")
@@ -64,7 +71,11 @@ fn merge(dir: &Path) -> String {
 #[test]
 fn slurm_array_tasks_merged_equal_the_unsharded_sweep() {
     let whole = unsharded("csv");
-    assert_eq!(whole.lines().count(), 1 + 5, "header and 5 points:\n{whole}");
+    assert_eq!(
+        whole.lines().count(),
+        1 + 5,
+        "header and 5 points:\n{whole}"
+    );
     let out_dir = tempfile::tempdir().unwrap();
     // As `sbatch --array=3-6` runs it: ids 3..=6, minimum 3, count 4.
     for id in 3..=6 {
@@ -100,7 +111,14 @@ fn indexed_job_pods_merged_equal_the_unsharded_sweep_in_json_lines() {
     let p = plan();
     for index in 0..3 {
         let out = clean(&mut Command::new(exe()))
-            .args(["sweep", p.to_str().unwrap(), "--set", SET, "--format", "json"])
+            .args([
+                "sweep",
+                p.to_str().unwrap(),
+                "--set",
+                SET,
+                "--format",
+                "json",
+            ])
             .args(["--shard", "auto", "--out", out_dir.path().to_str().unwrap()])
             .env("JOB_COMPLETION_INDEX", index.to_string())
             .env("REEPLAN_SHARD_COUNT", "3")
@@ -115,7 +133,14 @@ fn indexed_job_pods_merged_equal_the_unsharded_sweep_in_json_lines() {
 fn shard_auto_without_a_scheduler_is_a_usage_error() {
     let p = plan();
     let out = clean(&mut Command::new(exe()))
-        .args(["sweep", p.to_str().unwrap(), "--set", SET, "--shard", "auto"])
+        .args([
+            "sweep",
+            p.to_str().unwrap(),
+            "--set",
+            SET,
+            "--shard",
+            "auto",
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
@@ -243,7 +268,14 @@ fn kubernetes_indexed_job_manifest() {
     let p = plan();
     let whole = ok(
         clean(&mut Command::new(exe()))
-            .args(["sweep", p.to_str().unwrap(), "--set", &set, "--format", "csv"])
+            .args([
+                "sweep",
+                p.to_str().unwrap(),
+                "--set",
+                &set,
+                "--format",
+                "csv",
+            ])
             .output()
             .unwrap(),
         "unsharded",

@@ -80,13 +80,31 @@ fn same_flows_and_duals(name: &str, split: &Outcome, whole: &Outcome, upstream: 
     let flows = |o: &Outcome| -> Vec<(i64, String, String, String, f64)> {
         let mut v = Vec::new();
         for f in o.flows.concentrate.iter().filter(|_| upstream) {
-            v.push((f.year, f.from.clone(), f.to.clone(), String::new(), f.tonnes));
+            v.push((
+                f.year,
+                f.from.clone(),
+                f.to.clone(),
+                String::new(),
+                f.tonnes,
+            ));
         }
         for f in o.flows.oxide.iter().filter(|_| upstream) {
-            v.push((f.year, f.from.clone(), f.to.clone(), f.element.clone(), f.tonnes));
+            v.push((
+                f.year,
+                f.from.clone(),
+                f.to.clone(),
+                f.element.clone(),
+                f.tonnes,
+            ));
         }
         for f in &o.flows.magnet {
-            v.push((f.year, f.from.clone(), f.to.clone(), "magnet".into(), f.tonnes));
+            v.push((
+                f.year,
+                f.from.clone(),
+                f.to.clone(),
+                "magnet".into(),
+                f.tonnes,
+            ));
         }
         v
     };
@@ -172,7 +190,11 @@ fn shipped_models_agree() {
             plans.push(source.plan(Some(&s.name)).unwrap());
         }
         for plan in plans {
-            let name = format!("{} {:?}", path.display(), plan.scenario.as_ref().map(|s| &s.name));
+            let name = format!(
+                "{} {:?}",
+                path.display(),
+                plan.scenario.as_ref().map(|s| &s.name)
+            );
             let (split, whole) = both(&plan);
             same_unique(&name, &split, &whole);
             if let (Some(a), Some(b)) = (&split.resilience, &whole.resilience) {
@@ -277,7 +299,12 @@ fn solver_flags_reach_highs() {
         vec!["--solver", "simplex"],
         vec!["--solver", "ipm"],
         vec!["--solver", "auto"],
-        vec!["--highs-option", "presolve=off", "--highs-option", "simplex_strategy=4"],
+        vec![
+            "--highs-option",
+            "presolve=off",
+            "--highs-option",
+            "simplex_strategy=4",
+        ],
         vec!["--mip-gap", "0.01"],
     ] {
         let mut args = vec!["solve", plan, "--format", "json"];
@@ -297,11 +324,23 @@ fn wrong_solver_flags_are_usage_errors() {
     let plan = root().join("tests/plans/01_minimal.toml");
     let plan = plan.to_str().unwrap();
     for (args, says) in [
-        (vec!["--highs-option", "no_such_option=1"], "HiGHS has no option named \"no_such_option\""),
-        (vec!["--highs-option", "presolve=sometimes"], "HiGHS rejected presolve=\"sometimes\""),
-        (vec!["--highs-option", "time_limit=soon"], "expected a number"),
+        (
+            vec!["--highs-option", "no_such_option=1"],
+            "HiGHS has no option named \"no_such_option\"",
+        ),
+        (
+            vec!["--highs-option", "presolve=sometimes"],
+            "HiGHS rejected presolve=\"sometimes\"",
+        ),
+        (
+            vec!["--highs-option", "time_limit=soon"],
+            "expected a number",
+        ),
         (vec!["--highs-option", "presolve"], "expected KEY=VALUE"),
-        (vec!["--mip-gap=-0.1"], "--mip-gap -0.1: must be a number >= 0"),
+        (
+            vec!["--mip-gap=-0.1"],
+            "--mip-gap -0.1: must be a number >= 0",
+        ),
         (vec!["--solver", "barrier"], "invalid value 'barrier'"),
     ] {
         let mut all = vec!["solve", plan];

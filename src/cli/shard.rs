@@ -15,7 +15,11 @@ pub fn parse_shard(s: &str) -> Result<(usize, usize), Error> {
     if s.trim() == "auto" {
         return from_env(|name| std::env::var(name).ok());
     }
-    let err = || Error::Usage(format!("--shard {s}: expected K/N with 0 <= K < N, or auto"));
+    let err = || {
+        Error::Usage(format!(
+            "--shard {s}: expected K/N with 0 <= K < N, or auto"
+        ))
+    };
     let (k, n) = s.split_once('/').ok_or_else(err)?;
     let (k, n): (usize, usize) = (
         k.trim().parse().map_err(|_| err())?,
@@ -54,14 +58,22 @@ pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Result<(usize, usize), 
                 "--shard auto: SLURM_ARRAY_TASK_ID={id} is below SLURM_ARRAY_TASK_MIN={min}"
             )));
         }
-        (id - min, count, "Slurm (--array must be a contiguous range such as 0-7)")
+        (
+            id - min,
+            count,
+            "Slurm (--array must be a contiguous range such as 0-7)",
+        )
     } else if let Some(index) = number("JOB_COMPLETION_INDEX")? {
         let Some(count) = number("REEPLAN_SHARD_COUNT")? else {
             return Err(Error::Usage(
                 "--shard auto: JOB_COMPLETION_INDEX is set but REEPLAN_SHARD_COUNT is not: set it to the Indexed Job's completions".into(),
             ));
         };
-        (index, count, "the Indexed Job (REEPLAN_SHARD_COUNT must equal completions)")
+        (
+            index,
+            count,
+            "the Indexed Job (REEPLAN_SHARD_COUNT must equal completions)",
+        )
     } else {
         return Err(Error::Usage(
             "--shard auto: neither a Slurm job array (SLURM_ARRAY_TASK_ID, SLURM_ARRAY_TASK_COUNT) nor a Kubernetes Indexed Job (JOB_COMPLETION_INDEX with REEPLAN_SHARD_COUNT) is set; give --shard K/N instead".into(),
@@ -237,7 +249,11 @@ fn merge_jsonl(files: &[PathBuf]) -> Result<Vec<u8>, Error> {
             let v: serde_json::Value =
                 serde_json::from_str(line).map_err(|e| bad(path, i + 1, e.to_string()))?;
             let point = v["point"].as_u64().ok_or_else(|| {
-                bad(path, i + 1, "expected an object with a \"point\" number".into())
+                bad(
+                    path,
+                    i + 1,
+                    "expected an object with a \"point\" number".into(),
+                )
             })?;
             rows.push((point as usize, path.clone(), i + 1, line.to_string()));
         }
@@ -285,12 +301,21 @@ mod tests {
         let e = from_env(env(&[])).unwrap_err().to_string();
         assert!(e.contains("SLURM_ARRAY_TASK_ID") && e.contains("JOB_COMPLETION_INDEX"));
         // A strided array (e.g. --array=0-6:2 gives ids 0,2,4,6 of 4).
-        let vars = [("SLURM_ARRAY_TASK_ID", "6"), ("SLURM_ARRAY_TASK_COUNT", "4")];
+        let vars = [
+            ("SLURM_ARRAY_TASK_ID", "6"),
+            ("SLURM_ARRAY_TASK_COUNT", "4"),
+        ];
         assert!(from_env(env(&vars))
             .unwrap_err()
             .to_string()
             .contains("contiguous"));
-        let vars = [("SLURM_ARRAY_TASK_ID", "x"), ("SLURM_ARRAY_TASK_COUNT", "4")];
-        assert!(from_env(env(&vars)).unwrap_err().to_string().contains("\"x\""));
+        let vars = [
+            ("SLURM_ARRAY_TASK_ID", "x"),
+            ("SLURM_ARRAY_TASK_COUNT", "4"),
+        ];
+        assert!(from_env(env(&vars))
+            .unwrap_err()
+            .to_string()
+            .contains("\"x\""));
     }
 }

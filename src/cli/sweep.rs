@@ -147,7 +147,11 @@ pub fn run(args: &SweepArgs) -> Result<ExitCode, Error> {
         .iter()
         .map(|s| parse_axis(s))
         .collect::<Result<_, _>>()?;
-    let shard = args.shard.as_deref().map(super::shard::parse_shard).transpose()?;
+    let shard = args
+        .shard
+        .as_deref()
+        .map(super::shard::parse_shard)
+        .transpose()?;
     let source = PlanSource::load(&args.plan)?;
     // Check every path once, on the base plan, before any solve.
     let base = source.plan_with(args.scenario.as_deref(), &[])?;

@@ -455,7 +455,11 @@ mod tests {
             assert!((a - b).abs() < 1e-9, "{:?}", s.row_dual);
         }
         let basis = basis.expect("a basis");
-        let basic = basis.cols.iter().chain(&basis.rows).filter(|&&s| s == BASIC);
+        let basic = basis
+            .cols
+            .iter()
+            .chain(&basis.rows)
+            .filter(|&&s| s == BASIC);
         assert_eq!(basic.count(), lp.num_rows());
     }
 
