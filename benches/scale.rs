@@ -17,6 +17,12 @@
 //!
 //! and prints one table. `REEPLAN_BENCH_SIZES=probe` prints only the LP size
 //! of each generated plan (no solve).
+//!
+//! `REEPLAN_BENCH_SIZES=split` compares, on plans that fall apart into one
+//! block per year, reeplan end to end (blocks solved apart, side by side)
+//! against HiGHS alone on the MPS reeplan writes, over alternating runs
+//! (`REEPLAN_BENCH_RUNS`, default 3; `REEPLAN_BENCH_SPLIT=split-small,split-9y`
+//! picks the plans), with each run's peak memory.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -60,6 +66,9 @@ fn main() {
     if wanted == "sweep" {
         return sweep_gain();
     }
+    if wanted == "split" {
+        return split_gain();
+    }
     let wanted: Vec<&str> = wanted.split(',').filter(|s| !s.is_empty()).collect();
     let selected: Vec<_> = sizes()
         .into_iter()
@@ -95,6 +104,108 @@ fn main() {
         results.push((name, params, tool, highs));
     }
     print_table(&results);
+}
+
+/// Plans for the split comparison: years that share no row.
+fn split_sizes() -> Vec<(&'static str, GenerateParams)> {
+    let params = |mines, refineries, plants, markets, years| GenerateParams {
+        mines,
+        refineries,
+        plants,
+        markets,
+        years,
+        elements: 3,
+        seed: 7,
+    };
+    vec![
+        ("split-small", params(40, 20, 40, 10, 6)),
+        (
+            "split-9y",
+            params(SPLIT_9Y.0, SPLIT_9Y.1, SPLIT_9Y.2, SPLIT_9Y.3, 9),
+        ),
+    ]
+}
+
+/// Mines, refineries, plants and markets of the 9-year plan: 213,634
+/// columns × 13,907 rows (the size of issue 14's 212,749 × 12,542).
+const SPLIT_9Y: (usize, usize, usize, usize) = (60, 60, 60, 30);
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+/// reeplan end to end (split) against HiGHS alone on the written MPS, in
+/// alternating runs, each in a child process of its own.
+fn split_gain() {
+    let runs: usize = std::env::var("REEPLAN_BENCH_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3)
+        .max(1);
+    let wanted = std::env::var("REEPLAN_BENCH_SPLIT").unwrap_or_default();
+    let wanted: Vec<&str> = wanted.split(',').filter(|s| !s.is_empty()).collect();
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let exe = std::env::current_exe().expect("own path");
+    println!(
+        "split vs HiGHS alone: {} cores, {runs} alternating runs each",
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+    for (name, params) in split_sizes() {
+        if !wanted.is_empty() && !wanted.contains(&name) {
+            continue;
+        }
+        let work = dir.path().join(name);
+        std::fs::create_dir_all(&work).expect("work directory");
+        let w = work.to_string_lossy().into_owned();
+        let mps = work.join("model.mps").to_string_lossy().into_owned();
+        let (mut tool_t, mut highs_t, mut ratio, mut tool_m, mut highs_m) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let mut info = None;
+        for run in 0..runs {
+            let tool = run_child(&exe, &["--child-tool", name, &w]);
+            let highs = run_child(&exe, &["--child-highs", &mps]);
+            let (a, b) = (tool.get("objective"), highs.get("objective"));
+            if (a - b).abs() > 1e-6 * a.abs().max(1.0) {
+                eprintln!("[{name}] WARNING: objectives differ: tool {a}, HiGHS alone {b}");
+            }
+            let t = tool.get("total");
+            let h = highs.get("read") + highs.get("run");
+            eprintln!(
+                "[{name}] run {run}: reeplan {t:.2} s ({:.0} MB), HiGHS alone {h:.2} s ({:.0} MB), ×{:.2}",
+                tool.get("peak_mib"),
+                highs.get("peak_mib"),
+                h / t
+            );
+            tool_t.push(t);
+            highs_t.push(h);
+            ratio.push(h / t);
+            tool_m.push(tool.get("peak_mib"));
+            highs_m.push(highs.get("peak_mib"));
+            info = Some(tool);
+        }
+        let info = info.expect("one run");
+        println!(
+            "{name}: {params:?}
+  {} columns × {} rows, {} blocks: reeplan {:.2} s, HiGHS alone (MPS read + solve) {:.2} s; speed-up median ×{:.2} (min {:.2}, max {:.2}); peak MB reeplan {:.0}, HiGHS alone {:.0} (×{:.2})",
+            info.get("columns"),
+            info.get("rows"),
+            info.get("blocks"),
+            median(&mut tool_t),
+            median(&mut highs_t),
+            median(&mut ratio.clone()),
+            ratio.iter().copied().fold(f64::INFINITY, f64::min),
+            ratio.iter().copied().fold(0.0, f64::max),
+            median(&mut tool_m.clone()),
+            median(&mut highs_m.clone()),
+            median(&mut tool_m) / median(&mut highs_m),
+        );
+    }
 }
 
 /// The gain of warm starts on a 20-point tariff sweep of a generated plan
@@ -226,6 +337,7 @@ fn secs(d: Duration) -> f64 {
 fn child_tool(size: &str, work: &Path) {
     let params = sizes()
         .into_iter()
+        .chain(split_sizes())
         .find(|(n, _)| *n == size)
         .map(|(_, p)| p)
         .expect("known size");
@@ -263,6 +375,7 @@ fn child_tool(size: &str, work: &Path) {
     let objective = outcome.objective_value.unwrap_or(f64::NAN);
     drop((tables, outcome, source));
     let f = formulate(&plan, BuildOptions::default());
+    let blocks = solve::blocks(&f.lp).blocks.len();
     solve::write_model(&f.lp, &work.join("model.mps")).unwrap();
 
     report(&[
@@ -278,6 +391,7 @@ fn child_tool(size: &str, work: &Path) {
         ("total", secs(total)),
         ("peak_mib", peak),
         ("objective", objective),
+        ("blocks", blocks as f64),
     ]);
 }
 
@@ -312,7 +426,7 @@ fn child_highs(mps: &Path) {
 
 /// Only the LP sizes and build times of the generated plans.
 fn probe() {
-    for (name, params) in sizes() {
+    for (name, params) in sizes().into_iter().chain(split_sizes()) {
         let text = generate_plan(&params);
         let plan = PlanSource::from_text(&PathBuf::from("probe.toml"), text)
             .and_then(|s| s.plan(None))

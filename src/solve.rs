@@ -16,6 +16,9 @@ use highs_sys::*;
 use crate::error::{Error, Result};
 use crate::model::lp::{Lp, Sense};
 
+mod split;
+pub use split::{blocks, Block, Blocks};
+
 /// How a solve ended, in the words of FORMULATION.md.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -45,8 +48,14 @@ pub struct SolverOptions {
     pub time_limit: Option<f64>,
     pub threads: Option<u32>,
     pub verbose: bool,
-    /// Relative MIP gap at which a plan with lumpy builds stops (HiGHS's
-    /// `mip_rel_gap`; its default is 1e-4).
+    /// Solve the LP as one even where it falls apart into independent
+    /// blocks (by default each block is solved apart; see [`split`]).
+    pub monolithic: bool,
+    /// HiGHS's LP algorithm.
+    pub algorithm: Algorithm,
+    /// HiGHS options set last, by name (checked with [`check_highs_option`]).
+    pub highs_options: Vec<(String, String)>,
+    /// Relative MIP gap at which HiGHS stops (`mip_rel_gap`).
     pub mip_gap: Option<f64>,
 }
 
@@ -59,6 +68,64 @@ pub struct MipInfo {
     pub nodes: i64,
     /// The incumbent's objective value.
     pub objective: f64,
+}
+
+/// Which HiGHS algorithm solves an LP (HiGHS's `solver` option).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Algorithm {
+    /// Chosen by the measured rule of [`Algorithm::for_lp`].
+    #[default]
+    Auto,
+    Simplex,
+    Ipm,
+    Pdlp,
+}
+
+impl Algorithm {
+    /// The value of HiGHS's `solver` option for this LP; `None` leaves
+    /// HiGHS's own default ("choose": simplex for an LP, branch and bound
+    /// for a MIP).
+    fn highs_name(self, lp: &Lp) -> Option<&'static str> {
+        match self {
+            Algorithm::Auto => match Algorithm::for_lp(lp) {
+                Algorithm::Simplex | Algorithm::Auto => None,
+                other => other.highs_name(lp),
+            },
+            Algorithm::Simplex => Some("simplex"),
+            Algorithm::Ipm => Some("ipm"),
+            Algorithm::Pdlp => Some("pdlp"),
+        }
+    }
+
+    /// The measured rule (docs/scale.md, "Algorithms"): simplex at every
+    /// size measured.
+    pub fn for_lp(_lp: &Lp) -> Algorithm {
+        Algorithm::Simplex
+    }
+}
+
+/// Check a HiGHS option name and value as HiGHS itself would take them;
+/// the error says what HiGHS rejected.
+pub fn check_highs_option(name: &str, value: &str) -> std::result::Result<(), String> {
+    let mut highs = Highs::new();
+    highs
+        .set_bool("output_flag", false)
+        .map_err(|e| e.to_string())?;
+    let c = CString::new(name).map_err(|_| format!("{name:?}: not an option name"))?;
+    let mut kind: HighsInt = -1;
+    // SAFETY: valid instance, NUL-terminated name, one HighsInt to write.
+    if unsafe { Highs_getOptionType(highs.0, c.as_ptr(), &mut kind) } == STATUS_ERROR {
+        return Err(format!("HiGHS has no option named {name:?}"));
+    }
+    let kind = match kind {
+        k if k == kHighsOptionTypeBool => "true or false",
+        k if k == kHighsOptionTypeInt => "an integer in its range",
+        k if k == kHighsOptionTypeDouble => "a number in its range",
+        _ => "one of its allowed values",
+    };
+    highs
+        .set_any(name, value)
+        .map_err(|_| format!("HiGHS rejected {name}={value:?} (expected {kind})"))
 }
 
 /// A simplex basis (HiGHS's status codes per column and row), to start the
@@ -156,6 +223,16 @@ impl Highs {
         )
     }
 
+    /// Set an option of any type from its text, as HiGHS parses it.
+    fn set_any(&mut self, name: &str, value: &str) -> Result<()> {
+        let (c, v) = (cstring(name)?, cstring(value)?);
+        // SAFETY: as above.
+        check(
+            unsafe { Highs_setOptionValue(self.0, c.as_ptr(), v.as_ptr()) },
+            name,
+        )
+    }
+
     fn pass(&mut self, lp: &Lp) -> Result<()> {
         let too_big = || Error::Solver("the LP is too large for HiGHS's 32-bit indices".into());
         let num_col = HighsInt::try_from(lp.num_cols()).map_err(|_| too_big())?;
@@ -248,6 +325,17 @@ fn configure(highs: &mut Highs, options: &SolverOptions) -> Result<()> {
     Ok(())
 }
 
+/// The algorithm and the user's own HiGHS options, once the LP is known.
+fn configure_for(highs: &mut Highs, options: &SolverOptions, lp: &Lp) -> Result<()> {
+    if let Some(name) = options.algorithm.highs_name(lp) {
+        highs.set_string("solver", name)?;
+    }
+    for (name, value) in &options.highs_options {
+        highs.set_any(name, value)?;
+    }
+    Ok(())
+}
+
 /// Write the LP to an `.mps` or `.lp` file (HiGHS picks the format from the
 /// name), atomically: HiGHS writes a temporary file next to it, which is
 /// checked to be whole (HiGHS does not report a full disk) and renamed.
@@ -288,6 +376,7 @@ pub fn write_model(lp: &Lp, path: &Path) -> Result<()> {
 pub fn iis(lp: &Lp, options: &SolverOptions) -> Result<Option<(Vec<usize>, Vec<usize>)>> {
     let mut highs = Highs::new();
     configure(&mut highs, options)?;
+    configure_for(&mut highs, options, lp)?;
     highs.pass(lp)?;
     // The full (not the light) strategy: an irreducible set, rows first.
     highs.set_int("iis_strategy", kHighsIisStrategyFromLpRowPriority)?;
@@ -326,7 +415,9 @@ pub fn iis(lp: &Lp, options: &SolverOptions) -> Result<Option<(Vec<usize>, Vec<u
     Ok(Some((take(&row_index, num_row), take(&col_index, num_col))))
 }
 
-/// Solve an LP and read back its status, values and row duals.
+/// Solve an LP and read back its status, values and row duals; an LP that
+/// falls apart into independent blocks is solved block by block unless
+/// `options.monolithic`.
 pub fn solve(lp: &Lp, options: &SolverOptions) -> Result<LpSolution> {
     solve_warm(lp, options, None, false).map(|(s, _)| s)
 }
@@ -340,9 +431,15 @@ pub fn solve_warm(
     start: Option<&Basis>,
     keep: bool,
 ) -> Result<(LpSolution, Option<Basis>)> {
+    if !options.monolithic {
+        if let Some(solved) = split::solve_split(lp, options, start, keep)? {
+            return Ok(solved);
+        }
+    }
     let started = Instant::now();
     let mut highs = Highs::new();
     configure(&mut highs, options)?;
+    configure_for(&mut highs, options, lp)?;
     highs.pass(lp)?;
     if let Some(b) = start
         .filter(|b| !lp.is_mip() && b.cols.len() == lp.num_cols() && b.rows.len() == lp.num_rows())

@@ -13,6 +13,7 @@ mod explain;
 mod frontier;
 mod generate;
 mod output;
+mod shard;
 mod stress;
 mod sweep;
 
@@ -20,7 +21,7 @@ pub use output::{Format, OutputArgs};
 
 use crate::plan::{Objective, Override, Plan, PlanSource};
 use crate::report::{self, chart};
-use crate::solve::{SolverOptions, Status};
+use crate::solve::{Algorithm, SolverOptions, Status};
 use crate::Error;
 
 /// Plan rare-earth magnet supply from mine to magnet.
@@ -100,6 +101,9 @@ enum Command {
     /// Write a synthetic but valid plan of a requested size (for tests and
     /// benchmarks); the same seed always gives the same plan.
     Generate(generate::GenerateArgs),
+    /// Merge the outputs of a sharded sweep (`--shard`, CSV or JSON lines)
+    /// into the unsharded table: one header, rows sorted by point.
+    Merge(shard::MergeArgs),
 }
 
 /// Settings passed through to HiGHS.
@@ -111,13 +115,33 @@ pub struct SolverArgs {
     /// Number of threads HiGHS may use.
     #[arg(long, value_name = "N")]
     threads: Option<u32>,
-    /// Relative MIP gap for plans with lumpy builds (`expand.min_build`);
-    /// HiGHS's default is 1e-4.
-    #[arg(long, value_name = "GAP")]
-    mip_gap: Option<f64>,
     /// Show HiGHS's own log on stderr.
     #[arg(long, short = 'v')]
     verbose: bool,
+    /// Solve the LP as one, even where it falls apart into independent
+    /// blocks (by default each block, e.g. each year, is solved apart and
+    /// the blocks side by side).
+    #[arg(long)]
+    monolithic: bool,
+    /// HiGHS's LP algorithm; auto picks by the rule measured in docs/scale.md.
+    #[arg(long, value_enum, default_value = "auto")]
+    solver: SolverArg,
+    /// Set any HiGHS option by its HiGHS name, e.g. presolve=off or
+    /// primal_feasibility_tolerance=1e-8; repeatable, applied last.
+    #[arg(long = "highs-option", value_name = "KEY=VALUE")]
+    highs_option: Vec<String>,
+    /// Relative MIP gap at which HiGHS stops, for plans with lumpy builds
+    /// (`expand.min_build`); HiGHS's default is 1e-4.
+    #[arg(long, value_name = "GAP")]
+    mip_gap: Option<f64>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SolverArg {
+    Auto,
+    Simplex,
+    Ipm,
+    Pdlp,
 }
 
 impl SolverArgs {
@@ -133,11 +157,23 @@ impl SolverArgs {
             return Err(Error::Usage("--threads 0: must be at least 1".into()));
         }
         if let Some(g) = self.mip_gap {
-            if !(0.0..1.0).contains(&g) {
+            if !(g >= 0.0 && g.is_finite()) {
                 return Err(Error::Usage(format!(
-                    "--mip-gap {g}: must be at least 0 and less than 1 (a relative gap, e.g. 0.001)"
+                    "--mip-gap {g}: must be a number >= 0 (e.g. 0.01 for 1 %)"
                 )));
             }
+        }
+        let mut highs_options = Vec::new();
+        for kv in &self.highs_option {
+            let Some((k, v)) = kv.split_once('=') else {
+                return Err(Error::Usage(format!(
+                    "--highs-option {kv}: expected KEY=VALUE"
+                )));
+            };
+            let (k, v) = (k.trim(), v.trim());
+            crate::solve::check_highs_option(k, v)
+                .map_err(|e| Error::Usage(format!("--highs-option {kv}: {e}")))?;
+            highs_options.push((k.to_string(), v.to_string()));
         }
         let threads = self
             .threads
@@ -147,6 +183,14 @@ impl SolverArgs {
             time_limit: self.time_limit,
             threads,
             verbose: self.verbose,
+            monolithic: self.monolithic,
+            algorithm: match self.solver {
+                SolverArg::Auto => Algorithm::Auto,
+                SolverArg::Simplex => Algorithm::Simplex,
+                SolverArg::Ipm => Algorithm::Ipm,
+                SolverArg::Pdlp => Algorithm::Pdlp,
+            },
+            highs_options,
             mip_gap: self.mip_gap,
         })
     }
@@ -358,6 +402,7 @@ fn run(command: Command) -> Result<ExitCode, Error> {
         Command::Init(args) => authoring::init(&args),
         Command::Stress(args) => stress::run(&args),
         Command::Generate(args) => generate::run(&args),
+        Command::Merge(args) => shard::merge(&args),
     }
 }
 

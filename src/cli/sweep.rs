@@ -32,8 +32,10 @@ pub struct SweepArgs {
     scenario: Option<String>,
     /// Solve only points K, K+N, K+2N, ... (0 <= K < N). Rows carry their
     /// point number; the CSV header is written by shard 0 only, so the
-    /// shards' outputs concatenated hold exactly the unsharded rows.
-    #[arg(long, value_name = "K/N")]
+    /// shards' outputs concatenated hold exactly the unsharded rows
+    /// (`reeplan merge` sorts them back). `auto`: K and N from a Slurm job
+    /// array or a Kubernetes Indexed Job (with REEPLAN_SHARD_COUNT).
+    #[arg(long, value_name = "K/N|auto")]
     shard: Option<String>,
     /// Points solved at once (default: one per core).
     #[arg(long, short = 'j', value_name = "N")]
@@ -113,19 +115,6 @@ fn parse_axis(spec: &str) -> Result<Axis, Error> {
     Ok(Axis { path, values })
 }
 
-fn parse_shard(s: &str) -> Result<(usize, usize), Error> {
-    let err = || Error::Usage(format!("--shard {s}: expected K/N with 0 <= K < N"));
-    let (k, n) = s.split_once('/').ok_or_else(err)?;
-    let (k, n): (usize, usize) = (
-        k.trim().parse().map_err(|_| err())?,
-        n.trim().parse().map_err(|_| err())?,
-    );
-    if n == 0 || k >= n {
-        return Err(err());
-    }
-    Ok((k, n))
-}
-
 /// The most points one sweep may have, all shards together.
 pub const MAX_POINTS: usize = 1_000_000;
 
@@ -180,7 +169,11 @@ pub fn run(args: &SweepArgs) -> Result<ExitCode, Error> {
         .iter()
         .map(|s| parse_axis(s))
         .collect::<Result<_, _>>()?;
-    let shard = args.shard.as_deref().map(parse_shard).transpose()?;
+    let shard = args
+        .shard
+        .as_deref()
+        .map(super::shard::parse_shard)
+        .transpose()?;
     let total = grid_size(&axes)?;
     if let Some(path) = &args.chart {
         super::output::check_chart(path, args.output.out.as_deref())?;
