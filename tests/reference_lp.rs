@@ -3043,6 +3043,11 @@ fn random_plan_sized(seed: u64, resilience: bool, big: bool) -> String {
                 r.push(format!("{e} = {}", rng.int(1, 10) as f64 / 200.0));
             }
         }
+        if r.is_empty() {
+            // An empty recipe is an error (PLAN_FORMAT.md, settled); no
+            // random draw here, so the rest of the plan is as before.
+            r.push(format!("{} = 0.1", els[0]));
+        }
         s += &format!("recipe = {{ {} }}\n", r.join(", "));
     }
     let nk = if big { rng.int(2, 4) } else { rng.int(1, 3) };
