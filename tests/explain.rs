@@ -144,3 +144,47 @@ fn solve_prints_the_short_explanation_when_infeasible() {
     );
     assert!(err.contains("magnet capacity at p1 (US)"), "{err}");
 }
+
+#[test]
+fn optimal_plan_paying_unmet_penalty_says_what_is_short_and_why() {
+    // tests/plans/15: 40 t of the 100 t demand left unmet at 800/t because
+    // p_dear (1000/t) is dearer: serving is possible, the penalty is cheaper.
+    let text = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/plans/15_unmet_penalty.toml"),
+    )
+    .unwrap();
+    let (code, j) = explain(&text);
+    assert_eq!(code, Some(0));
+    assert_eq!(j["status"], "optimal");
+    let paid = findings(&j, "paid-unmet");
+    assert_eq!(paid.len(), 1);
+    assert_eq!(paid[0]["market"], "us");
+    assert!((paid[0]["tonnes"].as_f64().unwrap() - 40.0).abs() < 1e-6);
+    let summary: Vec<&str> = j["summary"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect();
+    assert!(
+        summary
+            .iter()
+            .any(|s| s.contains("penalty is cheaper than serving")),
+        "{summary:?}"
+    );
+
+    // Without p_dear, the 40 t cannot be made: p_cheap (60 t) binds, 40 t more needed.
+    let start = text.find("[[magnet_plant]]\nid = \"p_dear\"").unwrap();
+    let end = text[start..].find("[[market]]").unwrap() + start;
+    let tight = format!("{}{}", &text[..start], &text[end..]);
+    let (code, j) = explain(&tight);
+    assert_eq!(code, Some(0));
+    assert_eq!(findings(&j, "paid-unmet").len(), 1);
+    let cap = findings(&j, "capacity");
+    assert_eq!(cap.len(), 1, "{cap:?}");
+    assert_eq!(cap[0]["facility"], "p_cheap");
+    assert!(
+        (cap[0]["extra"].as_f64().unwrap() - 40.0).abs() < 1e-6,
+        "{cap:?}"
+    );
+}

@@ -327,5 +327,15 @@ pub fn binds_table(o: &Outcome, years: &[i64]) -> Table {
             Cell::text("see --detail"),
         ]);
     }
+    if t.rows.is_empty() {
+        t.rows.push(vec![
+            Cell::text("nothing"),
+            Cell::text(
+                "no capacity at its limit, no share rule with a shadow price, no unmet demand",
+            ),
+            Cell::Empty,
+            Cell::Empty,
+        ]);
+    }
     t
 }
