@@ -34,7 +34,18 @@ fn lambda_never_falls_as_the_budget_rises_and_matches_the_hand_curve() {
         "json",
     ]);
     let points = j["points"].as_array().expect("points");
-    assert_eq!(points.len(), 11);
+    // The 11 grid budgets, plus the points frontier adds where the curve bends.
+    let budgets: Vec<f64> = points
+        .iter()
+        .map(|p| p["budget"].as_f64().unwrap())
+        .collect();
+    for k in 0..=10 {
+        let b = k as f64 / 10.0;
+        assert!(
+            budgets.iter().any(|x| (x - b).abs() < 1e-9),
+            "budget {b} missing: {budgets:?}"
+        );
+    }
     let mut last = 0.0;
     for p in points {
         let b = p["budget"].as_f64().unwrap();

@@ -283,7 +283,8 @@ impl PlanArgs {
 
 /// Fields that hold a share (1 = 100 %) but have no upper bound in the plan
 /// format, so that a percent typed by mistake (25 for 25 %) is accepted.
-const SHARE_FIELDS: &[&str] = &["ad_valorem", "discount_rate", "reserve_cost", "budget"];
+/// (`discount_rate` is not among them: above 1 it is refused at load.)
+const SHARE_FIELDS: &[&str] = &["ad_valorem", "reserve_cost", "budget"];
 
 /// Warn on stderr (without refusing it) when `--set PATH=VALUE` gives a
 /// share field a value above 1: usually a percent typed by mistake.
