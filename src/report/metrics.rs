@@ -92,14 +92,7 @@ pub fn metrics(plan: &Plan, o: &Outcome, countries: &[(&'static str, Vec<String>
         );
     }
     let solved = cost.is_some();
-    let delivered: f64 = o
-        .flows
-        .magnet
-        .iter()
-        .filter(|f| plan.is_market(&f.to))
-        .map(|f| f.tonnes)
-        .sum::<f64>()
-        + 0.0;
+    let delivered = delivered_to_markets(plan, o);
     push(
         "magnet.delivered".into(),
         "magnets delivered (t)".into(),
@@ -188,4 +181,16 @@ pub fn metrics(plan: &Plan, o: &Outcome, countries: &[(&'static str, Vec<String>
         status: o.status.name().to_string(),
         metrics: m,
     }
+}
+
+/// t of magnet delivered to markets over the horizon (shipments into
+/// stockpiles are not deliveries; releases from them are).
+pub fn delivered_to_markets(plan: &Plan, o: &Outcome) -> f64 {
+    o.flows
+        .magnet
+        .iter()
+        .filter(|f| plan.is_market(&f.to))
+        .map(|f| f.tonnes)
+        .sum::<f64>()
+        + 0.0
 }

@@ -202,14 +202,7 @@ pub fn solve_report(plan: &Plan, o: &Outcome, view: &View) -> Vec<Table> {
             Cell::text(format!("total cost ({cur})")),
             Cell::money(c.total),
         ]);
-        let delivered: f64 = o
-            .flows
-            .magnet
-            .iter()
-            .filter(|f| plan.is_market(&f.to))
-            .map(|f| f.tonnes)
-            .sum::<f64>()
-            + 0.0;
+        let delivered = metrics::delivered_to_markets(plan, o);
         summary.rows.push(vec![
             Cell::text("magnets delivered (t)"),
             Cell::tonnes(delivered),
