@@ -540,6 +540,9 @@ pub fn generate_plan_with(p: &GenerateParams, instruments: Option<Instruments>) 
     s
 }
 
+/// A generated facility's id and country.
+type IdCountry = (String, String);
+
 /// Greenfield candidates, contracts, subsidies and stockpiles (see
 /// [`Instruments`]). Every contract minimum has a penalty and every
 /// stockpile floor is held from the start, so the plan stays feasible.
@@ -548,11 +551,7 @@ fn write_instruments(
     rng: &mut Rng,
     elements: &[ElementSpec],
     (first, last): (i64, i64),
-    (mines, refineries, plants): (
-        &[(String, String)],
-        &[(String, String)],
-        &[(String, String)],
-    ),
+    (mines, refineries, plants): (&[IdCountry], &[IdCountry], &[IdCountry]),
     markets: &[(String, &str)],
     lumpy: bool,
 ) {

@@ -57,7 +57,7 @@ fn grouped(v: f64, decimals: usize) -> String {
     let digits: Vec<char> = int.chars().collect();
     let mut out = String::new();
     for (i, c) in digits.iter().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(*c);
@@ -525,14 +525,14 @@ fn every_flow_chart_node_is_labelled_with_what_its_stage_measures() {
                 ids[3].insert(u["market"].as_str().unwrap().to_string());
             }
         }
-        for stage in 0..4 {
+        for (stage, want) in ids.iter().enumerate() {
             let got: BTreeSet<String> = layout
                 .nodes
                 .iter()
                 .filter(|n| n.stage == stage)
                 .map(|n| n.id.clone())
                 .collect();
-            assert_eq!(got, ids[stage], "{name} {year} stage {stage}");
+            assert_eq!(&got, want, "{name} {year} stage {stage}");
         }
         for n in &layout.nodes {
             let t = match n.stage {

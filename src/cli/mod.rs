@@ -302,7 +302,7 @@ pub(crate) fn warn_if_percent(spec: &str) {
     // Numbers in the value: one number, a list (sweeps), a range or a
     // `{ year = value }` table.
     let values = raw
-        .split(|c: char| c == ',' || c == ':' || c == '{' || c == '}')
+        .split([',', ':', '{', '}'])
         .filter_map(|part| part.rsplit('=').next())
         .filter_map(|v| v.trim().parse::<f64>().ok());
     if let Some(big) = values.filter(|v| *v > 1.0).reduce(f64::max) {

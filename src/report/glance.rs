@@ -247,7 +247,9 @@ pub fn binds_table(o: &Outcome, years: &[i64]) -> Table {
     );
     let shown = |y: i64| years.contains(&y);
     // Share rules whose requirement costs something.
-    let mut rules: BTreeMap<&str, (Vec<i64>, f64, Vec<i64>, f64)> = BTreeMap::new();
+    // rule → (years with a shadow price, largest, years short, most short)
+    type RuleBinds = (Vec<i64>, f64, Vec<i64>, f64);
+    let mut rules: BTreeMap<&str, RuleBinds> = BTreeMap::new();
     for s in o.shares.iter().filter(|s| shown(s.year)) {
         let e = rules.entry(s.rule.as_str()).or_default();
         if s.shadow_price.is_some_and(|p| p > 0.0) {
