@@ -1,7 +1,9 @@
 //! Formulation: the LP of FORMULATION.md, built from a checked [`Plan`].
 //!
-//! Each constraint family has one function below, named for it. The LP is
-//! built year by year (years are independent periods), and only the
+//! Each constraint family has one function below (or in `instruments.rs`:
+//! builds, contracts, stock balance), named for it. The LP is built year by
+//! year; only build columns and stock levels link years (the solver's block
+//! split sees that from the matrix itself), and only the
 //! variables that can be non-zero are created: shipments between facilities
 //! that operate, on lanes that are not embargoed, of elements the receiving
 //! plant needs, and only the origin classes that some share rule can tell
