@@ -178,6 +178,19 @@ fn expected(
     if label == "unmet demand (t)" {
         return cost.map(|_| unmet);
     }
+    if let Some(rest) = label.strip_prefix("capacity built: ") {
+        // The builds of that stage, summed from the JSON's builds[].
+        let stage = rest.split_once(' ').expect("stage").0;
+        cost?;
+        let built: f64 = j["builds"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|b| b["stage"] == stage)
+            .map(|b| f(&b["capacity"]))
+            .sum();
+        return Some(built);
+    }
     if let Some(rest) = label.strip_prefix("share rule ") {
         let id = rest.split_once(':').expect("rule id").0;
         cost?;
@@ -259,7 +272,7 @@ fn shown_value(label: &str, v: Option<f64>) -> String {
     match v {
         None => "–".into(),
         Some(v) if is_share(label) => format!("{:.1} %", v * 100.0),
-        Some(v) if label.ends_with("(t)") => grouped(v, 1),
+        Some(v) if label.ends_with("(t)") || label.ends_with("added)") => grouped(v, 1),
         Some(v) => grouped(v, 0),
     }
 }

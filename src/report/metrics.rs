@@ -113,6 +113,28 @@ pub fn metrics(plan: &Plan, o: &Outcome, countries: &[(&'static str, Vec<String>
         Unit::Tonnes,
         solved.then_some(unmet),
     );
+    // Capacity built over the horizon, per stage (plans with build candidates).
+    if plan.has_builds() {
+        for (stage, unit) in [
+            ("mining", "t REO/yr"),
+            ("refining", "t REO/yr"),
+            ("magnet", "t magnet/yr"),
+        ] {
+            let built: f64 = o
+                .builds
+                .iter()
+                .filter(|b| b.stage == stage)
+                .map(|b| b.capacity)
+                .sum::<f64>()
+                + 0.0;
+            push(
+                format!("built.{stage}"),
+                format!("capacity built: {stage} ({unit} added)"),
+                Unit::Tonnes,
+                solved.then_some(built),
+            );
+        }
+    }
 
     // Each rule's clean share, pooled over the years it applies.
     for rule in &plan.share_rules {
