@@ -1099,10 +1099,7 @@ fn read_all(
         let Some(f) = r.table(node, &what, &known_keys("share_rule")) else {
             continue;
         };
-        let id = r.required(&f, "id").and_then(|n| r.id(n, &f.field("id")));
-        if let (Some(id), Some(n)) = (&id, f.get("id")) {
-            unique_in(r, &mut rule_ids, id, n, "share_rule");
-        }
+        let id = unique_id(r, &f, &mut rule_ids, "share_rule");
         let rule_markets = match f.get("markets") {
             None => Some((0..markets.len()).collect()),
             Some(n) => r.string_list(n, &f.field("markets")).and_then(|list| {
@@ -1235,10 +1232,7 @@ fn read_all(
         let Some(f) = r.table(node, &what, &known_keys("disruption")) else {
             continue;
         };
-        let id = r.required(&f, "id").and_then(|n| r.id(n, &f.field("id")));
-        if let (Some(id), Some(n)) = (&id, f.get("id")) {
-            unique_in(r, &mut disruption_ids, id, n, "disruption");
-        }
+        let id = unique_id(r, &f, &mut disruption_ids, "disruption");
         let description = match f.get("description") {
             Some(n) => r.string(n, &f.field("description")).map(Some),
             None => Some(None),
@@ -1339,10 +1333,10 @@ fn read_all(
         },
     );
     let (contracts, subsidies) = {
-        let (mf, rf, pf2): (Vec<Facility>, Vec<Facility>, Vec<Facility>) = (
-            mines.iter().map(|m| m.facility.clone()).collect(),
-            refineries.iter().map(|m| m.facility.clone()).collect(),
-            plants.iter().map(|m| m.facility.clone()).collect(),
+        let (mf, rf, pf2): (Vec<&Facility>, Vec<&Facility>, Vec<&Facility>) = (
+            mines.iter().map(|m| &m.facility).collect(),
+            refineries.iter().map(|m| &m.facility).collect(),
+            plants.iter().map(|m| &m.facility).collect(),
         );
         let stock_ids: Vec<String> = stockpiles.iter().map(|s| s.id.clone()).collect();
         let parties = instruments::Parties {
@@ -1418,6 +1412,20 @@ fn unique_in(r: &mut Reader, seen: &mut HashMap<String, Span>, id: &str, node: &
     } else {
         seen.insert(id.to_string(), node.span.clone());
     }
+}
+
+/// A required `id`, unique within its array (`kind` names it in the message).
+fn unique_id(
+    r: &mut Reader,
+    f: &Fields,
+    seen: &mut HashMap<String, Span>,
+    kind: &str,
+) -> Option<String> {
+    let id = r.required(f, "id").and_then(|n| r.id(n, &f.field("id")));
+    if let (Some(id), Some(n)) = (&id, f.get("id")) {
+        unique_in(r, seen, id, n, kind);
+    }
+    id
 }
 
 fn read_opt_id(

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use super::{closest_id, entry_name, known_keys, unique_in, Fields, Horizon, Range01, Reader};
+use super::{closest_id, entry_name, known_keys, unique_id, Fields, Horizon, Range01, Reader};
 use crate::error::Span;
 use crate::plan::tree::{Node, Table, Value};
 use crate::plan::{
@@ -14,9 +14,9 @@ use crate::plan::{
 
 /// The facilities and markets a contract or subsidy may name.
 pub(super) struct Parties<'a> {
-    pub mines: &'a [Facility],
-    pub refineries: &'a [Facility],
-    pub plants: &'a [Facility],
+    pub mines: &'a [&'a Facility],
+    pub refineries: &'a [&'a Facility],
+    pub plants: &'a [&'a Facility],
     pub markets: &'a [Market],
     pub stockpiles: &'a [String],
     pub first_year: i64,
@@ -174,10 +174,7 @@ pub(super) fn read_contracts(
         let Some(f) = r.table(node, &what, &known_keys("contract")) else {
             continue;
         };
-        let id = r.required(&f, "id").and_then(|n| r.id(n, &f.field("id")));
-        if let (Some(id), Some(n)) = (&id, f.get("id")) {
-            unique_in(r, &mut seen, id, n, "contract");
-        }
+        let id = unique_id(r, &f, &mut seen, "contract");
         let seller = r.required(&f, "from").and_then(|n| {
             let s = r.string(n, &f.field("from"))?;
             let found = if let Some(i) = parties.mines.iter().position(|m| m.id == s) {
@@ -376,10 +373,7 @@ pub(super) fn read_subsidies(r: &mut Reader, root: &Table, parties: &Parties) ->
         let Some(f) = r.table(node, &what, &known_keys("subsidy")) else {
             continue;
         };
-        let id = r.required(&f, "id").and_then(|n| r.id(n, &f.field("id")));
-        if let (Some(id), Some(n)) = (&id, f.get("id")) {
-            unique_in(r, &mut seen, id, n, "subsidy");
-        }
+        let id = unique_id(r, &f, &mut seen, "subsidy");
         let stage = r.required(&f, "stage").and_then(|n| {
             let s = r.string(n, &f.field("stage"))?;
             let st = Stage::from_name(&s);
