@@ -60,10 +60,17 @@ pub enum Finding {
         stage: &'static str,
         facility: String,
         country: String,
-        /// The capacity it has that year (0 when not operating).
+        /// The capacity it has that year (0 when not operating), capacity
+        /// built under its `expand` included.
         capacity: f64,
         extra: f64,
         unit: &'static str,
+        /// For a facility with `expand`: the limit of the build that would
+        /// have to give — `"max"` (built to its `expand.max`), `"earliest"`
+        /// (the year comes before `expand.earliest`) or `"lifetime"` (what
+        /// it could build has retired by then).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        expand_limit: Option<&'static str>,
     },
     /// An embargo cuts the only route for these tonnes.
     Embargo {
@@ -406,14 +413,36 @@ fn explain_infeasible(
                 let extra = x2[e.0 as usize];
                 if extra > EPS {
                     let fac = crate::model::facility(plan, cap.kind, cap.index);
+                    // Builds are free in the relaxation, so a facility that
+                    // may build is built out before it overflows.
+                    let builds: Vec<_> = f2
+                        .builds
+                        .iter()
+                        .filter(|b| b.kind == cap.kind && b.index == cap.index)
+                        .collect();
+                    let built: f64 = builds
+                        .iter()
+                        .filter(|b| b.exists_in(ym.year))
+                        .map(|b| x2[b.col.0 as usize])
+                        .sum();
+                    let expand_limit = fac.expand.as_ref().map(|x| {
+                        if builds.iter().any(|b| b.exists_in(ym.year)) {
+                            "max"
+                        } else if ym.year < x.earliest.max(plan.first_year) {
+                            "earliest"
+                        } else {
+                            "lifetime"
+                        }
+                    });
                     findings.push(Finding::Capacity {
                         year: ym.year,
                         stage: stage_name(cap.kind),
                         facility: facility_id(plan, cap.kind, cap.index).to_string(),
                         country: fac.country.clone(),
-                        capacity: cap.capacity,
+                        capacity: cap.capacity + built,
                         extra,
                         unit: unit_of(cap.kind),
+                        expand_limit,
                     });
                 }
             }
@@ -556,6 +585,13 @@ fn no_clean_source(plan: &Plan, rule_id: &str, year: i64) -> Vec<Finding> {
     out
 }
 
+/// The `expand` of the facility with this id, if any.
+fn plan_expand<'a>(plan: &'a Plan, id: &str) -> Option<&'a crate::plan::Expand> {
+    plan.facilities()
+        .find(|f| f.id == id)
+        .and_then(|f| f.expand.as_ref())
+}
+
 fn summarize(plan: &Plan, findings: &[Finding], status: Status) -> Vec<String> {
     if findings.is_empty() && status != Status::Infeasible {
         return vec![format!("the plan is {}: nothing to explain", status.name())];
@@ -590,15 +626,31 @@ fn summarize(plan: &Plan, findings: &[Finding], status: Status) -> Vec<String> {
                 capacity,
                 extra,
                 unit,
+                expand_limit,
             } => {
                 let state = if *capacity > 0.0 {
                     format!("has {} {unit}", thousands(*capacity, 1))
                 } else {
                     "does not operate that year".to_string()
                 };
+                let more = thousands(*extra, 1);
+                let fix = match (*expand_limit, plan_expand(plan, facility)) {
+                    (Some("max"), Some(x)) => format!(
+                        "; its expand.max ({} t/yr) would have to rise by {more}",
+                        thousands(x.max, 1)
+                    ),
+                    (Some("earliest"), Some(x)) => format!(
+                        "; its expand.earliest ({}) would have to come to {year} or earlier",
+                        x.earliest
+                    ),
+                    (Some("lifetime"), Some(x)) => format!(
+                        "; what it may build has retired by then (expand.lifetime {})",
+                        x.lifetime
+                    ),
+                    _ => String::new(),
+                };
                 format!(
-                    "{year}: binding limit: {stage} capacity at {facility} ({country}), which {state}; {} {unit} more needed",
-                    thousands(*extra, 1)
+                    "{year}: binding limit: {stage} capacity at {facility} ({country}), which {state}; {more} {unit} more needed{fix}"
                 )
             }
             Finding::Embargo {

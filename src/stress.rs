@@ -1,7 +1,11 @@
 //! Stress test of a plan: for every single country, every single facility
 //! and every listed disruption, the largest share of each market's demand
 //! that can still be served if it is lost — once with recourse limited to
-//! the plan's own throughput (plus reserves), once with all idle capacity.
+//! the plan's own throughput (plus reserves), once with all idle capacity
+//! (capacity the plan builds included). Stock the plan holds is drawn on
+//! both times: a loss over years `a..b` starts from the plan's stock at the
+//! end of `a − 1` (`initial` when `a` is the first year), as the recourse of
+//! max-resilience does.
 
 use std::collections::HashMap;
 
@@ -10,7 +14,7 @@ use serde::Serialize;
 
 use crate::error::Result;
 use crate::model::lp::{Lp, Sense};
-use crate::model::{add_recourse, formulate, BuildOptions, FacilityKind, Loss};
+use crate::model::{add_recourse, formulate, recourse_levels, BuildOptions, FacilityKind, Loss};
 use crate::outcome::{facility_id, Outcome};
 use crate::plan::Plan;
 use crate::report::{Cell, Table};
@@ -83,6 +87,8 @@ fn loss_cases(plan: &Plan) -> Vec<LossCase> {
 pub fn stress(plan: &Plan, outcome: &Outcome, options: &SolverOptions) -> Result<Vec<Exposure>> {
     // The plan's throughput (plus reserves) per facility and year.
     let planned = planned_throughput(outcome);
+    let idle = idle_capacity(outcome);
+    let stock = stock_levels(outcome);
     let routes = formulate(plan, BuildOptions::default());
     let cases = loss_cases(plan);
     let mut one = options.clone();
@@ -90,8 +96,8 @@ pub fn stress(plan: &Plan, outcome: &Outcome, options: &SolverOptions) -> Result
     let results: Vec<Result<Vec<Exposure>>> = cases
         .par_iter()
         .map(|case| {
-            let planned_side = worst_shares(plan, &routes, case, Some(&planned), &one)?;
-            let idle_side = worst_shares(plan, &routes, case, None, &one)?;
+            let planned_side = worst_shares(plan, &routes, case, &planned, &stock, &one)?;
+            let idle_side = worst_shares(plan, &routes, case, &idle, &stock, &one)?;
             Ok(plan
                 .markets
                 .iter()
@@ -164,7 +170,7 @@ pub fn served_under_disruptions(
             // All markets together: the largest share every one of them can
             // get at once (the λ of this disruption and year), then each
             // market's share in that allocation.
-            let (lp, served) = recourse_lp(plan, &routes, &case, Some(&planned));
+            let (lp, served) = recourse_lp(plan, &routes, &case, &planned, None);
             let rows: Vec<_> = served.iter().collect();
             let mut out = Vec::new();
             if let Some((x, _)) = max_min_share(&lp, &rows, &one)? {
@@ -190,6 +196,24 @@ pub fn served_under_disruptions(
     Ok(out)
 }
 
+/// Effective capacity per facility and year, capacity the plan builds included.
+fn idle_capacity(outcome: &Outcome) -> HashMap<(String, i64), f64> {
+    outcome
+        .utilization
+        .iter()
+        .map(|u| ((u.facility.clone(), u.year), u.capacity))
+        .collect()
+}
+
+/// The plan's stock at the end of each year, per stockpile.
+fn stock_levels(outcome: &Outcome) -> HashMap<(String, i64), f64> {
+    outcome
+        .stockpiles
+        .iter()
+        .map(|s| ((s.stockpile.clone(), s.year), s.level))
+        .collect()
+}
+
 fn planned_throughput(outcome: &Outcome) -> HashMap<(String, i64), f64> {
     let mut planned: HashMap<(String, i64), f64> = HashMap::new();
     for u in &outcome.utilization {
@@ -206,15 +230,18 @@ fn planned_throughput(outcome: &Outcome) -> HashMap<(String, i64), f64> {
 /// Deliveries of one market in one year under a loss: `(market, year, demand, columns)`.
 type ServedCols = Vec<(usize, i64, f64, Vec<crate::model::lp::Col>)>;
 
-/// The recourse LP of a loss over its years: recourse flows limited by the
-/// plan's throughput (`planned`) or by effective capacity (`None`), and
-/// deliveries at most demand. No objective yet.
+/// The recourse LP of a loss over its years: recourse flows limited by
+/// `limits` per facility and year (the plan's throughput, or effective
+/// capacity), deliveries at most demand, and — given the plan's stock
+/// levels — recourse stock drawn from what the plan holds. No objective yet.
 fn recourse_lp(
     plan: &Plan,
     routes: &crate::model::Formulation,
     case: &LossCase,
-    planned: Option<&HashMap<(String, i64), f64>>,
+    limits: &HashMap<(String, i64), f64>,
+    stock: Option<&HashMap<(String, i64), f64>>,
 ) -> (Lp, ServedCols) {
+    let with_stock = stock.is_some() && !plan.stockpiles.is_empty();
     let factor = |kind: FacilityKind, index: usize| -> f64 {
         let f = crate::model::facility(plan, kind, index);
         if case.facilities.contains(&f.id) || case.countries.contains(&f.country) {
@@ -229,22 +256,24 @@ fn recourse_lp(
     };
     let mut lp = Lp::default();
     let mut served: ServedCols = Vec::new();
+    let mut stock_years = Vec::new();
     for ym in &routes.years {
         if !case.years.is_none_or(|r| r.contains(ym.year)) {
             continue;
         }
         let year = ym.year;
         let limit = |cap: &crate::model::CapacityRow, a: f64, _: &Lp| {
-            let bound = match planned {
-                Some(p) => p
-                    .get(&(facility_id(plan, cap.kind, cap.index).to_string(), year))
-                    .copied()
-                    .unwrap_or(0.0),
-                None => cap.capacity,
-            };
+            let bound = limits
+                .get(&(facility_id(plan, cap.kind, cap.index).to_string(), year))
+                .copied()
+                .unwrap_or(0.0);
             (Vec::new(), a * bound)
         };
-        let deliveries = add_recourse(plan, &mut lp, ym, &loss, false, &limit).to_market;
+        let recourse = add_recourse(plan, &mut lp, ym, &loss, with_stock, &limit);
+        let deliveries = recourse.to_market;
+        if with_stock {
+            stock_years.push((year, recourse.stock_in, recourse.stock_out));
+        }
         for (k, market) in plan.markets.iter().enumerate() {
             let d = market.demand.at(year);
             if d > 0.0 {
@@ -253,6 +282,17 @@ fn recourse_lp(
                 served.push((k, year, d, cols));
             }
         }
+    }
+    if let (true, Some(levels)) = (with_stock, stock) {
+        recourse_levels(plan, &mut lp, &stock_years, &|s, first| {
+            let held = if first == plan.first_year {
+                plan.stockpiles[s].initial
+            } else {
+                let id = &plan.stockpiles[s].id;
+                levels.get(&(id.clone(), first - 1)).copied().unwrap_or(0.0)
+            };
+            (Vec::new(), held)
+        });
     }
     (lp, served)
 }
@@ -289,10 +329,11 @@ fn worst_shares(
     plan: &Plan,
     routes: &crate::model::Formulation,
     case: &LossCase,
-    planned: Option<&HashMap<(String, i64), f64>>,
+    limits: &HashMap<(String, i64), f64>,
+    stock: &HashMap<(String, i64), f64>,
     options: &SolverOptions,
 ) -> Result<HashMap<usize, WorstShare>> {
-    let (lp, served) = recourse_lp(plan, routes, case, planned);
+    let (lp, served) = recourse_lp(plan, routes, case, limits, Some(stock));
     let mut out = HashMap::new();
     let mut markets: Vec<usize> = served.iter().map(|s| s.0).collect();
     markets.sort();

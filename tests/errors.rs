@@ -1506,3 +1506,27 @@ fn deeply_dotted_key_error_points_at_the_key() {
         run.stderr
     );
 }
+
+#[test]
+fn year_range_given_as_a_table_says_so_once() {
+    let plan = with("[[disruption]]\nid = \"ban\"\nexports_from = [\"CN\"]\nyears = { first = 2026, last = 2026 }\n");
+    fails(
+        &plan,
+        &[format!(
+            "{}: disruption \"ban\" years: expected a year range [first, last], found a table",
+            at(&plan, "years = |{ first")
+        )],
+    );
+}
+
+#[test]
+fn number_given_as_an_array_says_so_once() {
+    let plan = edit(MINIMAL, "demand = 100\n", "demand = [100]\n");
+    fails(
+        &plan,
+        &[format!(
+            "{}: market \"us\" demand: expected a number or a table of year = number, found an array",
+            at(&plan, "demand = |[100]")
+        )],
+    );
+}

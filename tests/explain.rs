@@ -188,3 +188,61 @@ fn optimal_plan_paying_unmet_penalty_says_what_is_short_and_why() {
         "{cap:?}"
     );
 }
+
+#[test]
+fn a_plant_built_to_its_expand_max_names_expand_max_and_the_missing_tonnes() {
+    // p1 has 60 t and may build at most 15 t/yr more: 75 t against 100 t of
+    // demand leaves 25 t short, which only a higher expand.max can fix.
+    let text = MINIMAL.replace(
+        "capacity = 500\ncost = 30000",
+        "capacity = 60\ncost = 30000\nexpand = { capex = 1000, max = 15 }",
+    );
+    let (code, j) = explain(&text);
+    assert_eq!(code, Some(3));
+    let cap = findings(&j, "capacity");
+    assert_eq!(cap.len(), 1, "{cap:?}");
+    assert_eq!(cap[0]["facility"], "p1");
+    assert_eq!(cap[0]["expand_limit"], "max");
+    assert!((cap[0]["capacity"].as_f64().unwrap() - 75.0).abs() < 1e-6);
+    assert!((cap[0]["extra"].as_f64().unwrap() - 25.0).abs() < 1e-6);
+    let words: Vec<&str> = j["summary"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect();
+    assert!(
+        words.contains(&"2026: binding limit: magnet capacity at p1 (US), which has 75.0 t magnet; 25.0 t magnet more needed; its expand.max (15.0 t/yr) would have to rise by 25.0"),
+        "{words:?}"
+    );
+}
+
+#[test]
+fn a_shortfall_before_expand_earliest_names_expand_earliest() {
+    // 2026–2027; p1 has 60 t and may build 100 t/yr from 2027: 2027 is met,
+    // 2026 is 40 t short, which building earlier would fix.
+    let text = MINIMAL
+        .replace("last_year = 2026", "last_year = 2027")
+        .replace(
+            "capacity = 500\ncost = 30000",
+            "capacity = 60\ncost = 30000\nexpand = { capex = 1000, max = 100, earliest = 2027 }",
+        );
+    let (code, j) = explain(&text);
+    assert_eq!(code, Some(3));
+    let cap = findings(&j, "capacity");
+    assert_eq!(cap.len(), 1, "{cap:?}");
+    assert_eq!(cap[0]["year"], 2026);
+    assert_eq!(cap[0]["expand_limit"], "earliest");
+    assert!((cap[0]["capacity"].as_f64().unwrap() - 60.0).abs() < 1e-6);
+    assert!((cap[0]["extra"].as_f64().unwrap() - 40.0).abs() < 1e-6);
+    let words: Vec<&str> = j["summary"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect();
+    assert!(
+        words.iter().any(|w| w.ends_with("40.0 t magnet more needed; its expand.earliest (2027) would have to come to 2026 or earlier")),
+        "{words:?}"
+    );
+}

@@ -79,3 +79,139 @@ fn losing_one_of_two_mines() {
         .collect();
     assert!(shares.windows(2).all(|w| w[0] <= w[1]), "{shares:?}");
 }
+
+fn stress_json(text: &str) -> serde_json::Value {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("plan.toml");
+    std::fs::write(&path, text).expect("write");
+    let out = Command::new(env!("CARGO_BIN_EXE_reeplan"))
+        .args(["stress", path.to_str().expect("utf-8"), "--format", "json"])
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON")
+}
+
+fn share_of(j: &serde_json::Value, loss: &str, side: &str) -> f64 {
+    j["exposures"]
+        .as_array()
+        .expect("exposures")
+        .iter()
+        .find(|e| e["loss"] == loss)
+        .unwrap_or_else(|| panic!("no exposure {loss}: {j}"))[side]
+        .as_f64()
+        .expect("share")
+}
+
+/// One mine, one refinery (AU, MY, ample), two plants: p_cn (CN, 60 t,
+/// cost 0) and p_us (US, no capacity, may build up to 100 t/yr, capex 1 per
+/// t/yr, cost 10 per t). 100 t of demand in the US, 2026 only.
+const BUILT: &str = r#"
+[plan]
+first_year = 2026
+last_year = 2026
+[elements.NdPr]
+price = 1
+[[mine]]
+id = "m"
+country = "AU"
+capacity = 1000
+grade = { NdPr = 1 }
+[[refinery]]
+id = "r"
+country = "MY"
+capacity = 1000
+[[magnet_plant]]
+id = "p_cn"
+country = "CN"
+capacity = 60
+recipe = { NdPr = 1 }
+[[magnet_plant]]
+id = "p_us"
+country = "US"
+capacity = 0
+cost = 10
+recipe = { NdPr = 1 }
+expand = { capex = 1, max = 100 }
+[[market]]
+id = "us"
+country = "US"
+demand = 100
+"#;
+
+#[test]
+fn idle_capacity_counts_what_the_plan_builds() {
+    // Min cost: p_cn makes its 60 t; 40 t/yr are built at p_us and used.
+    // Lose CN: p_us is left with its built 40 t → 40 % on both sides (the
+    // 60 t more it could still build are not capacity the plan has).
+    // Lose p_us: p_cn's 60 t → 60 % on both sides.
+    let j = stress_json(BUILT);
+    assert!((share_of(&j, "country CN", "planned_share") - 0.4).abs() < 1e-6);
+    assert!((share_of(&j, "country CN", "idle_share") - 0.4).abs() < 1e-6);
+    assert!((share_of(&j, "p_us (US)", "planned_share") - 0.6).abs() < 1e-6);
+    assert!((share_of(&j, "p_us (US)", "idle_share") - 0.6).abs() < 1e-6);
+}
+
+/// The only plant is in China; the US holds a magnet stockpile of 30 t
+/// that must stay full (min_level 30), 2026–2027, 100 t of demand a year.
+const STOCK: &str = r#"
+[plan]
+first_year = 2026
+last_year = 2027
+[elements.NdPr]
+price = 1
+[[mine]]
+id = "m"
+country = "AU"
+capacity = 1000
+grade = { NdPr = 1 }
+[[refinery]]
+id = "r"
+country = "MY"
+capacity = 1000
+[[magnet_plant]]
+id = "p_cn"
+country = "CN"
+capacity = 1000
+cost = 1
+recipe = { NdPr = 1 }
+[[market]]
+id = "us"
+country = "US"
+demand = 100
+[[stockpile]]
+id = "s_us"
+country = "US"
+product = "magnet"
+capacity = 30
+initial = 30
+min_level = 30
+[[disruption]]
+id = "ban-2027"
+exports_from = ["CN"]
+years = [2027, 2027]
+"#;
+
+#[test]
+fn stress_draws_on_the_stock_the_plan_holds() {
+    // Lose CN over the whole horizon: only the initial 30 t reach the US,
+    // shared over two years: 200 λ ≤ 30 → λ = 15 %.
+    // The 2027 ban: the plan holds 30 t at the end of 2026 → 30 %.
+    // Lose p_cn (a facility, all years): 15 % as for the country.
+    let j = stress_json(STOCK);
+    for side in ["planned_share", "idle_share"] {
+        assert!(
+            (share_of(&j, "country CN", side) - 0.15).abs() < 1e-6,
+            "{j}"
+        );
+        assert!(
+            (share_of(&j, "disruption ban-2027", side) - 0.30).abs() < 1e-6,
+            "{j}"
+        );
+        assert!((share_of(&j, "p_cn (CN)", side) - 0.15).abs() < 1e-6, "{j}");
+    }
+}

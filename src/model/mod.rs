@@ -20,7 +20,7 @@ pub use instruments::{
     annuity_factor, build_cost_per_unit, exclusive_buyers, BuildVar, ContractRow, LevelVar,
     StockIn, StockOut,
 };
-pub use resilience::{add_recourse, build_resilience, Loss, ResilienceLp};
+pub use resilience::{add_recourse, build_resilience, recourse_levels, Loss, ResilienceLp};
 
 /// Origin classes are bit masks of [`Stage`]s; there are at most 8.
 pub const NUM_CLASSES: usize = 8;

@@ -134,7 +134,22 @@ pub fn build_resilience(plan: &Plan, c_star: f64) -> ResilienceLp {
                 });
             }
         }
-        recourse_levels(plan, lp, &formulation.years, &stock_years);
+        let years = &formulation.years;
+        recourse_levels(plan, lp, &stock_years, &|s, year| {
+            // The plan's own stock at the end of the year before.
+            match years.iter().find(|ym| ym.year == year - 1) {
+                Some(before) => (
+                    before
+                        .levels
+                        .iter()
+                        .filter(|l| l.stockpile == s)
+                        .map(|l| (l.col, -1.0))
+                        .collect(),
+                    0.0,
+                ),
+                None => (Vec::new(), plan.stockpiles[s].initial),
+            }
+        });
     }
 
     let mut out = ResilienceLp {
@@ -155,15 +170,20 @@ pub fn build_resilience(plan: &Plan, c_star: f64) -> ResilienceLp {
 /// Recourse flows into or out of each stockpile (by index) in one year.
 pub type StockCols = HashMap<usize, Vec<Col>>;
 
-/// The recourse stock levels of one disruption: for every stockpile,
-/// `R[y] = R[y−1] + in − out` over the disrupted years, from the plan's own
-/// stock at the end of the year before (`initial` in the first year), with
-/// `0 ≤ R[y] ≤ capacity(y)` (`min_level` does not bind in a crisis).
-fn recourse_levels(
+/// Where a recourse stock level starts: `start(stockpile, first year)` gives
+/// the terms and right-hand side of `R[first] + terms − in + out = rhs`
+/// (the plan's level columns at the end of the year before, or a number).
+pub type StockStart<'a> = dyn Fn(usize, i64) -> (Vec<(Col, f64)>, f64) + 'a;
+
+/// The recourse stock levels of one loss: for every stockpile,
+/// `R[y] = R[y−1] + in − out` over the lost years, from `start` (the plan's
+/// own stock at the end of the year before; `initial` in the first year),
+/// with `0 ≤ R[y] ≤ capacity(y)` (`min_level` does not bind in a crisis).
+pub fn recourse_levels(
     plan: &Plan,
     lp: &mut Lp,
-    years: &[YearModel],
     stock_years: &[(i64, StockCols, StockCols)],
+    start: &StockStart,
 ) {
     for (s, stock) in plan.stockpiles.iter().enumerate() {
         let mut previous: Option<Col> = None;
@@ -174,23 +194,15 @@ fn recourse_levels(
             match previous {
                 Some(prev) => terms.push((prev, -1.0)),
                 None => {
-                    // The plan's stock at the end of the year before.
-                    match years.iter().find(|ym| ym.year == year - 1) {
-                        Some(before) => terms.extend(
-                            before
-                                .levels
-                                .iter()
-                                .filter(|l| l.stockpile == s)
-                                .map(|l| (l.col, -1.0)),
-                        ),
-                        None => rhs = stock.initial,
-                    }
+                    let (before, r) = start(s, *year);
+                    terms.extend(before);
+                    rhs = r;
                 }
             }
             terms.extend(ins.get(&s).into_iter().flatten().map(|&c| (c, -1.0)));
             terms.extend(outs.get(&s).into_iter().flatten().map(|&c| (c, 1.0)));
             lp.add_row(rhs, rhs, terms);
-            // Disrupted years are contiguous; a gap would start afresh.
+            // Lost years are contiguous; a gap would start afresh.
             let next_is_consecutive = stock_years.get(i + 1).is_some_and(|n| n.0 == year + 1);
             previous = next_is_consecutive.then_some(level);
         }

@@ -197,14 +197,10 @@ impl Reader {
     fn string(&mut self, node: &Node, what: &str) -> Option<String> {
         match &node.value {
             Value::Str(s) => Some(s.clone()),
-            other => {
+            _ => {
                 self.error(
                     &node.span,
-                    format!(
-                        "{what}: expected a string, found {} {}",
-                        other.type_name(),
-                        node.show()
-                    ),
+                    format!("{what}: expected a string, found {}", node.found()),
                 );
                 None
             }
@@ -267,14 +263,10 @@ impl Reader {
     fn integer(&mut self, node: &Node, what: &str) -> Option<i64> {
         match &node.value {
             Value::Int(i) => Some(*i),
-            other => {
+            _ => {
                 self.error(
                     &node.span,
-                    format!(
-                        "{what}: expected an integer, found {} {}",
-                        other.type_name(),
-                        node.show()
-                    ),
+                    format!("{what}: expected an integer, found {}", node.found()),
                 );
                 None
             }
@@ -285,14 +277,10 @@ impl Reader {
         let v = match &node.value {
             Value::Int(i) => *i as f64,
             Value::Float(f) => *f,
-            other => {
+            _ => {
                 self.error(
                     &node.span,
-                    format!(
-                        "{what}: expected a number, found {} {}",
-                        other.type_name(),
-                        node.show()
-                    ),
+                    format!("{what}: expected a number, found {}", node.found()),
                 );
                 return None;
             }
@@ -360,13 +348,12 @@ impl Reader {
             Value::Int(_) | Value::Float(_) => {
                 self.number(node, what, range).map(YearValue::Constant)
             }
-            other => {
+            _ => {
                 self.error(
                     &node.span,
                     format!(
-                        "{what}: expected a number or a table of year = number, found {} {}",
-                        other.type_name(),
-                        node.show()
+                        "{what}: expected a number or a table of year = number, found {}",
+                        node.found()
                     ),
                 );
                 None
@@ -379,9 +366,8 @@ impl Reader {
             self.error(
                 &node.span,
                 format!(
-                    "{what}: expected a year range [first, last], found {} {}",
-                    node.value.type_name(),
-                    node.show()
+                    "{what}: expected a year range [first, last], found {}",
+                    node.found()
                 ),
             );
             return None;
@@ -421,14 +407,10 @@ impl Reader {
     fn array<'a>(&mut self, node: &'a Node, what: &str) -> Option<&'a [Node]> {
         match &node.value {
             Value::Array(items) => Some(items),
-            other => {
+            _ => {
                 self.error(
                     &node.span,
-                    format!(
-                        "{what}: expected an array, found {} {}",
-                        other.type_name(),
-                        node.show()
-                    ),
+                    format!("{what}: expected an array, found {}", node.found()),
                 );
                 None
             }
@@ -474,9 +456,8 @@ impl Reader {
             self.error(
                 &node.span,
                 format!(
-                    "{what}: expected a table of element = number, found {} {}",
-                    node.value.type_name(),
-                    node.show()
+                    "{what}: expected a table of element = number, found {}",
+                    node.found()
                 ),
             );
             return None;

@@ -82,6 +82,15 @@ impl Value {
 }
 
 impl Node {
+    /// What was found, for "expected X, found Y": the type, and the value
+    /// when it is a scalar (`a float 1.4`, `a string "CN"`, `a table`).
+    pub fn found(&self) -> String {
+        match &self.value {
+            Value::Array(_) | Value::Table(_) => self.value.type_name().to_string(),
+            other => format!("{} {}", other.type_name(), self.show()),
+        }
+    }
+
     /// A short rendering of the value for error messages (`1.4`, `"CN"`, `a table`).
     pub fn show(&self) -> String {
         match &self.value {

@@ -54,14 +54,10 @@ impl Reader {
     fn boolean(&mut self, node: &Node, what: &str) -> Option<bool> {
         match &node.value {
             Value::Bool(b) => Some(*b),
-            other => {
+            _ => {
                 self.error(
                     &node.span,
-                    format!(
-                        "{what}: expected true or false, found {} {}",
-                        other.type_name(),
-                        node.show()
-                    ),
+                    format!("{what}: expected true or false, found {}", node.found()),
                 );
                 None
             }
