@@ -976,3 +976,99 @@ fn set_warns_when_a_share_field_gets_a_percent() {
         .unwrap();
     assert!(!String::from_utf8_lossy(&out.stderr).contains("warning"));
 }
+
+fn solved_file(path: &str) -> Solved {
+    let source = reeplan::PlanSource::load(Path::new(path)).expect("load");
+    let plan = source.plan(None).expect("plan");
+    let outcome = reeplan::solve_plan(&plan, &Default::default()).expect("solve");
+    let json = serde_json::to_value(&outcome).unwrap();
+    Solved {
+        plan,
+        outcome,
+        json,
+        country: countries_of(path),
+    }
+}
+
+fn node<'a>(
+    layout: &'a reeplan::report::chart::FlowLayout,
+    stage: usize,
+    id: &str,
+) -> &'a reeplan::report::chart::FlowNode {
+    layout
+        .nodes
+        .iter()
+        .find(|n| n.stage == stage && n.id == id)
+        .unwrap_or_else(|| panic!("no node {id} in column {stage}: {layout:?}"))
+}
+
+#[test]
+fn flow_chart_draws_stock_added_where_it_arrives_and_drawn_where_it_leaves() {
+    // Magnets (plan 42): 2026 p_us → s_us arrives in the markets column;
+    // 2027 s_us → us leaves from the plants column. Oxide (plan 39): 2026
+    // r_my → s_us arrives in the plants column; 2027 s_us → p_us leaves
+    // from the refineries column. Tonnes from the JSON flows.
+    for (file, flows, arrive, leave, what) in [
+        ("tests/plans/42_stock_magnet_class.toml", "magnet", 3, 2, "magnet"),
+        ("tests/plans/39_stock_fill_cheap_year.toml", "oxide", 2, 1, "NdPr oxide"),
+    ] {
+        let s = solved_file(&root().join(file).to_string_lossy());
+        let added = sum_where(&s.json, flows, 2026, "to", "s_us");
+        let drawn = sum_where(&s.json, flows, 2027, "from", "s_us");
+        assert!(added > 0.0 && drawn > 0.0, "{file}");
+        let l26 = reeplan::report::chart::flow_layout(&s.plan, &s.outcome, 2026);
+        let n = node(&l26, arrive, "s_us");
+        assert_eq!(n.stock, Some("added"));
+        assert_eq!(n.label, format!("s_us (US) stock: {} t {what} added", grouped(added, 0)));
+        close("added", n.tonnes, added);
+        let l27 = reeplan::report::chart::flow_layout(&s.plan, &s.outcome, 2027);
+        let n = node(&l27, leave, "s_us");
+        assert_eq!(n.stock, Some("drawn"));
+        assert_eq!(n.label, format!("s_us (US) stock: {} t {what} drawn", grouped(drawn, 0)));
+        close("drawn", n.tonnes, drawn);
+        // The stockpile is not also drawn as a facility of that column.
+        assert_eq!(l27.nodes.iter().filter(|n| n.id == "s_us").count(), 1);
+    }
+}
+
+#[test]
+fn flow_chart_marks_capacity_the_plan_builds() {
+    let s = solved_file(&model("us-build-2030.toml"));
+    let builds = s.json["builds"].as_array().expect("builds");
+    assert!(!builds.is_empty());
+    let year = 2030;
+    let layout = reeplan::report::chart::flow_layout(&s.plan, &s.outcome, year);
+    let stage_col = |stage: &str| match stage {
+        "mining" => 0,
+        "refining" => 1,
+        _ => 2,
+    };
+    let mut marked = 0;
+    for b in builds {
+        let id = b["facility"].as_str().unwrap();
+        // Lifetimes are 20 years, so everything built by 2030 exists then.
+        let built: f64 = builds
+            .iter()
+            .filter(|x| x["facility"] == id && x["year"].as_i64().unwrap() <= year)
+            .map(|x| f(&x["capacity"]))
+            .sum();
+        let Some(n) = layout
+            .nodes
+            .iter()
+            .find(|n| n.id == id && n.stage == stage_col(b["stage"].as_str().unwrap()))
+        else {
+            continue; // built but idle that year: no node
+        };
+        close("built", n.built, built);
+        assert!(
+            n.label.ends_with(&format!(" · {} t/yr built", grouped(built, 0))),
+            "{}",
+            n.label
+        );
+        marked += 1;
+    }
+    assert!(marked > 0, "no built facility has a node in {year}");
+    for n in layout.nodes.iter().filter(|n| n.built == 0.0) {
+        assert!(!n.label.contains("built"), "{}", n.label);
+    }
+}

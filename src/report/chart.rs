@@ -316,6 +316,11 @@ pub struct FlowNode {
     pub h: f64,
     /// Height of the unmet part (markets), below `y + h`.
     pub unmet_h: f64,
+    /// A stockpile: `"added"` (stock taken in, drawn where the product
+    /// arrives) or `"drawn"` (stock released, drawn where it leaves from).
+    pub stock: Option<&'static str>,
+    /// Capacity the plan built at this facility that exists this year (t/yr).
+    pub built: f64,
 }
 
 /// One band: tonnes shipped from one node to the next column.
@@ -375,6 +380,10 @@ pub fn flow_layout(plan: &Plan, o: &Outcome, year: i64) -> FlowLayout {
     // their concentrate in, plants their magnets out, markets magnets in.
     let mut measure: [BTreeMap<String, f64>; 4] = Default::default();
     let mut present: [BTreeMap<String, ()>; 4] = Default::default();
+    // Stockpiles appear twice: where their intake arrives ("added", in the
+    // column after the shipper) and where their releases leave from
+    // ("drawn", in the column before the receiver), measured in t of their
+    // product.
     for (s, a, b, t) in &links {
         present[*s].insert(a.clone(), ());
         present[*s + 1].insert(b.clone(), ());
@@ -383,11 +392,38 @@ pub fn flow_layout(plan: &Plan, o: &Outcome, year: i64) -> FlowLayout {
                 *measure[0].entry(a.clone()).or_default() += t;
                 *measure[1].entry(b.clone()).or_default() += t;
             }
+            1 => {
+                if plan.is_stockpile(a) {
+                    *measure[1].entry(a.clone()).or_default() += t;
+                }
+                if plan.is_stockpile(b) {
+                    *measure[2].entry(b.clone()).or_default() += t;
+                }
+            }
             2 => {
                 *measure[2].entry(a.clone()).or_default() += t;
                 *measure[3].entry(b.clone()).or_default() += t;
             }
             _ => {}
+        }
+    }
+    let stock_of = |stage: usize, id: &str| -> Option<(&'static str, String)> {
+        let s = plan.stockpiles.iter().find(|s| s.id == id)?;
+        let (what, added_at) = match s.product {
+            crate::plan::StockProduct::Oxide(e) => (format!("{} oxide", plan.elements[e].name), 2),
+            crate::plan::StockProduct::Magnet => ("magnet".to_string(), 3),
+        };
+        Some((if stage == added_at { "added" } else { "drawn" }, what))
+    };
+    // Capacity the plan built that exists in `year`, per facility.
+    let mut built: BTreeMap<String, f64> = BTreeMap::new();
+    for b in &o.builds {
+        let exists = plan
+            .facilities()
+            .find(|f| f.id == b.facility)
+            .is_some_and(|f| f.built_exists(b.year, year));
+        if exists {
+            *built.entry(b.facility.clone()).or_default() += b.capacity;
         }
     }
     let mut unmet: BTreeMap<String, f64> = BTreeMap::new();
@@ -448,18 +484,30 @@ pub fn flow_layout(plan: &Plan, o: &Outcome, year: i64) -> FlowLayout {
             let c = country(id);
             let t = measure[stage].get(id.as_str()).copied().unwrap_or(0.0);
             let short = unmet_of(&unmet, stage, id);
-            let label = if stage == 3 {
+            let stock = stock_of(stage, id);
+            let built_here = if stock.is_none() {
+                built.get(id.as_str()).copied().unwrap_or(0.0)
+            } else {
+                0.0
+            };
+            let label = if let Some((how, what)) = &stock {
+                format!("{id} ({c}) stock: {} t {what} {how}", super::thousands(t, 0))
+            } else if stage == 3 {
                 let mut l = format!("{id} {} {}", super::thousands(t, 0), FLOW_STAGES[3]);
                 if short > 0.0 {
                     l.push_str(&format!(", {} t unmet", super::thousands(short, 0)));
                 }
                 l
             } else {
-                format!(
+                let mut l = format!(
                     "{id} ({c}) {} {}",
                     super::thousands(t, 0),
                     FLOW_STAGES[stage]
-                )
+                );
+                if built_here > 0.0 {
+                    l.push_str(&format!(" · {} t/yr built", super::thousands(built_here, 0)));
+                }
+                l
             };
             let whole = (t_of(id) * k).max(min_h(id));
             let unmet_h = if short > 0.0 {
@@ -478,6 +526,8 @@ pub fn flow_layout(plan: &Plan, o: &Outcome, year: i64) -> FlowLayout {
                 y,
                 h: whole - unmet_h,
                 unmet_h,
+                stock: stock.map(|(how, _)| how),
+                built: built_here,
             });
             y += whole + gap;
         }
@@ -647,6 +697,7 @@ const STAGE_HEADS: [&str; 4] = [
     "Markets (t magnet delivered)",
 ];
 const FOOTNOTE: &str = "Band width ∝ tonnes within each column (thinnest bands drawn at 3 px); colour = country of the shipping facility; grey = unmet demand.";
+const FOOTNOTE_INSTRUMENTS: &str = "Pale boxes with a black edge = stockpiles (stock added where it arrives, drawn where it leaves); black edge = a facility with capacity the plan builds.";
 
 /// Draw the flow diagram of `year`: SVG, or PNG when `path` ends in `.png`.
 pub fn flow_chart(plan: &Plan, o: &Outcome, year: i64, path: &Path) -> Result<Vec<u8>, Error> {
@@ -692,11 +743,17 @@ impl Draw for FlowLayout {
         for n in &self.nodes {
             let (x, y) = (xs[n.stage] as i32, n.y.round() as i32);
             let y1 = (n.y + n.h).round() as i32;
-            root.draw(&Rectangle::new(
-                [(x, y), (x + node_w as i32, y1.max(y + 1))],
-                country_color(&n.country).filled(),
-            ))
-            .map_err(e)?;
+            let corners = [(x, y), (x + node_w as i32, y1.max(y + 1))];
+            let fill = if n.stock.is_some() {
+                country_color(&n.country).mix(0.35).filled()
+            } else {
+                country_color(&n.country).filled()
+            };
+            root.draw(&Rectangle::new(corners, fill)).map_err(e)?;
+            if n.stock.is_some() || n.built > 0.0 {
+                root.draw(&Rectangle::new(corners, BLACK.stroke_width(2)))
+                    .map_err(e)?;
+            }
             if n.unmet_h > 0.0 {
                 let y2 = (n.y + n.h + n.unmet_h).round() as i32;
                 root.draw(&Rectangle::new(
@@ -748,6 +805,14 @@ impl Draw for FlowLayout {
             (FONT, 14).into_font().color(&RGBColor(90, 90, 90)),
         ))
         .map_err(e)?;
+        if self.nodes.iter().any(|n| n.stock.is_some() || n.built > 0.0) {
+            root.draw(&Text::new(
+                FOOTNOTE_INSTRUMENTS.to_string(),
+                (40, size.1 as i32 - 12),
+                (FONT, 14).into_font().color(&RGBColor(90, 90, 90)),
+            ))
+            .map_err(e)?;
+        }
         root.present().map_err(e)
     }
 }
