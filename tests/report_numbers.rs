@@ -180,16 +180,40 @@ fn expected(
     }
     if let Some(rest) = label.strip_prefix("capacity built: ") {
         // The builds of that stage, summed from the JSON's builds[].
-        let stage = rest.split_once(' ').expect("stage").0;
+        // "magnet (t …)" or "magnet in US (t …)".
+        let (stage, tail) = rest.split_once(' ').expect("stage");
+        let in_country = tail
+            .strip_prefix("in ")
+            .map(|t| t.split_once(' ').expect("country").0);
         cost?;
         let built: f64 = j["builds"]
             .as_array()
             .unwrap()
             .iter()
-            .filter(|b| b["stage"] == stage)
+            .filter(|b| b["stage"] == stage && in_country.is_none_or(|c| b["country"] == c))
             .map(|b| f(&b["capacity"]))
             .sum();
         return Some(built);
+    }
+    if let Some(rest) = label.strip_prefix("stock held: ") {
+        // "s_us at end of 2029 (t)": that row of the JSON's stockpiles[].
+        let (id, tail) = rest.split_once(" at end of ").expect("stockpile");
+        let year: i64 = tail.split_once(' ').expect("year").0.parse().expect("year");
+        cost?;
+        let rows: Vec<&Value> = j["stockpiles"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["stockpile"] == id)
+            .collect();
+        if rows.is_empty() {
+            return None; // this column's plan has no such stockpile
+        }
+        let row = rows
+            .iter()
+            .find(|s| s["year"] == year)
+            .unwrap_or_else(|| panic!("no stockpiles[] row {id} {year}"));
+        return Some(f(&row["level"]));
     }
     if let Some(rest) = label.strip_prefix("share rule ") {
         let id = rest.split_once(':').expect("rule id").0;
@@ -1009,8 +1033,20 @@ fn flow_chart_draws_stock_added_where_it_arrives_and_drawn_where_it_leaves() {
     // r_my → s_us arrives in the plants column; 2027 s_us → p_us leaves
     // from the refineries column. Tonnes from the JSON flows.
     for (file, flows, arrive, leave, what) in [
-        ("tests/plans/42_stock_magnet_class.toml", "magnet", 3, 2, "magnet"),
-        ("tests/plans/39_stock_fill_cheap_year.toml", "oxide", 2, 1, "NdPr oxide"),
+        (
+            "tests/plans/42_stock_magnet_class.toml",
+            "magnet",
+            3,
+            2,
+            "magnet",
+        ),
+        (
+            "tests/plans/39_stock_fill_cheap_year.toml",
+            "oxide",
+            2,
+            1,
+            "NdPr oxide",
+        ),
     ] {
         let s = solved_file(&root().join(file).to_string_lossy());
         let added = sum_where(&s.json, flows, 2026, "to", "s_us");
@@ -1019,12 +1055,18 @@ fn flow_chart_draws_stock_added_where_it_arrives_and_drawn_where_it_leaves() {
         let l26 = reeplan::report::chart::flow_layout(&s.plan, &s.outcome, 2026);
         let n = node(&l26, arrive, "s_us");
         assert_eq!(n.stock, Some("added"));
-        assert_eq!(n.label, format!("s_us (US) stock: {} t {what} added", grouped(added, 0)));
+        assert_eq!(
+            n.label,
+            format!("s_us (US) stock: {} t {what} added", grouped(added, 0))
+        );
         close("added", n.tonnes, added);
         let l27 = reeplan::report::chart::flow_layout(&s.plan, &s.outcome, 2027);
         let n = node(&l27, leave, "s_us");
         assert_eq!(n.stock, Some("drawn"));
-        assert_eq!(n.label, format!("s_us (US) stock: {} t {what} drawn", grouped(drawn, 0)));
+        assert_eq!(
+            n.label,
+            format!("s_us (US) stock: {} t {what} drawn", grouped(drawn, 0))
+        );
         close("drawn", n.tonnes, drawn);
         // The stockpile is not also drawn as a facility of that column.
         assert_eq!(l27.nodes.iter().filter(|n| n.id == "s_us").count(), 1);
@@ -1061,7 +1103,8 @@ fn flow_chart_marks_capacity_the_plan_builds() {
         };
         close("built", n.built, built);
         assert!(
-            n.label.ends_with(&format!(" · {} t/yr built", grouped(built, 0))),
+            n.label
+                .ends_with(&format!(" · {} t/yr built", grouped(built, 0))),
             "{}",
             n.label
         );

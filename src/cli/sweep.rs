@@ -490,6 +490,8 @@ fn terminal_columns(
             .find_map(|p| key.strip_prefix(p));
         let shown = matches!(key.as_str(), "cost.total" | "cost.per_tonne" | "unmet")
             || key.starts_with("share.")
+            || key.starts_with("stock.")
+            || (key.starts_with("built.") && key.matches('.').count() == 1)
             || country.is_some_and(concern);
         if shown {
             keep.push(first_metric + i);

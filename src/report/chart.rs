@@ -491,7 +491,10 @@ pub fn flow_layout(plan: &Plan, o: &Outcome, year: i64) -> FlowLayout {
                 0.0
             };
             let label = if let Some((how, what)) = &stock {
-                format!("{id} ({c}) stock: {} t {what} {how}", super::thousands(t, 0))
+                format!(
+                    "{id} ({c}) stock: {} t {what} {how}",
+                    super::thousands(t, 0)
+                )
             } else if stage == 3 {
                 let mut l = format!("{id} {} {}", super::thousands(t, 0), FLOW_STAGES[3]);
                 if short > 0.0 {
@@ -505,7 +508,10 @@ pub fn flow_layout(plan: &Plan, o: &Outcome, year: i64) -> FlowLayout {
                     FLOW_STAGES[stage]
                 );
                 if built_here > 0.0 {
-                    l.push_str(&format!(" · {} t/yr built", super::thousands(built_here, 0)));
+                    l.push_str(&format!(
+                        " · {} t/yr built",
+                        super::thousands(built_here, 0)
+                    ));
                 }
                 l
             };
@@ -805,7 +811,11 @@ impl Draw for FlowLayout {
             (FONT, 14).into_font().color(&RGBColor(90, 90, 90)),
         ))
         .map_err(e)?;
-        if self.nodes.iter().any(|n| n.stock.is_some() || n.built > 0.0) {
+        if self
+            .nodes
+            .iter()
+            .any(|n| n.stock.is_some() || n.built > 0.0)
+        {
             root.draw(&Text::new(
                 FOOTNOTE_INSTRUMENTS.to_string(),
                 (40, size.1 as i32 - 12),

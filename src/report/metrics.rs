@@ -133,6 +133,38 @@ pub fn metrics(plan: &Plan, o: &Outcome, countries: &[(&'static str, Vec<String>
                 Unit::Tonnes,
                 solved.then_some(built),
             );
+            // By country: every country with a build candidate at the stage.
+            for country in build_countries(plan, stage) {
+                let built: f64 = o
+                    .builds
+                    .iter()
+                    .filter(|b| b.stage == stage && b.country == country)
+                    .map(|b| b.capacity)
+                    .sum::<f64>()
+                    + 0.0;
+                push(
+                    format!("built.{stage}.{country}"),
+                    format!("capacity built: {stage} in {country} ({unit} added)"),
+                    Unit::Tonnes,
+                    solved.then_some(built),
+                );
+            }
+        }
+    }
+    // Stock held at the end of the key years (plans with stockpiles).
+    for s in &plan.stockpiles {
+        for year in stock_key_years(plan) {
+            let level = o
+                .stockpiles
+                .iter()
+                .find(|r| r.stockpile == s.id && r.year == year)
+                .map_or(0.0, |r| r.level);
+            push(
+                format!("stock.{}.{year}", s.id),
+                format!("stock held: {} at end of {year} (t)", s.id),
+                Unit::Tonnes,
+                solved.then_some(level),
+            );
         }
     }
 
@@ -203,6 +235,41 @@ pub fn metrics(plan: &Plan, o: &Outcome, countries: &[(&'static str, Vec<String>
         status: o.status.name().to_string(),
         metrics: m,
     }
+}
+
+/// Countries with a build candidate (any `expand`, as [`Plan::has_builds`]) at `stage`.
+fn build_countries(plan: &Plan, stage: &str) -> Vec<String> {
+    let facilities: Vec<&crate::plan::Facility> = match stage {
+        "mining" => plan.mines.iter().map(|m| &m.facility).collect(),
+        "refining" => plan.refineries.iter().map(|r| &r.facility).collect(),
+        _ => plan.plants.iter().map(|p| &p.facility).collect(),
+    };
+    let mut out: Vec<String> = facilities
+        .into_iter()
+        .filter(|f| f.expand.is_some())
+        .map(|f| f.country.clone())
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The years whose closing stock `compare` and `sweep` show: the first and
+/// last year of the plan, and the year before each disruption starts (what
+/// is held going into the crisis), when that is a horizon year.
+pub fn stock_key_years(plan: &Plan) -> Vec<i64> {
+    let mut years = vec![plan.first_year, plan.last_year];
+    for d in &plan.disruptions {
+        if let Some(r) = d.years {
+            let before = r.first - 1;
+            if before >= plan.first_year && before <= plan.last_year {
+                years.push(before);
+            }
+        }
+    }
+    years.sort();
+    years.dedup();
+    years
 }
 
 /// t of magnet delivered to markets over the horizon (shipments into
