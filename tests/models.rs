@@ -897,3 +897,39 @@ fn us_reserve_2030_headlines() {
         1e-3,
     );
 }
+
+#[test]
+fn us_reserve_2030_frontier_gives_the_readme_reserve_sizing_table() {
+    // README: Tb reserve capacity 0/40/80/120/160 t → λ* 23.8/42.1/60.4/60.6/60.6 %,
+    // and "λ* gained per extra t" 0.457/0.457/0.006/0.000 pp (recomputed here
+    // from the λ* of neighbouring points, not read from the program).
+    let out = reeplan(&[
+        "frontier",
+        "models/us-reserve-2030.toml",
+        "--stockpile",
+        "us-tb-reserve.capacity=0:160:40",
+        "--format",
+        "json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let points = j["points"].as_array().unwrap();
+    let lambdas: Vec<f64> = points
+        .iter()
+        .map(|p| p["lambda"].as_f64().unwrap())
+        .collect();
+    for (got, readme) in lambdas.iter().zip([0.238, 0.421, 0.604, 0.606, 0.606]) {
+        pin("Tb reserve λ*", *got, readme, 0.0005);
+    }
+    for i in 1..points.len() {
+        let gain = (lambdas[i] - lambdas[i - 1]) * 100.0 / 40.0;
+        let shown = points[i]["lambda_gain_pp_per_t"].as_f64().unwrap();
+        pin("λ* gain per t", shown, gain, 1e-9);
+        let readme = [0.457, 0.457, 0.006, 0.000][i - 1];
+        pin("README λ* gain per t", shown, readme, 0.0005);
+    }
+}

@@ -151,6 +151,13 @@ fn expected(
         .iter()
         .map(|x| f(&x["tonnes"]))
         .sum();
+    if label == "worst-case share of demand served (λ*)" {
+        assert_eq!(
+            j["objective"], "max-resilience",
+            "λ* only under max-resilience"
+        );
+        return cost.and_then(|_| j["objective_value"].as_f64());
+    }
     if label.starts_with("total cost (") {
         return cost.map(|c| f(&c["total"]));
     }
@@ -286,6 +293,7 @@ fn shown_countries(labels: &[String]) -> BTreeMap<String, Vec<String>> {
 
 fn is_share(label: &str) -> bool {
     label.starts_with("share rule ")
+        || label.starts_with("worst-case share")
         || ["mining ", "refining ", "magnet "]
             .iter()
             .any(|p| label.starts_with(p))

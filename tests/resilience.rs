@@ -106,3 +106,92 @@ exports_from = ["CN"]
     // C* = 100 × (10 + 10 + 10) = 3,000, and the reported plan costs just that.
     assert!((j["cost"]["total"].as_f64().unwrap() - 3000.0).abs() < 1e-6);
 }
+
+#[test]
+fn reserve_sizing_curve_over_a_stockpile_capacity_matches_the_hand_curve() {
+    // tests/plans/43: a two-year ban bridged by the US magnet stock L held at
+    // the end of 2026; λ ≤ L / 200, L ≤ capacity C, and the budget (3,000 of
+    // holding at 30 per t) allows L ≤ 100. So λ*(C) = min(C, 100) / 200 and
+    // the cheapest plan at λ* holds L = 200 λ*: cost 30,000 + 30 × L.
+    // Between points: λ* gains 0.5 pp per t and costs 30 per t up to C = 100.
+    let j = run(&[
+        "frontier",
+        &plan_path("43_resilience_stock_bridge.toml"),
+        "--stockpile",
+        "s_us.capacity=0:160:40",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(j["stockpile"], "s_us");
+    assert_eq!(j["key"], "capacity");
+    let points = j["points"].as_array().expect("points");
+    let caps: Vec<f64> = points
+        .iter()
+        .map(|p| p["value"].as_f64().unwrap())
+        .collect();
+    assert_eq!(caps, vec![0.0, 40.0, 80.0, 120.0, 160.0]);
+    let hand = |c: f64| {
+        let l: f64 = c.min(100.0);
+        (l / 200.0, 30_000.0 + 30.0 * l)
+    };
+    for (i, p) in points.iter().enumerate() {
+        let c = caps[i];
+        let (lambda, cost) = hand(c);
+        assert_eq!(p["status"], "optimal");
+        let got_l = p["lambda"].as_f64().unwrap();
+        let got_c = p["cost"].as_f64().unwrap();
+        assert!(
+            (got_l - lambda).abs() < 1e-6,
+            "C = {c}: λ* {got_l} vs {lambda}"
+        );
+        // λ* is held to within 1e-7 below its optimum in stage 3.
+        assert!(
+            (got_c - cost).abs() < 1e-2,
+            "C = {c}: cost {got_c} vs {cost}"
+        );
+        if i == 0 {
+            assert!(p["lambda_gain_pp_per_t"].is_null());
+            continue;
+        }
+        let (l0, c0) = hand(caps[i - 1]);
+        let gain = (lambda - l0) * 100.0 / 40.0;
+        let per_t = (cost - c0) / 40.0;
+        assert!(
+            (p["lambda_gain_pp_per_t"].as_f64().unwrap() - gain).abs() < 1e-5,
+            "C = {c}"
+        );
+        assert!(
+            (p["cost_per_t"].as_f64().unwrap() - per_t).abs() < 1e-3,
+            "C = {c}"
+        );
+    }
+}
+
+#[test]
+fn reserve_sizing_names_a_missing_stockpile_and_a_wrong_key() {
+    for (spec, want) in [
+        (
+            "nope.capacity=0:10:5",
+            "no stockpile `nope` (the plan has: s_us)",
+        ),
+        (
+            "s_us.holding_cost=0:10:5",
+            "expected ID.KEY=START:STOP:STEP with KEY capacity or min_level",
+        ),
+        ("s_us.capacity=10:0:5", "need 0 <= START <= STOP"),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_reeplan"))
+            .args([
+                "frontier",
+                &plan_path("43_resilience_stock_bridge.toml"),
+                "--stockpile",
+                spec,
+            ])
+            .output()
+            .expect("run");
+        assert_eq!(out.status.code(), Some(2), "{spec}: a usage error");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(want), "{spec}: {err}");
+        assert!(out.stdout.is_empty());
+    }
+}

@@ -1,6 +1,9 @@
 //! `reeplan frontier`: the cost of independence. Min cost as one share
 //! rule's required share rises from 0 to the largest feasible value, with
-//! the shadow price (cost of one more percentage point) at each point.
+//! the shadow price (cost of one more percentage point) at each point;
+//! or, under max-resilience, λ* against the budget (`--budget`) or against
+//! a stockpile's capacity or floor (`--stockpile`: how big the reserve
+//! should be).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -25,15 +28,22 @@ pub struct FrontierArgs {
     #[arg(
         long,
         value_name = "ID",
-        required_unless_present = "budget",
-        conflicts_with = "budget"
+        required_unless_present_any = ["budget", "stockpile"],
+        conflicts_with_all = ["budget", "stockpile"]
     )]
     rule: Option<String>,
     /// Instead: the budget curve of max-resilience, λ* (worst-case share of
     /// demand served under the plan's disruptions) for budgets
     /// START:STOP:STEP, e.g. 0:0.5:0.05.
-    #[arg(long, value_name = "START:STOP:STEP")]
+    #[arg(long, value_name = "START:STOP:STEP", conflicts_with = "stockpile")]
     budget: Option<String>,
+    /// Instead: the reserve-sizing curve, λ* and plan cost under
+    /// max-resilience as one stockpile's capacity or min_level (t, the same
+    /// in every year) runs over START:STOP:STEP, e.g.
+    /// us-tb-reserve.capacity=0:120:20. Shows what each extra t of reserve
+    /// buys in λ* and what it costs.
+    #[arg(long, value_name = "ID.KEY=START:STOP:STEP")]
+    stockpile: Option<String>,
     /// Number of steps between 0 and the largest feasible share.
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1000))]
     steps: u32,
@@ -69,6 +79,9 @@ fn run_in_pool(args: &FrontierArgs, options: SolverOptions) -> Result<ExitCode, 
     let source = super::load(&args.input.plan)?;
     let fixed = args.input.overrides()?;
     let base = source.plan_with(args.scenario.as_deref(), &fixed)?;
+    if let Some(spec) = &args.stockpile {
+        return stock_curve(args, &source, &fixed, spec, &options);
+    }
     let rule = match (&args.rule, &args.budget) {
         (_, Some(range)) => return budget_curve(args, &source, &fixed, range, &options),
         (Some(rule), None) => rule.clone(),
@@ -326,6 +339,198 @@ fn refine_bends(
     Ok(())
 }
 
+/// The points of `START:STOP:STEP` (`0 <= START <= STOP`, at most 10,001
+/// points) and the step, for the option named `flag`.
+fn grid(flag: &str, range: &str) -> Result<(Vec<f64>, f64), Error> {
+    let parts: Vec<f64> = range
+        .split(':')
+        .map(|p| p.trim().parse::<f64>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| Error::Usage(format!("{flag} {range}: expected START:STOP:STEP")))?;
+    let [start, stop, step] = parts[..] else {
+        return Err(Error::Usage(format!(
+            "{flag} {range}: expected START:STOP:STEP"
+        )));
+    };
+    if !(start >= 0.0 && stop >= start && step > 0.0 && stop.is_finite())
+        || (stop - start) / step > 10_000.0
+    {
+        return Err(Error::Usage(format!(
+            "{flag} {range}: need 0 <= START <= STOP and a positive STEP (at most 10,000 points)"
+        )));
+    }
+    let n = ((stop - start) / step + 1e-9).floor() as usize + 1;
+    let points = (0..n)
+        .map(|i| ((start + step * i as f64) * 1e12).round() / 1e12)
+        .collect();
+    Ok((points, step))
+}
+
+/// λ* and plan cost under max-resilience against one stockpile's capacity
+/// or min_level: the reserve-sizing curve.
+fn stock_curve(
+    args: &FrontierArgs,
+    source: &PlanSource,
+    fixed: &[Override],
+    spec: &str,
+    options: &SolverOptions,
+) -> Result<ExitCode, Error> {
+    let usage = || {
+        Error::Usage(format!(
+            "--stockpile {spec}: expected ID.KEY=START:STOP:STEP with KEY capacity or min_level, e.g. us-tb-reserve.capacity=0:120:20"
+        ))
+    };
+    let (path, range) = spec.split_once('=').ok_or_else(usage)?;
+    let (id, key) = path.trim().rsplit_once('.').ok_or_else(usage)?;
+    if !matches!(key, "capacity" | "min_level") {
+        return Err(usage());
+    }
+    let (values, _) = grid("--stockpile", range)?;
+    let base = source.plan_with(args.scenario.as_deref(), fixed)?;
+    if !base.stockpiles.iter().any(|s| s.id == id) {
+        let known: Vec<&str> = base.stockpiles.iter().map(|s| s.id.as_str()).collect();
+        return Err(Error::Usage(format!(
+            "--stockpile {spec}: no stockpile `{id}` (the plan has: {})",
+            if known.is_empty() {
+                "none".to_string()
+            } else {
+                known.join(", ")
+            }
+        )));
+    }
+    if base.disruptions.is_empty() {
+        return Err(Error::Usage(
+            "--stockpile: the plan has no [[disruption]] to be resilient against".into(),
+        ));
+    }
+    let mut one_thread = options.clone();
+    if one_thread.threads.is_none() {
+        one_thread.threads = Some(1);
+    }
+    eprintln!(
+        "solving {} points of stockpile {id} {key} (max-resilience, 3 LPs each)...",
+        values.len()
+    );
+    let points: Vec<(f64, Outcome)> = values
+        .par_iter()
+        .map(|&v| -> Result<(f64, Outcome), Error> {
+            let mut overrides = fixed.to_vec();
+            overrides.push(Override::parse(&format!("stockpile.{id}.{key}={v}"))?);
+            let mut plan = source.plan_with(args.scenario.as_deref(), &overrides)?;
+            plan.objective = Objective::MaxResilience;
+            crate::solve_plan(&plan, &one_thread).map(|o| (v, o))
+        })
+        .collect::<Result<_, _>>()?;
+    let cur = &base.currency;
+    let value_header = format!("{id} {key} (t)");
+    let cost_header = format!("plan cost ({cur})");
+    let holding_header = format!("holding cost ({cur})");
+    let gain_header = "λ* gained per extra t (pp)".to_string();
+    let marginal_header = format!("cost per extra t ({cur})");
+    let mut table = Table::new(
+        "stock_curve",
+        format!(
+            "Reserve sizing of {}: worst-case share of demand served (λ*) and plan cost against {id} {key}",
+            base.name
+        ),
+        &[
+            &value_header,
+            "status",
+            "λ*",
+            &cost_header,
+            &holding_header,
+            &gain_header,
+            &marginal_header,
+        ],
+    );
+    let mut lambda_pts = Vec::new();
+    let mut cost_pts = Vec::new();
+    let mut json_points = Vec::new();
+    let mut previous: Option<(f64, f64, f64)> = None;
+    for (v, o) in &points {
+        let lambda = o.objective_value;
+        let cost = o.cost.as_ref().map(|c| c.total);
+        // Against the previous solved point: what the extra tonnes bought.
+        let (gain, marginal) = match (previous, lambda, cost) {
+            (Some((pv, pl, pc)), Some(l), Some(c)) if v > &pv => {
+                (Some((l - pl) * 100.0 / (v - pv)), Some((c - pc) / (v - pv)))
+            }
+            _ => (None, None),
+        };
+        if let (Some(l), Some(c)) = (lambda, cost) {
+            lambda_pts.push((*v, l));
+            cost_pts.push((*v, c));
+            previous = Some((*v, l, c));
+        }
+        table.rows.push(vec![
+            Cell::tonnes(*v),
+            Cell::text(o.status.name()),
+            lambda.map_or(Cell::Empty, Cell::Percent),
+            cost.map_or(Cell::Empty, Cell::money),
+            o.cost
+                .as_ref()
+                .map_or(Cell::Empty, |c| Cell::money(c.holding)),
+            gain.map_or(Cell::Empty, |g| Cell::Number {
+                value: g,
+                decimals: 3,
+            }),
+            marginal.map_or(Cell::Empty, Cell::money),
+        ]);
+        json_points.push(serde_json::json!({
+            "value": v,
+            "status": o.status.name(),
+            "lambda": lambda,
+            "cost": cost,
+            "holding": o.cost.as_ref().map(|c| c.holding),
+            "lambda_gain_pp_per_t": gain,
+            "cost_per_t": marginal,
+        }));
+    }
+    let panels = [
+        LineChart {
+            title: format!("What each t of {id} {key} buys in worst-case coverage"),
+            x_label: value_header.clone(),
+            y_label: "worst-case share of demand served (λ*)".into(),
+            x_format: AxisFormat::Thousands,
+            y_format: AxisFormat::Percent,
+            series: vec![Series {
+                name: "λ*".into(),
+                points: lambda_pts,
+            }],
+        },
+        LineChart {
+            title: "What it costs".into(),
+            x_label: value_header.clone(),
+            y_label: cost_header.clone(),
+            x_format: AxisFormat::Thousands,
+            y_format: AxisFormat::Thousands,
+            series: vec![Series {
+                name: "plan cost".into(),
+                points: cost_pts,
+            }],
+        },
+    ];
+    let mut charts = Vec::new();
+    if let Some(path) = &args.chart {
+        charts.push((path.clone(), chart::panels(path, &panels)?));
+    }
+    let figures = html_figures(args, &format!("Reserve sizing: {id} {key}"), &panels)?;
+    let json = serde_json::json!({
+        "stockpile": id,
+        "key": key,
+        "points": json_points,
+    });
+    let title = table.title.clone();
+    args.output
+        .emit_report(&[table], &json, &charts, &title, &figures)?;
+    let worst = points
+        .iter()
+        .map(|(_, o)| o.status)
+        .find(|s| *s != Status::Optimal)
+        .unwrap_or(Status::Optimal);
+    Ok(super::exit_code(worst))
+}
+
 /// λ* against the max-resilience budget.
 fn budget_curve(
     args: &FrontierArgs,
@@ -334,27 +539,7 @@ fn budget_curve(
     range: &str,
     options: &SolverOptions,
 ) -> Result<ExitCode, Error> {
-    let parts: Vec<f64> = range
-        .split(':')
-        .map(|p| p.trim().parse::<f64>())
-        .collect::<Result<_, _>>()
-        .map_err(|_| Error::Usage(format!("--budget {range}: expected START:STOP:STEP")))?;
-    let [start, stop, step] = parts[..] else {
-        return Err(Error::Usage(format!(
-            "--budget {range}: expected START:STOP:STEP"
-        )));
-    };
-    if !(start >= 0.0 && stop >= start && step > 0.0 && stop.is_finite())
-        || (stop - start) / step > 10_000.0
-    {
-        return Err(Error::Usage(format!(
-            "--budget {range}: need 0 <= START <= STOP and a positive STEP (at most 10,000 points)"
-        )));
-    }
-    let n = ((stop - start) / step + 1e-9).floor() as usize + 1;
-    let budgets: Vec<f64> = (0..n)
-        .map(|i| ((start + step * i as f64) * 1e12).round() / 1e12)
-        .collect();
+    let (budgets, step) = grid("--budget", range)?;
     let base = source.plan_with(args.scenario.as_deref(), fixed)?;
     if base.disruptions.is_empty() {
         return Err(Error::Usage(

@@ -488,8 +488,10 @@ fn terminal_columns(
         let country = ["mining.", "refining.", "magnet."]
             .iter()
             .find_map(|p| key.strip_prefix(p));
-        let shown = matches!(key.as_str(), "cost.total" | "cost.per_tonne" | "unmet")
-            || key.starts_with("share.")
+        let shown = matches!(
+            key.as_str(),
+            "lambda" | "cost.total" | "cost.per_tonne" | "unmet"
+        ) || key.starts_with("share.")
             || key.starts_with("stock.")
             || (key.starts_with("built.") && key.matches('.').count() == 1)
             || country.is_some_and(concern);

@@ -75,6 +75,14 @@ pub fn metrics(plan: &Plan, o: &Outcome, countries: &[(&'static str, Vec<String>
         })
     };
     let cost = o.cost.as_ref();
+    if plan.objective == crate::plan::Objective::MaxResilience {
+        push(
+            "lambda".into(),
+            "worst-case share of demand served (λ*)".into(),
+            Unit::Share,
+            cost.and(o.objective_value),
+        );
+    }
     push(
         "cost.total".into(),
         format!("total cost ({cur})"),
