@@ -11,6 +11,7 @@ pub mod error;
 pub mod explain;
 pub mod fsio;
 pub mod generate;
+pub mod grid;
 pub mod model;
 pub mod outcome;
 pub mod plan;

@@ -342,28 +342,9 @@ fn refine_bends(
 /// The points of `START:STOP:STEP` (`0 <= START <= STOP`, at most 10,001
 /// points) and the step, for the option named `flag`.
 fn grid(flag: &str, range: &str) -> Result<(Vec<f64>, f64), Error> {
-    let parts: Vec<f64> = range
-        .split(':')
-        .map(|p| p.trim().parse::<f64>())
-        .collect::<Result<_, _>>()
-        .map_err(|_| Error::Usage(format!("{flag} {range}: expected START:STOP:STEP")))?;
-    let [start, stop, step] = parts[..] else {
-        return Err(Error::Usage(format!(
-            "{flag} {range}: expected START:STOP:STEP"
-        )));
-    };
-    if !(start >= 0.0 && stop >= start && step > 0.0 && stop.is_finite())
-        || (stop - start) / step > 10_000.0
-    {
-        return Err(Error::Usage(format!(
-            "{flag} {range}: need 0 <= START <= STOP and a positive STEP (at most 10,000 points)"
-        )));
-    }
-    let n = ((stop - start) / step + 1e-9).floor() as usize + 1;
-    let points = (0..n)
-        .map(|i| ((start + step * i as f64) * 1e12).round() / 1e12)
-        .collect();
-    Ok((points, step))
+    let r = crate::grid::parse(range, true, 10_001)
+        .map_err(|e| Error::Usage(format!("{flag} {range}: {e}")))?;
+    Ok((r.values(), r.step))
 }
 
 /// λ* and plan cost under max-resilience against one stockpile's capacity

@@ -68,43 +68,13 @@ fn parse_axis(spec: &str) -> Result<Axis, Error> {
     };
     let path = path.trim().to_string();
     let values = values.trim();
-    let parts: Vec<&str> = values.split(':').collect();
-    if parts.len() == 3 && !values.contains(',') {
-        let nums: Vec<f64> = parts
-            .iter()
-            .map(|p| p.trim().parse::<f64>())
-            .collect::<Result<_, _>>()
-            .map_err(|_| Error::Usage(format!("--set {spec}: START:STOP:STEP must be numbers")))?;
-        let (start, stop, step) = (nums[0], nums[1], nums[2]);
-        if !(step > 0.0
-            && step.is_finite()
-            && start.is_finite()
-            && stop.is_finite()
-            && stop >= start)
-        {
-            return Err(Error::Usage(format!(
-                "--set {spec}: need START <= STOP and a positive STEP"
-            )));
-        }
-        let n = ((stop - start) / step + 1e-9).floor() as usize + 1;
-        if n > 100_000 {
-            return Err(Error::Usage(format!(
-                "--set {spec}: {n} points is too many"
-            )));
-        }
-        let integers = parts.iter().all(|p| p.trim().parse::<i64>().is_ok());
-        let values = (0..n)
-            .map(|i| {
-                let v = start + step * i as f64;
-                if integers {
-                    format!("{}", v.round() as i64)
-                } else {
-                    // Round away binary noise (0.30000000000000004).
-                    format!("{}", (v * 1e12).round() / 1e12)
-                }
-            })
-            .collect();
-        return Ok(Axis { path, values });
+    if crate::grid::looks_like_range(values) {
+        let range = crate::grid::parse(values, false, 100_000)
+            .map_err(|e| Error::Usage(format!("--set {spec}: {e}")))?;
+        return Ok(Axis {
+            path,
+            values: range.texts(),
+        });
     }
     let values: Vec<String> = values.split(',').map(|v| v.trim().to_string()).collect();
     if values.iter().any(String::is_empty) {
