@@ -127,7 +127,7 @@ fn check_prints_the_summary() {
     assert_eq!(
         run.stdout,
         "plan.toml: valid plan \"two-stage toy\"\n\
-         \x20 horizon       2026–2026 (1 years), objective min-cost, currency USD\n\
+         \x20 horizon       2026–2026 (1 year), objective min-cost, currency USD\n\
          \x20 elements      NdPr\n\
          \x20 concern       CN\n\
          \x20 mines         1 (AU 1)\n\

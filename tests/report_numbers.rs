@@ -1123,3 +1123,61 @@ fn flow_chart_marks_capacity_the_plan_builds() {
         assert!(!n.label.contains("built"), "{}", n.label);
     }
 }
+
+#[test]
+fn sourcing_traces_magnets_through_stockpiles() {
+    // Worked from each plan's header (not from the program):
+    // 42: 2026 us gets 100 t made by p_cn (CN) from AU ore separated in MY;
+    //     2027 it gets 50 t released from s_us (made by p_us, US, in 2026)
+    //     and 50 t from p_cn: made in CN 50 %, US 50 %.
+    // 39: 2027 p_us makes magnets from NdPr released by s_us, which r_my
+    //     (MY) separated from m_au (AU) ore in 2026.
+    // 41: p_us uses 25 t of initial clean stock (origin unknown) and 25 t
+    //     from r_cn (CN): mined and separated "CN 50%, initial stock 50%".
+    // 43: everything passes through s_us; made in CN (p_cn), not in the
+    //     stockpile's country.
+    for (file, years, want) in [
+        (
+            "42_stock_magnet_class.toml",
+            vec![2026, 2027],
+            vec![
+                ["us", "2026", "100", "AU 100%", "MY 100%", "CN 100%"],
+                ["us", "2027", "100", "AU 100%", "MY 100%", "CN 50%, US 50%"],
+            ],
+        ),
+        (
+            "39_stock_fill_cheap_year.toml",
+            vec![2027],
+            vec![["us", "2027", "100", "AU 100%", "MY 100%", "US 100%"]],
+        ),
+        (
+            "41_stock_initial_clean.toml",
+            vec![2026],
+            vec![[
+                "us",
+                "2026",
+                "100",
+                "CN 50%, initial stock 50%",
+                "CN 50%, initial stock 50%",
+                "US 100%",
+            ]],
+        ),
+        (
+            "43_resilience_stock_bridge.toml",
+            vec![2026, 2027, 2028],
+            vec![
+                ["us", "2026", "100", "AU 100%", "MY 100%", "CN 100%"],
+                ["us", "2027", "100", "AU 100%", "MY 100%", "CN 100%"],
+                ["us", "2028", "100", "AU 100%", "MY 100%", "CN 100%"],
+            ],
+        ),
+    ] {
+        let s = solved_file(&root().join("tests/plans").join(file).to_string_lossy());
+        let t = reeplan::report::glance::sourcing_table(&s.plan, &s.outcome, &years);
+        let want: Vec<Vec<String>> = want
+            .iter()
+            .map(|r| r.iter().map(|c| c.to_string()).collect())
+            .collect();
+        assert_eq!(table_cells(&t), want, "{file}");
+    }
+}

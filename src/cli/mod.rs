@@ -452,10 +452,11 @@ fn summary(plan: &Plan, source: &PlanSource) -> String {
         plan.name
     ));
     s.push_str(&format!(
-        "  horizon       {}–{} ({} years), objective {}, currency {}{}\n",
+        "  horizon       {}–{} ({} year{}), objective {}, currency {}{}\n",
         plan.first_year,
         plan.last_year,
         plan.num_years(),
+        if plan.num_years() == 1 { "" } else { "s" },
         plan.objective.name(),
         plan.currency,
         if plan.discount_rate > 0.0 {

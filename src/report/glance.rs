@@ -70,7 +70,7 @@ pub fn country_mix(by_country: &BTreeMap<String, f64>) -> String {
         .filter(|(_, s)| *s >= 0.005)
         .collect();
     v.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
-    let pct = |s: f64| format!("{:.0}%", s * 100.0);
+    let pct = |s: f64| super::percent(s, 0).replace(" %", "%");
     if v.len() <= 3 {
         return v
             .iter()
@@ -89,68 +89,255 @@ pub fn country_mix(by_country: &BTreeMap<String, f64>) -> String {
     )
 }
 
-/// Where one market's magnets of one year come from, stage by stage, in
-/// tonnes by country: `[mined in, separated in, made in]`. Each facility's
-/// output is taken to be mixed in proportion to its inputs (oxide by
-/// tonnes over all elements).
-pub fn market_sources(
-    plan: &Plan,
-    o: &Outcome,
-    year: i64,
-    market: &str,
-) -> [BTreeMap<String, f64>; 3] {
-    let country = |id: &str| plan.country_of(id).unwrap_or("?").to_string();
-    // Refinery → its concentrate intake by mine; plant → oxide intake by refinery.
-    let mut conc_in: BTreeMap<&str, BTreeMap<&str, f64>> = BTreeMap::new();
-    for f in o.flows.concentrate.iter().filter(|f| f.year == year) {
-        *conc_in
-            .entry(f.to.as_str())
-            .or_default()
-            .entry(f.from.as_str())
-            .or_default() += f.tonnes;
-    }
-    let mut ox_in: BTreeMap<&str, BTreeMap<&str, f64>> = BTreeMap::new();
-    for f in o.flows.oxide.iter().filter(|f| f.year == year) {
-        *ox_in
-            .entry(f.to.as_str())
-            .or_default()
-            .entry(f.from.as_str())
-            .or_default() += f.tonnes;
-    }
-    let fractions = |m: Option<&BTreeMap<&str, f64>>| -> Vec<(String, f64)> {
-        let Some(m) = m else { return Vec::new() };
-        let total: f64 = m.values().sum();
-        if total <= 0.0 {
-            return Vec::new();
+/// Per stage, where one t of something came from: `[mined in, separated
+/// in, made in]`, each a map country → share (empty: that stage has not
+/// happened to it yet).
+type Mix = [BTreeMap<String, f64>; 3];
+
+/// What a stockpile's initial stock is labelled as: its origin is not known.
+pub const INITIAL_STOCK: &str = "initial stock";
+
+/// Traces each market's magnets back through the chain, year by year. Each
+/// facility's output is taken to be mixed in proportion to its inputs
+/// (oxide by tonnes over all elements); a stockpile is one pool: what it
+/// releases in a year has the mix of what it held at the start of the year
+/// and what it took in that year, and its initial stock is labelled
+/// [`INITIAL_STOCK`] at every stage it has passed.
+pub struct Sources<'a> {
+    plan: &'a Plan,
+    o: &'a Outcome,
+    /// Pool mix and level of each stockpile at the end of the last year traced.
+    pools: BTreeMap<String, (Mix, f64)>,
+    /// Year → node id → mix of one t of its output that year.
+    years: BTreeMap<i64, BTreeMap<String, Mix>>,
+}
+
+fn add_scaled(into: &mut Mix, from: &Mix, weight: f64) {
+    for (i, m) in from.iter().enumerate() {
+        for (c, v) in m {
+            *into[i].entry(c.clone()).or_default() += v * weight;
         }
-        m.iter().map(|(k, t)| (k.to_string(), t / total)).collect()
-    };
-    let mut out: [BTreeMap<String, f64>; 3] = Default::default();
-    for f in o
-        .flows
-        .magnet
-        .iter()
-        .filter(|f| f.year == year && f.to == market)
-    {
-        *out[2].entry(country(&f.from)).or_default() += f.tonnes;
-        for (r, a) in fractions(ox_in.get(f.from.as_str())) {
-            *out[1].entry(country(&r)).or_default() += f.tonnes * a;
-            for (m, b) in fractions(conc_in.get(r.as_str())) {
-                *out[0].entry(country(&m)).or_default() += f.tonnes * a * b;
+    }
+}
+
+fn normalized(mut mix: Mix) -> Mix {
+    for m in &mut mix {
+        let total: f64 = m.values().sum();
+        if total > 0.0 {
+            m.values_mut().for_each(|v| *v /= total);
+        } else {
+            m.clear();
+        }
+    }
+    mix
+}
+
+impl<'a> Sources<'a> {
+    pub fn new(plan: &'a Plan, o: &'a Outcome) -> Sources<'a> {
+        let pools = plan
+            .stockpiles
+            .iter()
+            .map(|s| {
+                let mut mix: Mix = Default::default();
+                let stages = match s.product {
+                    crate::plan::StockProduct::Oxide(_) => 2,
+                    crate::plan::StockProduct::Magnet => 3,
+                };
+                for m in mix.iter_mut().take(stages) {
+                    m.insert(INITIAL_STOCK.to_string(), 1.0);
+                }
+                (s.id.clone(), (mix, s.initial))
+            })
+            .collect();
+        Sources {
+            plan,
+            o,
+            pools,
+            years: BTreeMap::new(),
+        }
+    }
+
+    /// The mixes of every node in `year`, tracing the years before it first
+    /// when stock links them.
+    fn trace(&mut self, year: i64) {
+        if self.years.contains_key(&year) {
+            return;
+        }
+        if !self.plan.stockpiles.is_empty() {
+            let from = self
+                .years
+                .keys()
+                .next_back()
+                .map_or(self.plan.first_year, |y| y + 1);
+            for y in from..year {
+                self.trace_one(y);
             }
         }
+        self.trace_one(year);
     }
-    out
+
+    fn trace_one(&mut self, year: i64) {
+        let (plan, o) = (self.plan, self.o);
+        let country = |id: &str| plan.country_of(id).unwrap_or("?").to_string();
+        let mut mixes: BTreeMap<String, Mix> = BTreeMap::new();
+        // Mines, then refineries from their concentrate.
+        let mut conc: BTreeMap<&str, Vec<(&str, f64)>> = BTreeMap::new();
+        for f in o.flows.concentrate.iter().filter(|f| f.year == year) {
+            conc.entry(f.to.as_str())
+                .or_default()
+                .push((&f.from, f.tonnes));
+            let mut m: Mix = Default::default();
+            m[0].insert(country(&f.from), 1.0);
+            mixes.insert(f.from.clone(), m);
+        }
+        for (r, ins) in &conc {
+            let mut m: Mix = Default::default();
+            for (mine, t) in ins {
+                add_scaled(&mut m, &mixes[*mine].clone(), *t);
+            }
+            let mut m = normalized(m);
+            m[1] = BTreeMap::from([(country(r), 1.0)]);
+            mixes.insert(r.to_string(), m);
+        }
+        // A stockpile releases from its pool: the start-of-year stock and
+        // this year's intake (whose shippers are traced before it).
+        let release = |pools: &mut BTreeMap<String, (Mix, f64)>,
+                       mixes: &BTreeMap<String, Mix>,
+                       id: &str,
+                       intake: &[(&str, f64)],
+                       released: f64| {
+            let Some((pool, level)) = pools.get(id).cloned() else {
+                return None;
+            };
+            let mut m: Mix = Default::default();
+            add_scaled(&mut m, &pool, level);
+            let mut taken = 0.0;
+            for (from, t) in intake {
+                if let Some(x) = mixes.get(*from) {
+                    add_scaled(&mut m, x, *t);
+                }
+                taken += t;
+            }
+            let m = normalized(m);
+            let end = (level + taken - released).max(0.0);
+            pools.insert(id.to_string(), (m.clone(), end));
+            Some(m)
+        };
+        let oxide: Vec<_> = o.flows.oxide.iter().filter(|f| f.year == year).collect();
+        let magnet: Vec<_> = o.flows.magnet.iter().filter(|f| f.year == year).collect();
+        for s in &plan.stockpiles {
+            if !matches!(s.product, crate::plan::StockProduct::Oxide(_)) {
+                continue;
+            }
+            let intake: Vec<(&str, f64)> = oxide
+                .iter()
+                .filter(|f| f.to == s.id)
+                .map(|f| (f.from.as_str(), f.tonnes))
+                .collect();
+            let released: f64 = oxide
+                .iter()
+                .filter(|f| f.from == s.id)
+                .map(|f| f.tonnes)
+                .sum();
+            if let Some(m) = release(&mut self.pools, &mixes, &s.id, &intake, released) {
+                mixes.insert(s.id.clone(), m);
+            }
+        }
+        // Plants from their oxide (refineries and oxide stockpiles).
+        let mut ox_in: BTreeMap<&str, Vec<(&str, f64)>> = BTreeMap::new();
+        for f in oxide.iter().filter(|f| !plan.is_stockpile(&f.to)) {
+            ox_in
+                .entry(f.to.as_str())
+                .or_default()
+                .push((&f.from, f.tonnes));
+        }
+        for (p, ins) in &ox_in {
+            let mut m: Mix = Default::default();
+            for (from, t) in ins {
+                if let Some(x) = mixes.get(*from) {
+                    add_scaled(&mut m, &x.clone(), *t);
+                }
+            }
+            let mut m = normalized(m);
+            m[2] = BTreeMap::from([(country(p), 1.0)]);
+            mixes.insert(p.to_string(), m);
+        }
+        // Plants without oxide inflow that year still made what they ship.
+        for f in magnet.iter().filter(|f| !plan.is_stockpile(&f.from)) {
+            mixes.entry(f.from.clone()).or_insert_with(|| {
+                let mut m: Mix = Default::default();
+                m[2].insert(country(&f.from), 1.0);
+                m
+            });
+        }
+        for s in &plan.stockpiles {
+            if !matches!(s.product, crate::plan::StockProduct::Magnet) {
+                continue;
+            }
+            let intake: Vec<(&str, f64)> = magnet
+                .iter()
+                .filter(|f| f.to == s.id)
+                .map(|f| (f.from.as_str(), f.tonnes))
+                .collect();
+            let released: f64 = magnet
+                .iter()
+                .filter(|f| f.from == s.id)
+                .map(|f| f.tonnes)
+                .sum();
+            if let Some(m) = release(&mut self.pools, &mixes, &s.id, &intake, released) {
+                mixes.insert(s.id.clone(), m);
+            }
+        }
+        self.years.insert(year, mixes);
+    }
+
+    /// Where one market's magnets of one year come from, stage by stage, in
+    /// tonnes by country: `[mined in, separated in, made in]`.
+    pub fn of_market(&mut self, year: i64, market: &str) -> Mix {
+        self.trace(year);
+        let mixes = &self.years[&year];
+        let mut out: Mix = Default::default();
+        for f in self
+            .o
+            .flows
+            .magnet
+            .iter()
+            .filter(|f| f.year == year && f.to == market)
+        {
+            if let Some(m) = mixes.get(&f.from) {
+                add_scaled(&mut out, m, f.tonnes);
+            }
+        }
+        out
+    }
+}
+
+/// Where one market's magnets of one year come from (see [`Sources`]).
+pub fn market_sources(plan: &Plan, o: &Outcome, year: i64, market: &str) -> Mix {
+    Sources::new(plan, o).of_market(year, market)
 }
 
 /// Sourcing per market: for each market and year shown, the share of its
 /// magnets by country at each stage.
 pub fn sourcing_table(plan: &Plan, o: &Outcome, years: &[i64]) -> Table {
+    let title = if plan.stockpiles.is_empty() {
+        "Sourcing per market: share of its magnets by country at each stage (each facility's output taken as mixed from its inputs)"
+    } else {
+        "Sourcing per market: share of its magnets by country at each stage (each facility's output taken as mixed from its inputs; a stockpile releases the mix it holds, its initial stock of unknown origin)"
+    };
     let mut t = Table::new(
         "sourcing",
-        "Sourcing per market: share of its magnets by country at each stage (each facility's output taken as mixed from its inputs)",
-        &["market", "year", "t delivered", "mined in", "separated in", "made in"],
+        title,
+        &[
+            "market",
+            "year",
+            "t delivered",
+            "mined in",
+            "separated in",
+            "made in",
+        ],
     );
+    let mut sources = Sources::new(plan, o);
     for m in &plan.markets {
         for &y in years {
             let delivered: f64 = o
@@ -163,7 +350,7 @@ pub fn sourcing_table(plan: &Plan, o: &Outcome, years: &[i64]) -> Table {
             if delivered <= REPORT_EPS {
                 continue;
             }
-            let s = market_sources(plan, o, y, &m.id);
+            let s = sources.of_market(y, &m.id);
             t.rows.push(vec![
                 Cell::text(&m.id),
                 Cell::year(y),

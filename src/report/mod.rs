@@ -61,7 +61,7 @@ impl Cell {
         match self {
             Cell::Text(s) => s.clone(),
             Cell::Number { value, decimals } => thousands(*value, *decimals),
-            Cell::Percent(p) => format!("{:.1} %", p * 100.0),
+            Cell::Percent(p) => percent(*p, 1),
             Cell::Figure(s) => s.clone(),
             Cell::Empty => "–".into(),
         }
@@ -71,7 +71,8 @@ impl Cell {
     pub fn raw(&self) -> String {
         match self {
             Cell::Text(s) | Cell::Figure(s) => s.clone(),
-            Cell::Number { value, .. } | Cell::Percent(value) => value.to_string(),
+            // `+ 0.0` turns -0 into 0 (a -0 from the solver is no sign).
+            Cell::Number { value, .. } | Cell::Percent(value) => (value + 0.0).to_string(),
             Cell::Empty => String::new(),
         }
     }
@@ -82,6 +83,16 @@ impl Cell {
             Cell::Number { .. } | Cell::Percent(_) | Cell::Figure(_)
         )
     }
+}
+
+/// A share as a percentage, `0.4123` → `41.2 %` (with `decimals` = 1); a
+/// value that rounds to zero has no minus sign (`-1e-12` → `0.0 %`).
+pub fn percent(share: f64, decimals: usize) -> String {
+    let mut s = format!("{:.*}", decimals, share * 100.0);
+    if s.starts_with('-') && s[1..].chars().all(|c| c == '0' || c == '.') {
+        s.remove(0);
+    }
+    format!("{s} %")
 }
 
 /// `1234567.891` → `1,234,567.9` (with `decimals` = 1).
@@ -522,4 +533,33 @@ pub fn fit_width(t: Table, fixed: usize, width: usize) -> Vec<Table> {
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thousands_groups_and_rounds() {
+        assert_eq!(thousands(1234567.891, 1), "1,234,567.9");
+        assert_eq!(thousands(999.95, 1), "1,000.0");
+        assert_eq!(thousands(-1234.5, 0), "-1,234");
+        assert_eq!(thousands(0.0, 0), "0");
+        assert_eq!(thousands(-0.0, 1), "0.0");
+        assert_eq!(thousands(-0.04, 1), "0.0");
+        assert_eq!(thousands(-0.05, 1), "-0.1");
+        assert_eq!(thousands(100.0, 0), "100");
+    }
+
+    #[test]
+    fn percent_has_no_negative_zero() {
+        assert_eq!(percent(0.4123, 1), "41.2 %");
+        assert_eq!(percent(-0.0, 1), "0.0 %");
+        assert_eq!(percent(-1e-12, 1), "0.0 %");
+        assert_eq!(percent(-0.002, 1), "-0.2 %");
+        assert_eq!(percent(1.0, 0), "100 %");
+        assert_eq!(Cell::Percent(-0.0).display(), "0.0 %");
+        assert_eq!(Cell::Percent(-0.0).raw(), "0");
+        assert_eq!(Cell::money(-0.0).raw(), "0");
+    }
 }
