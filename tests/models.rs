@@ -36,6 +36,7 @@ const PINNED: &[&str] = &[
     "us-build-2030.toml",
     "us-magnets-2035.toml",
     "us-reserve-2030.toml",
+    "world-2030.toml", // pinned in tests/world.rs
 ];
 
 /// US markets in the shipped data.
