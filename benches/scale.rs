@@ -123,6 +123,9 @@ fn split_sizes() -> Vec<(&'static str, GenerateParams)> {
             "split-9y",
             params(SPLIT_9Y.0, SPLIT_9Y.1, SPLIT_9Y.2, SPLIT_9Y.3, 9),
         ),
+        // Few, wide years: 191,192 columns in 4 blocks of ~48,000, where
+        // `--solver auto` solves each block with the interior-point method.
+        ("split-wide", params(120, 60, 120, 20, 4)),
     ]
 }
 

@@ -222,7 +222,7 @@ pub(super) fn solve_split(
                     .take()
                     .filter(|p| p.cols.len() == sub.num_cols() && p.rows.len() == sub.num_rows())
             });
-            let (sol, basis) = super::solve_warm(&sub, &opts, warm.as_ref(), true)?;
+            let (sol, basis) = super::solve_warm_inner(&sub, &opts, warm.as_ref(), true)?;
             if matches!(sol.status, Status::Infeasible | Status::Unbounded) {
                 stop.store(true, Ordering::Relaxed);
             }
