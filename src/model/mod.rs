@@ -339,14 +339,512 @@ pub fn formulate(plan: &Plan, options: BuildOptions) -> Formulation {
     }
 }
 
-/// Index helpers for per-(facility, element, class) lists.
+/// Columns per (facility, element, class): the index map behind `o`, `i`,
+/// `j` and `q`, which FORMULATION.md indexes by facility, element and class.
 struct Grid {
     elements: usize,
+    cells: Vec<Vec<Col>>,
 }
 
 impl Grid {
-    fn at(&self, f: usize, e: usize, class: StageSet) -> usize {
+    fn new(facilities: usize, elements: usize) -> Grid {
+        Grid {
+            elements,
+            cells: vec![Vec::new(); facilities * elements * NUM_CLASSES],
+        }
+    }
+
+    fn cell(&self, f: usize, e: usize, class: StageSet) -> usize {
         (f * self.elements + e) * NUM_CLASSES + class as usize
+    }
+
+    fn at(&self, f: usize, e: usize, class: StageSet) -> &[Col] {
+        &self.cells[self.cell(f, e, class)]
+    }
+
+    fn push(&mut self, f: usize, e: usize, class: StageSet, col: Col) {
+        let i = self.cell(f, e, class);
+        self.cells[i].push(col);
+    }
+}
+
+/// Columns per (plant, production class): the index map behind `z` and `zi`.
+struct ByClass {
+    cells: Vec<[Vec<Col>; NUM_CLASSES]>,
+}
+
+impl ByClass {
+    fn new(facilities: usize) -> ByClass {
+        ByClass {
+            cells: (0..facilities)
+                .map(|_| std::array::from_fn(|_| Vec::new()))
+                .collect(),
+        }
+    }
+
+    fn at(&self, f: usize, class: StageSet) -> &[Col] {
+        &self.cells[f][class as usize]
+    }
+
+    fn push(&mut self, f: usize, class: StageSet, col: Col) {
+        self.cells[f][class as usize].push(col);
+    }
+
+    /// Every class of facility `f`, in class order.
+    fn all(&self, f: usize) -> impl Iterator<Item = Col> + '_ {
+        self.cells[f].iter().flatten().copied()
+    }
+}
+
+/// The columns of one year, by the index sets the rows of FORMULATION.md
+/// sum them over (stockpile flows included where "Stockpiles" adds them).
+struct YearCols {
+    /// `x[m,·]`, per mine (row 1).
+    x_from: Vec<Vec<Col>>,
+    /// `x[·,r]` with its mine, per refinery (rows 2 and 3).
+    x_into: Vec<Vec<(usize, Col)>>,
+    /// `o[r,·,e,b]` and `i[r,·,b]` by `(r, e, b)`: oxide leaving a refinery (row 3).
+    o_from: Grid,
+    /// `o[·,p,e,b]` and `j[·,p,b]` by `(p, e, b)`: oxide arriving at a plant (row 4).
+    o_into: Grid,
+    /// `q[p,e,b,·]` by `(p, e, b)`: oxide of class `b` used (row 4).
+    q_of: Grid,
+    /// `q[p,e,·,d]` by `(p, e, d)`: oxide used for production class `d` (row 5).
+    q_for: Grid,
+    /// `z[p,·,d]` and `zi[p,·,d]` by `(p, d)`: magnets made (rows 5 and 6).
+    made: ByClass,
+}
+
+/// What every variable and row family of one year reads.
+struct YearBuild<'a> {
+    plan: &'a Plan,
+    classes: &'a Classes,
+    year: i64,
+    /// `w_y`.
+    weight: f64,
+    options: BuildOptions,
+    builds: &'a [BuildVar],
+    /// `D(k,y)`.
+    demand: Vec<f64>,
+    /// Facilities that take part: those that may have capacity, existing
+    /// or built (or, when capacity may give, all of them).
+    mine_on: Vec<bool>,
+    ref_on: Vec<bool>,
+    plant_on: Vec<bool>,
+}
+
+/// A route constraint 9 leaves open (see [`YearBuild::route_allowed`]).
+struct Route<'p> {
+    product: Product,
+    element: Option<usize>,
+    from: &'p str,
+    to: &'p str,
+    /// Objective coefficient of each column on the route.
+    cost: f64,
+    /// Embargoed, open only in the elastic relaxation at its penalty.
+    embargoed: bool,
+}
+
+impl<'a> YearBuild<'a> {
+    fn new(
+        plan: &'a Plan,
+        classes: &'a Classes,
+        year: i64,
+        options: BuildOptions,
+        builds: &'a [BuildVar],
+    ) -> YearBuild<'a> {
+        let may_give = options.elastic.is_some_and(|e| e.capacity.is_some());
+        let operates = |f: &Facility| may_give || plan.may_operate(f, year);
+        YearBuild {
+            plan,
+            classes,
+            year,
+            weight: plan.weight(year),
+            options,
+            builds,
+            demand: plan.markets.iter().map(|k| k.demand.at(year)).collect(),
+            mine_on: plan.mines.iter().map(|m| operates(&m.facility)).collect(),
+            ref_on: plan
+                .refineries
+                .iter()
+                .map(|r| operates(&r.facility))
+                .collect(),
+            plant_on: plan.plants.iter().map(|p| operates(&p.facility)).collect(),
+        }
+    }
+
+    /// The objective coefficient of a column of (undiscounted) unit cost
+    /// `cost`: discounted, or nothing in the elastic relaxation.
+    fn cost(&self, cost: f64) -> f64 {
+        match self.options.elastic {
+            None => self.weight * cost,
+            Some(_) => 0.0,
+        }
+    }
+
+    /// Constraint 9: a shipment of `product` (of `element`) from country
+    /// `from` to `to` at unit cost `cost`, unless it is embargoed (`None`).
+    /// The elastic relaxation drops costs and may use an embargoed route at
+    /// its penalty.
+    fn route_allowed<'p>(
+        &self,
+        product: Product,
+        element: Option<usize>,
+        from: &'p str,
+        to: &'p str,
+        cost: f64,
+    ) -> Option<Route<'p>> {
+        let embargoed = self.plan.embargoed(product, element, from, to, self.year);
+        let cost = match (self.options.elastic, embargoed) {
+            (None, false) => self.weight * cost,
+            (None, true) => return None,
+            (Some(_), false) => 0.0,
+            (Some(e), true) => e.embargo?,
+        };
+        Some(Route {
+            product,
+            element,
+            from,
+            to,
+            cost,
+            embargoed,
+        })
+    }
+
+    /// A shipment's column on `route`, recorded when the route is
+    /// embargoed. A route `closed` by an exclusive contract keeps its column
+    /// at 0, so that the recourse of max-resilience (which contracts do not
+    /// bind) still has it.
+    fn add_shipment(&self, lp: &mut Lp, ym: &mut YearModel, route: &Route, closed: bool) -> Col {
+        let col = if closed {
+            lp.add_col_bounded(route.cost, 0.0, 0.0)
+        } else {
+            lp.add_col(route.cost)
+        };
+        if route.embargoed {
+            ym.embargoed_routes.push(EmbargoedRoute {
+                product: route.product,
+                element: route.element,
+                from: route.from.to_string(),
+                to: route.to.to_string(),
+                col,
+            });
+        }
+        col
+    }
+
+    /// Variables of "Variables" and the stockpile flows of "Stockpiles", in
+    /// this order: `x`; `o` and `i`; `j`; `q`; `z` and `zi`; `zo`; `u`.
+    fn variables(&self, lp: &mut Lp, ym: &mut YearModel) -> YearCols {
+        let plan = self.plan;
+        let num_e = plan.elements.len();
+        let mut cols = YearCols {
+            x_from: vec![Vec::new(); plan.mines.len()],
+            x_into: vec![Vec::new(); plan.refineries.len()],
+            o_from: Grid::new(plan.refineries.len(), num_e),
+            o_into: Grid::new(plan.plants.len(), num_e),
+            q_of: Grid::new(plan.plants.len(), num_e),
+            q_for: Grid::new(plan.plants.len(), num_e),
+            made: ByClass::new(plan.plants.len()),
+        };
+        self.concentrate_vars(lp, ym, &mut cols);
+        self.oxide_vars(lp, ym, &mut cols);
+        self.oxide_release_vars(lp, ym, &mut cols);
+        self.use_vars(lp, &mut cols);
+        self.magnet_vars(lp, ym, &mut cols);
+        self.magnet_release_vars(lp, ym);
+        self.unmet_vars(lp, ym);
+        cols
+    }
+
+    /// `x[m,r]`: between facilities that operate, on open routes, of
+    /// concentrate with content (or that a contract counts).
+    fn concentrate_vars(&self, lp: &mut Lp, ym: &mut YearModel, cols: &mut YearCols) {
+        let (plan, year) = (self.plan, self.year);
+        for (m, mine) in plan.mines.iter().enumerate() {
+            if !self.mine_on[m] {
+                continue;
+            }
+            let exclusive = exclusive_buyers(plan, Seller::Mine(m), year, None);
+            let no_content = mine.grade.iter().all(|&g| g <= 0.0);
+            for (r, refinery) in plan.refineries.iter().enumerate() {
+                if !self.ref_on[r] {
+                    continue;
+                }
+                // Concentrate with no content is useless, unless a contract counts it.
+                if no_content && !instruments::counted(plan, Seller::Mine(m), r, year, None) {
+                    continue;
+                }
+                let Some(route) = self.route_allowed(
+                    Product::Concentrate,
+                    None,
+                    &mine.facility.country,
+                    &refinery.facility.country,
+                    concentrate_cost(plan, year, m, r).total(),
+                ) else {
+                    continue;
+                };
+                let closed = exclusive.as_ref().is_some_and(|a| !a.contains(&r));
+                let col = self.add_shipment(lp, ym, &route, closed);
+                cols.x_into[r].push((m, col));
+                cols.x_from[m].push(col);
+                ym.concentrate.push(ConcentrateVar {
+                    mine: m,
+                    refinery: r,
+                    col,
+                });
+            }
+        }
+    }
+
+    /// `o[r,p,e,b]` for the oxide classes `b` refinery `r` can make, to
+    /// plants that use element `e` (or that a contract counts it for); and
+    /// `i[r,s,b]` into oxide stockpiles of `e`.
+    fn oxide_vars(&self, lp: &mut Lp, ym: &mut YearModel, cols: &mut YearCols) {
+        let (plan, classes, year) = (self.plan, self.classes, self.year);
+        for (r, refinery) in plan.refineries.iter().enumerate() {
+            for e in 0..plan.elements.len() {
+                let mut makes = [false; NUM_CLASSES];
+                for &(m, _) in &cols.x_into[r] {
+                    if plan.mines[m].grade[e] > 0.0 {
+                        makes[classes.refined(plan, r, classes.mined(plan, m)) as usize] = true;
+                    }
+                }
+                if !makes.iter().any(|&b| b) {
+                    continue;
+                }
+                let made = || (0..NUM_CLASSES as StageSet).filter(|&b| makes[b as usize]);
+                let exclusive = exclusive_buyers(plan, Seller::Refinery(r), year, Some(e));
+                for (p, plant) in plan.plants.iter().enumerate() {
+                    // Oxide a plant cannot use is not shipped, unless a
+                    // contract counts it (take-or-pay).
+                    let usable = self.plant_on[p] && plant.recipe[e] > 0.0;
+                    if !usable && !instruments::counted(plan, Seller::Refinery(r), p, year, Some(e))
+                    {
+                        continue;
+                    }
+                    let Some(route) = self.route_allowed(
+                        Product::Oxide,
+                        Some(e),
+                        &refinery.facility.country,
+                        &plant.facility.country,
+                        oxide_cost(plan, year, r, p, e).total(),
+                    ) else {
+                        continue;
+                    };
+                    let closed = exclusive.as_ref().is_some_and(|a| !a.contains(&p));
+                    for b in made() {
+                        let col = self.add_shipment(lp, ym, &route, closed);
+                        cols.o_from.push(r, e, b, col);
+                        cols.o_into.push(p, e, b, col);
+                        ym.oxide.push(OxideVar {
+                            refinery: r,
+                            plant: p,
+                            element: e,
+                            class: b,
+                            col,
+                        });
+                    }
+                }
+                // Into oxide stockpiles of this element (never from a seller
+                // bound by an exclusive contract).
+                if exclusive.is_some() {
+                    continue;
+                }
+                for (s, stock) in plan.stockpiles.iter().enumerate() {
+                    if stock.product != StockProduct::Oxide(e) {
+                        continue;
+                    }
+                    let (from, to) = (&refinery.facility.country, &stock.country);
+                    let cost = oxide_route_cost(plan, year, e, from, to).total();
+                    // Embargoes on shipments into stock hold even in the
+                    // elastic relaxation.
+                    let Some(route) = self
+                        .route_allowed(Product::Oxide, Some(e), from, to, cost)
+                        .filter(|route| !route.embargoed)
+                    else {
+                        continue;
+                    };
+                    for b in made() {
+                        let col = self.add_shipment(lp, ym, &route, false);
+                        cols.o_from.push(r, e, b, col);
+                        ym.stock_in.push(StockIn {
+                            stockpile: s,
+                            from: r,
+                            class: b,
+                            col,
+                        });
+                    }
+                }
+            }
+        }
+    }
+
+    /// `j[s,p,b]` from oxide stockpiles to plants in their country (also
+    /// plants that cannot use the oxide: that is how stock is written off).
+    fn oxide_release_vars(&self, lp: &mut Lp, ym: &mut YearModel, cols: &mut YearCols) {
+        let (plan, year) = (self.plan, self.year);
+        for (s, stock) in plan.stockpiles.iter().enumerate() {
+            let StockProduct::Oxide(e) = stock.product else {
+                continue;
+            };
+            for (p, plant) in plan.plants.iter().enumerate() {
+                if plant.facility.country != stock.country {
+                    continue;
+                }
+                let cost = self
+                    .cost(oxide_route_cost(plan, year, e, &stock.country, &stock.country).total());
+                for b in instruments::oxide_classes(self.classes) {
+                    let col = lp.add_col(cost);
+                    cols.o_into.push(p, e, b, col);
+                    ym.stock_out.push(StockOut {
+                        stockpile: s,
+                        to: p,
+                        class: b,
+                        col,
+                    });
+                }
+            }
+        }
+    }
+
+    /// `q[p,e,b,d]` for every production class `d ⊆ b`, where oxide of
+    /// class `b` arrives at a plant that operates and uses element `e`.
+    fn use_vars(&self, lp: &mut Lp, cols: &mut YearCols) {
+        let plan = self.plan;
+        for (p, plant) in plan.plants.iter().enumerate() {
+            for e in 0..plan.elements.len() {
+                if !self.plant_on[p] || plant.recipe[e] <= 0.0 {
+                    continue; // shipped oxide is discarded
+                }
+                for b in 0..NUM_CLASSES as StageSet {
+                    if cols.o_into.at(p, e, b).is_empty() {
+                        continue;
+                    }
+                    for &d in self.classes.production.iter().filter(|&&d| d & !b == 0) {
+                        let q = lp.add_col(0.0);
+                        cols.q_of.push(p, e, b, q);
+                        cols.q_for.push(p, e, d, q);
+                    }
+                }
+            }
+        }
+    }
+
+    /// `z[p,k,d]` to markets with demand and `zi[p,s,d]` into magnet
+    /// stockpiles, for the production classes `d` whose whole recipe can be
+    /// met.
+    fn magnet_vars(&self, lp: &mut Lp, ym: &mut YearModel, cols: &mut YearCols) {
+        let (plan, classes, year) = (self.plan, self.classes, self.year);
+        for (p, plant) in plan.plants.iter().enumerate() {
+            if !self.plant_on[p] {
+                continue;
+            }
+            let exclusive = exclusive_buyers(plan, Seller::Plant(p), year, None);
+            for &d in &classes.production {
+                let feasible = (0..plan.elements.len())
+                    .all(|e| plant.recipe[e] <= 0.0 || !cols.q_for.at(p, e, d).is_empty());
+                if !feasible {
+                    continue;
+                }
+                for (k, market) in plan.markets.iter().enumerate() {
+                    if self.demand[k] <= 0.0 {
+                        continue;
+                    }
+                    let Some(route) = self.route_allowed(
+                        Product::Magnet,
+                        None,
+                        &plant.facility.country,
+                        &market.country,
+                        magnet_cost(plan, year, p, k).total(),
+                    ) else {
+                        continue;
+                    };
+                    let closed = exclusive.as_ref().is_some_and(|a| !a.contains(&k));
+                    let col = self.add_shipment(lp, ym, &route, closed);
+                    cols.made.push(p, d, col);
+                    ym.magnet.push(MagnetVar {
+                        plant: p,
+                        market: k,
+                        class: d,
+                        col,
+                    });
+                }
+                if exclusive.is_some() {
+                    continue;
+                }
+                for (s, stock) in plan.stockpiles.iter().enumerate() {
+                    if stock.product != StockProduct::Magnet {
+                        continue;
+                    }
+                    let (from, to) = (&plant.facility.country, &stock.country);
+                    let cost = magnet_made_cost(plan, year, p, to).total();
+                    // Embargoes on shipments into stock hold even in the
+                    // elastic relaxation.
+                    let Some(route) = self
+                        .route_allowed(Product::Magnet, None, from, to, cost)
+                        .filter(|route| !route.embargoed)
+                    else {
+                        continue;
+                    };
+                    let col = self.add_shipment(lp, ym, &route, false);
+                    cols.made.push(p, d, col);
+                    ym.stock_in.push(StockIn {
+                        stockpile: s,
+                        from: p,
+                        class: classes.magnet(plan, p, d),
+                        col,
+                    });
+                }
+            }
+        }
+    }
+
+    /// `zo[s,k,c]` from magnet stockpiles to markets in their country.
+    fn magnet_release_vars(&self, lp: &mut Lp, ym: &mut YearModel) {
+        let (plan, year) = (self.plan, self.year);
+        for (s, stock) in plan.stockpiles.iter().enumerate() {
+            if stock.product != StockProduct::Magnet {
+                continue;
+            }
+            for (k, market) in plan.markets.iter().enumerate() {
+                if market.country != stock.country || self.demand[k] <= 0.0 {
+                    continue;
+                }
+                let cost = self
+                    .cost(magnet_route_cost(plan, year, &stock.country, &market.country).total());
+                for c in instruments::magnet_classes(self.classes) {
+                    let col = lp.add_col(cost);
+                    ym.stock_out.push(StockOut {
+                        stockpile: s,
+                        to: k,
+                        class: c,
+                        col,
+                    });
+                }
+            }
+        }
+    }
+
+    /// `u[k]` for markets with demand and an `unmet_penalty` (in the
+    /// elastic relaxation: all of them).
+    fn unmet_vars(&self, lp: &mut Lp, ym: &mut YearModel) {
+        for (k, market) in self.plan.markets.iter().enumerate() {
+            if self.demand[k] <= 0.0 {
+                continue;
+            }
+            let cost = match (self.options.elastic, market.unmet_penalty) {
+                (None, Some(penalty)) => Some(self.weight * penalty),
+                (None, None) => None,
+                // Unserved demand is a violation only where the plan forbids it.
+                (Some(_), Some(_)) => Some(0.0),
+                (Some(e), None) => Some(e.demand),
+            };
+            if let Some(cost) = cost {
+                let col = lp.add_col(cost);
+                ym.unmet.push(UnmetVar { market: k, col });
+            }
+        }
     }
 }
 
@@ -359,6 +857,14 @@ fn built_in(builds: &[BuildVar], kind: FacilityKind, index: usize, year: i64) ->
         .collect()
 }
 
+/// One year of the LP: its variables, then the rows of constraints 1–8,
+/// one function per family.
+///
+/// The rows keep the order the LP has always had (oxide use; mines;
+/// each refinery's capacity and separation; each plant's recipe and
+/// capacity; demand; share rules): the solver picks among alternative
+/// optima by that order, so a different order may report other (equally
+/// cheap) flows.
 fn build_year(
     plan: &Plan,
     classes: &Classes,
@@ -367,239 +873,154 @@ fn build_year(
     options: BuildOptions,
     builds: &[BuildVar],
 ) -> YearModel {
-    let w = plan.weight(year);
-    let num_e = plan.elements.len();
-    let grid = Grid { elements: num_e };
-    let cap_mine: Vec<f64> = plan
-        .mines
-        .iter()
-        .map(|m| m.facility.effective_capacity(year))
-        .collect();
-    let cap_ref: Vec<f64> = plan
-        .refineries
-        .iter()
-        .map(|r| r.facility.effective_capacity(year))
-        .collect();
-    let cap_plant: Vec<f64> = plan
-        .plants
-        .iter()
-        .map(|p| p.facility.effective_capacity(year))
-        .collect();
-    let demand: Vec<f64> = plan.markets.iter().map(|k| k.demand.at(year)).collect();
+    let b = YearBuild::new(plan, classes, year, options, builds);
     let mut ym = YearModel {
         year,
-        weight: w,
+        weight: b.weight,
         ..Default::default()
     };
-    let elastic = options.elastic;
-    // A facility takes part when it may have capacity, existing or built
-    // (or, when capacity may give, always).
-    let may_give = elastic.is_some_and(|e| e.capacity.is_some());
-    let operates = |f: &Facility| may_give || plan.may_operate(f, year);
-    let mine_on: Vec<bool> = plan.mines.iter().map(|m| operates(&m.facility)).collect();
-    let ref_on: Vec<bool> = plan
-        .refineries
-        .iter()
-        .map(|r| operates(&r.facility))
-        .collect();
-    let plant_on: Vec<bool> = plan.plants.iter().map(|p| operates(&p.facility)).collect();
-    // The objective coefficient of a shipment: its cost, or in the elastic
-    // relaxation nothing (plus the penalty of an embargoed route). `None`: the
-    // route cannot be used.
-    let route_cost = |cost: f64, banned: bool| -> Option<f64> {
-        match (elastic, banned) {
-            (None, false) => Some(w * cost),
-            (None, true) => None,
-            (Some(_), false) => Some(0.0),
-            (Some(e), true) => e.embargo,
-        }
-    };
-    // A route closed by an exclusive contract keeps its column at 0, so
-    // that the recourse of max-resilience (which contracts do not bind)
-    // still has it.
-    let add_route = |lp: &mut Lp, cost: f64, closed: bool| {
-        if closed {
-            lp.add_col_bounded(cost, 0.0, 0.0)
-        } else {
-            lp.add_col(cost)
-        }
-    };
-
-    // Variables x[m,r].
-    let mut x_by_ref: Vec<Vec<(usize, Col)>> = vec![Vec::new(); plan.refineries.len()];
-    let mut x_by_mine: Vec<Vec<Col>> = vec![Vec::new(); plan.mines.len()];
-    for (m, mine) in plan.mines.iter().enumerate() {
-        if !mine_on[m] {
-            continue;
-        }
-        let exclusive = exclusive_buyers(plan, Seller::Mine(m), year, None);
-        let no_content = mine.grade.iter().all(|&g| g <= 0.0);
-        for (r, refinery) in plan.refineries.iter().enumerate() {
-            let (from, to) = (&mine.facility.country, &refinery.facility.country);
-            if !ref_on[r] {
-                continue;
-            }
-            // Concentrate with no content is useless, unless a contract counts it.
-            if no_content && !instruments::counted(plan, Seller::Mine(m), r, year, None) {
-                continue;
-            }
-            let banned = plan.embargoed(Product::Concentrate, None, from, to, year);
-            let Some(cost) = route_cost(concentrate_cost(plan, year, m, r).total(), banned) else {
-                continue;
-            };
-            let closed = exclusive.as_ref().is_some_and(|a| !a.contains(&r));
-            let col = add_route(lp, cost, closed);
-            if banned {
-                ym.embargoed_routes.push(EmbargoedRoute {
-                    product: Product::Concentrate,
-                    element: None,
-                    from: from.clone(),
-                    to: to.clone(),
-                    col,
-                });
-            }
-            x_by_ref[r].push((m, col));
-            x_by_mine[m].push(col);
-            ym.concentrate.push(ConcentrateVar {
-                mine: m,
-                refinery: r,
-                col,
-            });
-        }
+    let cols = b.variables(lp, &mut ym);
+    oxide_use_rows(&b, lp, &mut ym, &cols);
+    for (m, x_from) in cols.x_from.iter().enumerate() {
+        capacity_row(&b, lp, &mut ym, FacilityKind::Mine, m, x_from.clone());
     }
-
-    // Variables o[r,p,e,b]: oxide classes that refinery r can actually make;
-    // and i[r,s,b] into oxide stockpiles.
-    let mut o_by_source = vec![Vec::new(); plan.refineries.len() * num_e * NUM_CLASSES];
-    let mut o_at_plant = vec![Vec::new(); plan.plants.len() * num_e * NUM_CLASSES];
-    for (r, refinery) in plan.refineries.iter().enumerate() {
-        for e in 0..num_e {
-            let mut made = [false; NUM_CLASSES];
-            for &(m, _) in &x_by_ref[r] {
-                if plan.mines[m].grade[e] > 0.0 {
-                    made[classes.refined(plan, r, classes.mined(plan, m)) as usize] = true;
-                }
-            }
-            if !made.iter().any(|&b| b) {
-                continue;
-            }
-            let exclusive = exclusive_buyers(plan, Seller::Refinery(r), year, Some(e));
-            for (p, plant) in plan.plants.iter().enumerate() {
-                // Oxide a plant cannot use is not shipped, unless a contract
-                // counts it (take-or-pay).
-                let usable = plant_on[p] && plant.recipe[e] > 0.0;
-                if !usable && !instruments::counted(plan, Seller::Refinery(r), p, year, Some(e)) {
-                    continue;
-                }
-                let (from, to) = (&refinery.facility.country, &plant.facility.country);
-                let banned = plan.embargoed(Product::Oxide, Some(e), from, to, year);
-                let Some(cost) = route_cost(oxide_cost(plan, year, r, p, e).total(), banned) else {
-                    continue;
-                };
-                let closed = exclusive.as_ref().is_some_and(|a| !a.contains(&p));
-                for b in (0..NUM_CLASSES).filter(|&b| made[b]) {
-                    let col = add_route(lp, cost, closed);
-                    if banned {
-                        ym.embargoed_routes.push(EmbargoedRoute {
-                            product: Product::Oxide,
-                            element: Some(e),
-                            from: from.clone(),
-                            to: to.clone(),
-                            col,
-                        });
-                    }
-                    let b = b as StageSet;
-                    o_by_source[grid.at(r, e, b)].push(col);
-                    o_at_plant[grid.at(p, e, b)].push(col);
-                    ym.oxide.push(OxideVar {
-                        refinery: r,
-                        plant: p,
-                        element: e,
-                        class: b,
-                        col,
-                    });
-                }
-            }
-            // Into oxide stockpiles of this element (never from a seller
-            // bound by an exclusive contract).
-            if exclusive.is_some() {
-                continue;
-            }
-            for (s, stock) in plan.stockpiles.iter().enumerate() {
-                if stock.product != StockProduct::Oxide(e) {
-                    continue;
-                }
-                let (from, to) = (&refinery.facility.country, &stock.country);
-                if plan.embargoed(Product::Oxide, Some(e), from, to, year) {
-                    continue;
-                }
-                let cost = match elastic {
-                    None => w * oxide_route_cost(plan, year, e, from, to).total(),
-                    Some(_) => 0.0,
-                };
-                for b in (0..NUM_CLASSES).filter(|&b| made[b]) {
-                    let col = lp.add_col(cost);
-                    let b = b as StageSet;
-                    o_by_source[grid.at(r, e, b)].push(col);
-                    ym.stock_in.push(StockIn {
-                        stockpile: s,
-                        from: r,
-                        class: b,
-                        col,
-                    });
-                }
-            }
-        }
+    for (r, x_into) in cols.x_into.iter().enumerate() {
+        let flows = x_into.iter().map(|&(_, x)| x).collect();
+        capacity_row(&b, lp, &mut ym, FacilityKind::Refinery, r, flows);
+        separation_rows(&b, lp, &mut ym, &cols, r);
     }
-    // Releases j[s,p,b] from oxide stockpiles to plants in their country
-    // (also plants that cannot use the oxide: that is how stock is written off).
-    for (s, stock) in plan.stockpiles.iter().enumerate() {
-        let StockProduct::Oxide(e) = stock.product else {
-            continue;
-        };
-        for (p, plant) in plan.plants.iter().enumerate() {
-            if plant.facility.country != stock.country {
-                continue;
-            }
-            let cost = match elastic {
-                None => w * oxide_route_cost(plan, year, e, &stock.country, &stock.country).total(),
-                Some(_) => 0.0,
-            };
-            for b in instruments::oxide_classes(classes) {
-                let col = lp.add_col(cost);
-                o_at_plant[grid.at(p, e, b)].push(col);
-                ym.stock_out.push(StockOut {
-                    stockpile: s,
-                    to: p,
-                    class: b,
-                    col,
-                });
-            }
-        }
-    }
-
-    // Variables q[p,e,b,d] and the oxide-use rows (4).
-    let mut q_for_recipe = vec![Vec::new(); plan.plants.len() * num_e * NUM_CLASSES];
     for p in 0..plan.plants.len() {
-        for e in 0..num_e {
-            for b in 0..NUM_CLASSES as StageSet {
-                let delivered = &o_at_plant[grid.at(p, e, b)];
-                if delivered.is_empty() {
+        recipe_rows(&b, lp, &mut ym, &cols, p);
+        let flows = cols.made.all(p).collect();
+        capacity_row(&b, lp, &mut ym, FacilityKind::Plant, p, flows);
+    }
+    demand_rows(plan, lp, &mut ym, &b.demand);
+    share_rule_rows(plan, classes, lp, &mut ym, options.elastic);
+    ym
+}
+
+/// Constraints 1, 2 and 6 (mine, refinery and plant capacity) for one
+/// facility with throughput `flows` this year (none: no row): throughput
+/// (plus the reserve `v[f]` of max-resilience, less any elastic overflow)
+/// within `cap_f(y)` plus the capacity built and still standing (`K_f(t)`,
+/// "Investment").
+fn capacity_row(
+    b: &YearBuild,
+    lp: &mut Lp,
+    ym: &mut YearModel,
+    kind: FacilityKind,
+    index: usize,
+    flows: Vec<Col>,
+) {
+    if flows.is_empty() {
+        return;
+    }
+    let (plan, year) = (b.plan, b.year);
+    let f = facility(plan, kind, index);
+    let capacity = f.effective_capacity(year);
+    let reserve = b
+        .options
+        .reserves
+        .then(|| lp.add_col(b.weight * plan.resilience.reserve_cost * f.unit_cost(year)));
+    let overflow = b
+        .options
+        .elastic
+        .and_then(|e| e.capacity)
+        .map(|penalty| lp.add_col(penalty));
+    let built = built_in(b.builds, kind, index, year);
+    let terms: Vec<(Col, f64)> = flows
+        .into_iter()
+        .map(|c| (c, 1.0))
+        .chain(reserve.map(|v| (v, 1.0)))
+        .chain(overflow.map(|e| (e, -1.0)))
+        .chain(built.iter().map(|&k| (k, -1.0)))
+        .collect();
+    let row = lp.add_row(f64::NEG_INFINITY, capacity, terms);
+    ym.capacity_rows.push(CapacityRow {
+        kind,
+        index,
+        capacity,
+        row,
+        reserve,
+        overflow,
+    });
+}
+
+/// Constraint 3 (separation) at refinery `r`, for every element and
+/// concentrate class `a`: oxide of class `a ∪ ref(r)` shipped (to plants
+/// and stockpiles) at most what separation recovers from the concentrate
+/// of class `a`.
+fn separation_rows(b: &YearBuild, lp: &mut Lp, ym: &mut YearModel, cols: &YearCols, r: usize) {
+    let (plan, classes) = (b.plan, b.classes);
+    let concentrate_classes: &[StageSet] = if MINING & classes.tracked == 0 {
+        &[0]
+    } else {
+        &[0, MINING]
+    };
+    let x_in = &cols.x_into[r];
+    for e in 0..plan.elements.len() {
+        for &a in concentrate_classes {
+            let shipped = cols.o_from.at(r, e, classes.refined(plan, r, a));
+            if shipped.is_empty() {
+                continue;
+            }
+            let of_class = x_in
+                .iter()
+                .copied()
+                .filter(|&(m, _)| classes.mined(plan, m) == a);
+            let row = separation_row(plan, lp, r, e, shipped, of_class);
+            ym.balance_rows.push((
+                row,
+                BalanceRow::Separation {
+                    refinery: r,
+                    element: e,
+                },
+            ));
+        }
+    }
+}
+
+/// One row of constraint 3 at refinery `r` for element `e`:
+/// `Σ shipped ≤ ρ(r,e) × Σ_m g(m,e) × x[m,r]` over the concentrate `x_in`
+/// (`(mine, column)`) taken in. The plan LP writes one per concentrate class,
+/// the recourse of max-resilience and stress one summed over classes.
+pub(super) fn separation_row(
+    plan: &Plan,
+    lp: &mut Lp,
+    r: usize,
+    e: usize,
+    shipped: &[Col],
+    x_in: impl IntoIterator<Item = (usize, Col)>,
+) -> Row {
+    let recovery = plan.refineries[r].recovery[e];
+    let terms: Vec<(Col, f64)> = shipped
+        .iter()
+        .map(|&o| (o, 1.0))
+        .chain(
+            x_in.into_iter()
+                .map(|(m, x)| (x, -recovery * plan.mines[m].grade[e])),
+        )
+        .collect();
+    lp.add_row(f64::NEG_INFINITY, 0.0, terms)
+}
+
+/// Constraint 4 (oxide use), for every plant, element and oxide class `b`
+/// it uses: `Σ_{d ⊆ b} q[p,e,b,d]` at most what arrived (shipped and
+/// released from stock). Oxide nothing can use gets no row: it is discarded.
+fn oxide_use_rows(b: &YearBuild, lp: &mut Lp, ym: &mut YearModel, cols: &YearCols) {
+    for p in 0..b.plan.plants.len() {
+        for e in 0..b.plan.elements.len() {
+            for class in 0..NUM_CLASSES as StageSet {
+                let used = cols.q_of.at(p, e, class);
+                if used.is_empty() {
                     continue;
                 }
-                let mut terms = Vec::new();
-                if plant_on[p] && plan.plants[p].recipe[e] > 0.0 {
-                    for &d in classes.production.iter().filter(|&&d| d & !b == 0) {
-                        let q = lp.add_col(0.0);
-                        q_for_recipe[grid.at(p, e, d)].push(q);
-                        terms.push((q, 1.0));
-                    }
-                }
-                if terms.is_empty() {
-                    continue; // nothing can use it: shipped oxide is discarded
-                }
-                terms.extend(delivered.iter().map(|&o| (o, -1.0)));
-                let row = oxide_use_row(lp, terms);
+                let terms: Vec<(Col, f64)> = used
+                    .iter()
+                    .map(|&q| (q, 1.0))
+                    .chain(cols.o_into.at(p, e, class).iter().map(|&o| (o, -1.0)))
+                    .collect();
+                let row = lp.add_row(f64::NEG_INFINITY, 0.0, terms);
                 ym.balance_rows.push((
                     row,
                     BalanceRow::OxideUse {
@@ -610,300 +1031,38 @@ fn build_year(
             }
         }
     }
+}
 
-    // Variables z[p,k,d] (production classes whose whole recipe can be
-    // met) and zi[p,s,d] into magnet stockpiles.
-    let mut z_by_plant: Vec<Vec<Col>> = vec![Vec::new(); plan.plants.len()];
-    let mut z_by_plant_class = vec![Vec::new(); plan.plants.len() * NUM_CLASSES];
-    for (p, plant) in plan.plants.iter().enumerate() {
-        if !plant_on[p] {
+/// Constraint 5 (recipe) at plant `p`, for every production class `d` it
+/// makes and recipe element `e`: `Σ_{b ⊇ d} q[p,e,b,d] ≥ β(p,e) × (Σ_k
+/// z[p,k,d] + Σ_s zi[p,s,d])`.
+fn recipe_rows(b: &YearBuild, lp: &mut Lp, ym: &mut YearModel, cols: &YearCols, p: usize) {
+    let recipe = &b.plan.plants[p].recipe;
+    for &d in &b.classes.production {
+        let made = cols.made.at(p, d);
+        if made.is_empty() {
             continue;
         }
-        let exclusive = exclusive_buyers(plan, Seller::Plant(p), year, None);
-        for &d in &classes.production {
-            let feasible = (0..num_e)
-                .all(|e| plant.recipe[e] <= 0.0 || !q_for_recipe[grid.at(p, e, d)].is_empty());
-            if !feasible {
+        for (e, &beta) in recipe.iter().enumerate() {
+            if beta <= 0.0 {
                 continue;
             }
-            for (k, market) in plan.markets.iter().enumerate() {
-                if demand[k] <= 0.0 {
-                    continue;
-                }
-                let (from, to) = (&plant.facility.country, &market.country);
-                let banned = plan.embargoed(Product::Magnet, None, from, to, year);
-                let Some(cost) = route_cost(magnet_cost(plan, year, p, k).total(), banned) else {
-                    continue;
-                };
-                let closed = exclusive.as_ref().is_some_and(|a| !a.contains(&k));
-                let col = add_route(lp, cost, closed);
-                if banned {
-                    ym.embargoed_routes.push(EmbargoedRoute {
-                        product: Product::Magnet,
-                        element: None,
-                        from: from.clone(),
-                        to: to.clone(),
-                        col,
-                    });
-                }
-                z_by_plant[p].push(col);
-                z_by_plant_class[p * NUM_CLASSES + d as usize].push(col);
-                ym.magnet.push(MagnetVar {
+            let row = recipe_row(lp, cols.q_for.at(p, e, d), beta, made);
+            ym.balance_rows.push((
+                row,
+                BalanceRow::Recipe {
                     plant: p,
-                    market: k,
-                    class: d,
-                    col,
-                });
-            }
-            if exclusive.is_some() {
-                continue;
-            }
-            for (s, stock) in plan.stockpiles.iter().enumerate() {
-                if stock.product != StockProduct::Magnet {
-                    continue;
-                }
-                let (from, to) = (&plant.facility.country, &stock.country);
-                if plan.embargoed(Product::Magnet, None, from, to, year) {
-                    continue;
-                }
-                let cost = match elastic {
-                    None => w * magnet_made_cost(plan, year, p, to).total(),
-                    Some(_) => 0.0,
-                };
-                let col = lp.add_col(cost);
-                z_by_plant[p].push(col);
-                z_by_plant_class[p * NUM_CLASSES + d as usize].push(col);
-                ym.stock_in.push(StockIn {
-                    stockpile: s,
-                    from: p,
-                    class: classes.magnet(plan, p, d),
-                    col,
-                });
-            }
-        }
-    }
-    // Releases zo[s,k,c] from magnet stockpiles to markets in their country.
-    for (s, stock) in plan.stockpiles.iter().enumerate() {
-        if stock.product != StockProduct::Magnet {
-            continue;
-        }
-        for (k, market) in plan.markets.iter().enumerate() {
-            if market.country != stock.country || demand[k] <= 0.0 {
-                continue;
-            }
-            let cost = match elastic {
-                None => w * magnet_route_cost(plan, year, &stock.country, &market.country).total(),
-                Some(_) => 0.0,
-            };
-            for c in instruments::magnet_classes(classes) {
-                let col = lp.add_col(cost);
-                ym.stock_out.push(StockOut {
-                    stockpile: s,
-                    to: k,
-                    class: c,
-                    col,
-                });
-            }
-        }
-    }
-
-    // Variables u[k].
-    for (k, market) in plan.markets.iter().enumerate() {
-        if demand[k] <= 0.0 {
-            continue;
-        }
-        let cost = match (elastic, market.unmet_penalty) {
-            (None, Some(penalty)) => Some(w * penalty),
-            (None, None) => None,
-            // Unserved demand is a violation only where the plan forbids it.
-            (Some(_), Some(_)) => Some(0.0),
-            (Some(e), None) => Some(e.demand),
-        };
-        if let Some(cost) = cost {
-            let col = lp.add_col(cost);
-            ym.unmet.push(UnmetVar { market: k, col });
-        }
-    }
-
-    // Rows.
-    let reserve_cost = |lp: &mut Lp, unit_cost: f64| {
-        options
-            .reserves
-            .then(|| lp.add_col(w * plan.resilience.reserve_cost * unit_cost))
-    };
-    for (m, cols) in x_by_mine.iter().enumerate() {
-        if !cols.is_empty() {
-            let reserve = reserve_cost(lp, plan.mines[m].facility.unit_cost(year));
-            let overflow = overflow_col(lp, elastic);
-            let built = built_in(builds, FacilityKind::Mine, m, year);
-            let row = capacity_row(
-                lp,
-                cols.iter().copied(),
-                reserve,
-                overflow,
-                &built,
-                cap_mine[m],
-            );
-            ym.capacity_rows.push(CapacityRow {
-                kind: FacilityKind::Mine,
-                index: m,
-                capacity: cap_mine[m],
-                row,
-                reserve,
-                overflow,
-            });
-        }
-    }
-    for (r, xs) in x_by_ref.iter().enumerate() {
-        if xs.is_empty() {
-            continue;
-        }
-        let reserve = reserve_cost(lp, plan.refineries[r].facility.unit_cost(year));
-        let overflow = overflow_col(lp, elastic);
-        let built = built_in(builds, FacilityKind::Refinery, r, year);
-        let row = capacity_row(
-            lp,
-            xs.iter().map(|&(_, c)| c),
-            reserve,
-            overflow,
-            &built,
-            cap_ref[r],
-        );
-        ym.capacity_rows.push(CapacityRow {
-            kind: FacilityKind::Refinery,
-            index: r,
-            capacity: cap_ref[r],
-            row,
-            reserve,
-            overflow,
-        });
-        let rows = separation_rows(plan, classes, lp, &grid, r, xs, &o_by_source);
-        ym.balance_rows.extend(rows);
-    }
-    for (p, plant) in plan.plants.iter().enumerate() {
-        for &d in &classes.production {
-            let made = &z_by_plant_class[p * NUM_CLASSES + d as usize];
-            if made.is_empty() {
-                continue;
-            }
-            for e in (0..num_e).filter(|&e| plant.recipe[e] > 0.0) {
-                let row = recipe_row(lp, &q_for_recipe[grid.at(p, e, d)], plant.recipe[e], made);
-                ym.balance_rows.push((
-                    row,
-                    BalanceRow::Recipe {
-                        plant: p,
-                        element: e,
-                    },
-                ));
-            }
-        }
-        if !z_by_plant[p].is_empty() {
-            let reserve = reserve_cost(lp, plant.facility.unit_cost(year));
-            let overflow = overflow_col(lp, elastic);
-            let built = built_in(builds, FacilityKind::Plant, p, year);
-            let row = capacity_row(
-                lp,
-                z_by_plant[p].iter().copied(),
-                reserve,
-                overflow,
-                &built,
-                cap_plant[p],
-            );
-            ym.capacity_rows.push(CapacityRow {
-                kind: FacilityKind::Plant,
-                index: p,
-                capacity: cap_plant[p],
-                row,
-                reserve,
-                overflow,
-            });
-        }
-    }
-    demand_rows(plan, lp, &mut ym, &demand);
-    share_rule_rows(plan, classes, lp, &mut ym, elastic);
-    ym
-}
-
-/// Constraints 1, 2 and 6: throughput (plus reserve, less any elastic
-/// overflow) within effective capacity plus the capacity built and still
-/// standing (`K_f(t)`).
-fn capacity_row(
-    lp: &mut Lp,
-    flows: impl Iterator<Item = Col>,
-    reserve: Option<Col>,
-    overflow: Option<Col>,
-    built: &[Col],
-    capacity: f64,
-) -> Row {
-    let terms: Vec<(Col, f64)> = flows
-        .map(|c| (c, 1.0))
-        .chain(reserve.map(|v| (v, 1.0)))
-        .chain(overflow.map(|e| (e, -1.0)))
-        .chain(built.iter().map(|&k| (k, -1.0)))
-        .collect();
-    lp.add_row(f64::NEG_INFINITY, capacity, terms)
-}
-
-fn overflow_col(lp: &mut Lp, elastic: Option<Elastic>) -> Option<Col> {
-    elastic
-        .and_then(|e| e.capacity)
-        .map(|penalty| lp.add_col(penalty))
-}
-
-/// Constraint 3: oxide shipped from `r` (to plants and stockpiles), per
-/// element and concentrate class, at most what separation recovers from the
-/// concentrate of that class.
-fn separation_rows(
-    plan: &Plan,
-    classes: &Classes,
-    lp: &mut Lp,
-    grid: &Grid,
-    r: usize,
-    x_in: &[(usize, Col)],
-    o_by_source: &[Vec<Col>],
-) -> Vec<(Row, BalanceRow)> {
-    let mut rows = Vec::new();
-    let recovery = &plan.refineries[r].recovery;
-    for e in 0..plan.elements.len() {
-        for a in [0, MINING & classes.tracked] {
-            let b = classes.refined(plan, r, a);
-            let shipped = &o_by_source[grid.at(r, e, b)];
-            if shipped.is_empty() {
-                continue;
-            }
-            let terms: Vec<(Col, f64)> = shipped
-                .iter()
-                .map(|&o| (o, 1.0))
-                .chain(
-                    x_in.iter()
-                        .filter(|&&(m, _)| classes.mined(plan, m) == a)
-                        .map(|&(m, x)| (x, -recovery[e] * plan.mines[m].grade[e])),
-                )
-                .collect();
-            let row = lp.add_row(f64::NEG_INFINITY, 0.0, terms);
-            rows.push((
-                row,
-                BalanceRow::Separation {
-                    refinery: r,
                     element: e,
                 },
             ));
-            if MINING & classes.tracked == 0 {
-                break; // only one concentrate class
-            }
         }
     }
-    rows
 }
 
-/// Constraint 4: oxide used for production classes at most what arrived.
-fn oxide_use_row(lp: &mut Lp, terms: Vec<(Col, f64)>) -> Row {
-    lp.add_row(f64::NEG_INFINITY, 0.0, terms)
-}
-
-/// Constraint 5: each recipe element of production class `d` met from
-/// oxide whose class contains `d`.
-fn recipe_row(lp: &mut Lp, used: &[Col], per_tonne: f64, made: &[Col]) -> Row {
+/// One row of constraint 5: oxide `used` at least `per_tonne` (`β(p,e)`)
+/// times the magnets `made`. The plan LP writes one per production class,
+/// the recourse one without classes (`used`: oxide shipped and released).
+pub(super) fn recipe_row(lp: &mut Lp, used: &[Col], per_tonne: f64, made: &[Col]) -> Row {
     let terms: Vec<(Col, f64)> = used
         .iter()
         .map(|&q| (q, 1.0))

@@ -6,7 +6,10 @@ use std::collections::{BTreeMap, HashMap};
 
 use super::lp::Lp;
 use super::lp::{Col, Row, Sense};
-use super::{formulate, BuildOptions, CapacityRow, FacilityKind, Formulation, YearModel};
+use super::{
+    formulate, recipe_row, separation_row, BuildOptions, CapacityRow, FacilityKind, Formulation,
+    YearModel,
+};
 use crate::plan::{Disruption, Plan, Product, StockProduct};
 
 /// A market's recourse deliveries under one disruption in one year.
@@ -329,16 +332,7 @@ pub fn add_recourse(
     // off all its concentrate (then it ships nothing).
     for (&(r, e), shipped) in &o_from {
         let inputs = x_at_ref.get(&r).map(Vec::as_slice).unwrap_or(&[]);
-        let terms: Vec<(Col, f64)> = shipped
-            .iter()
-            .map(|&c| (c, 1.0))
-            .chain(
-                inputs
-                    .iter()
-                    .map(|&(m, c)| (c, -plan.refineries[r].recovery[e] * plan.mines[m].grade[e])),
-            )
-            .collect();
-        lp.add_row(f64::NEG_INFINITY, 0.0, terms);
+        separation_row(plan, lp, r, e, shipped, inputs.iter().copied());
     }
     // Recipe (constraint 5 without classes): magnets made for markets and
     // stockpiles, from oxide shipped and released.
@@ -348,12 +342,7 @@ pub fn add_recourse(
                 continue;
             }
             let inputs = o_to.get(&(p, e)).map(Vec::as_slice).unwrap_or(&[]);
-            let terms: Vec<(Col, f64)> = inputs
-                .iter()
-                .map(|&c| (c, 1.0))
-                .chain(made.iter().map(|&z| (z, -beta)))
-                .collect();
-            lp.add_row(0.0, f64::INFINITY, terms);
+            recipe_row(lp, inputs, beta, made);
         }
     }
     for (p, cols) in &z_of_plant {
