@@ -246,7 +246,6 @@ pub fn add_recourse(
     with_stock: bool,
     limit: &ThroughputLimit,
 ) -> Recourse {
-    let year = ym.year;
     let blocked = |from: &str, to: &str| from != to && loss.exports_from.iter().any(|c| c == from);
     // Recourse flows, on the plan's own (non-embargoed) routes.
     let mut flows: HashMap<(FacilityKind, usize), Vec<Col>> = HashMap::new();
@@ -327,6 +326,14 @@ pub fn add_recourse(
         );
     }
 
+    // Rows: separation and recipe are written by the plan LP's own family
+    // functions (`separation_row`, `recipe_row`), over the class-free
+    // columns; without classes there is no oxide use (row 4) to write.
+    // Capacity (rows 1, 2, 6) and demand (row 7) are not reused: the
+    // recourse limits throughput to a share of the plan's own (`limit`,
+    // below) and the callers bound deliveries by `λ × D` and `D`, rows of
+    // another form over the same columns.
+    //
     // Separation (constraint 3 summed over classes). Every refinery
     // that could ship oxide gets a row, also when the disruption cut
     // off all its concentrate (then it ships nothing).
@@ -360,7 +367,6 @@ pub fn add_recourse(
         let terms: Vec<(Col, f64)> = recourse.iter().map(|&c| (c, 1.0)).chain(bound).collect();
         lp.add_row(f64::NEG_INFINITY, rhs, terms);
     }
-    let _ = year;
     Recourse {
         to_market,
         stock_in,
