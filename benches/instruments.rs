@@ -38,12 +38,12 @@ fn params(small: bool) -> GenerateParams {
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("--child-highs") {
-        return child_highs(Path::new(&args[1]));
+        return child_highs(Path::new(&args[1]), args.get(2).map(String::as_str));
     }
     let small = std::env::var("REEPLAN_BENCH_INSTRUMENTS").is_ok_and(|v| v == "small");
     let dir = tempfile::tempdir().expect("temp dir");
-    println!("| plan | columns | rows | integer | reeplan (s) | HiGHS alone (s) | ratio | MIP gap | nodes | objective reeplan | objective HiGHS |");
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("| plan | columns | rows | integer | reeplan (s) | HiGHS alone (s) | ratio | HiGHS alone, solver=ipm (s) | MIP gap | nodes | objective reeplan | objective HiGHS |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for lumpy in [false, true] {
         let text = generate_plan_with(&params(small), Some(Instruments { lumpy }));
         let path = dir.path().join(if lumpy { "mip.toml" } else { "lp.toml" });
@@ -54,7 +54,7 @@ fn main() {
         let f = formulate(&plan, BuildOptions::default());
         let mps = dir.path().join(if lumpy { "mip.mps" } else { "lp.mps" });
         solve::write_model(&f.lp, &mps).unwrap_or_else(|e| panic!("{e}"));
-        let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+        let (mut ours, mut theirs, mut theirs_ipm) = (Vec::new(), Vec::new(), Vec::new());
         let (mut obj_ours, mut obj_theirs, mut gap, mut nodes) = (0.0, 0.0, 0.0, 0);
         for _ in 0..3 {
             // reeplan end to end: load, validate, build, solve (MIP and the
@@ -77,14 +77,29 @@ fn main() {
                 .output()
                 .expect("child");
             theirs.push(t.elapsed().as_secs_f64());
+            // HiGHS alone with the algorithm reeplan's `auto` picks for a
+            // large LP (for a MIP, `solver` would change what is solved).
+            if !lumpy {
+                let t = Instant::now();
+                Command::new(std::env::current_exe().expect("exe"))
+                    .args(["--child-highs", &mps.to_string_lossy(), "ipm"])
+                    .output()
+                    .expect("child");
+                theirs_ipm.push(t.elapsed().as_secs_f64());
+            }
             obj_theirs = String::from_utf8_lossy(&out.stdout)
                 .trim()
                 .parse()
                 .unwrap_or(f64::NAN);
         }
         let (a, b) = (median(&mut ours), median(&mut theirs));
+        let ipm = if theirs_ipm.is_empty() {
+            "–".to_string()
+        } else {
+            format!("{:.2}", median(&mut theirs_ipm))
+        };
         println!(
-            "| {} | {} | {} | {} | {a:.2} | {b:.2} | {:.2} | {} | {} | {obj_ours:.0} | {obj_theirs:.0} |",
+            "| {} | {} | {} | {} | {a:.2} | {b:.2} | {:.2} | {ipm} | {} | {} | {obj_ours:.0} | {obj_theirs:.0} |",
             if lumpy { "MIP (--lumpy)" } else { "LP" },
             f.lp.num_cols(),
             f.lp.num_rows(),
@@ -101,8 +116,9 @@ fn median(v: &mut [f64]) -> f64 {
     v[v.len() / 2]
 }
 
-/// HiGHS alone: read the MPS, solve, print the objective.
-fn child_highs(mps: &Path) {
+/// HiGHS alone: read the MPS, solve (with `solver` set when given), print
+/// the objective.
+fn child_highs(mps: &Path, solver: Option<&str>) {
     use highs_sys::*;
     let name = std::ffi::CString::new(mps.to_string_lossy().as_bytes()).expect("path");
     let flag = std::ffi::CString::new("output_flag").expect("name");
@@ -111,6 +127,11 @@ fn child_highs(mps: &Path) {
     let objective = unsafe {
         let highs = Highs_create();
         Highs_setBoolOptionValue(highs, flag.as_ptr(), 0);
+        if let Some(v) = solver {
+            let key = std::ffi::CString::new("solver").expect("name");
+            let value = std::ffi::CString::new(v).expect("value");
+            Highs_setStringOptionValue(highs, key.as_ptr(), value.as_ptr());
+        }
         assert_ne!(Highs_readModel(highs, name.as_ptr()), STATUS_ERROR);
         assert_ne!(Highs_run(highs), STATUS_ERROR);
         let objective = Highs_getObjectiveValue(highs);

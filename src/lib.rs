@@ -15,6 +15,7 @@ pub mod grid;
 pub mod model;
 pub mod outcome;
 pub mod plan;
+pub mod recourse;
 pub mod report;
 pub mod solve;
 pub mod stress;

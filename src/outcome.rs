@@ -180,15 +180,7 @@ pub struct Reserve {
     pub tonnes: f64,
 }
 
-#[derive(Clone, Debug, Serialize)]
-pub struct Served {
-    pub disruption: String,
-    pub year: i64,
-    pub market: String,
-    pub demand: f64,
-    pub served: f64,
-    pub share: f64,
-}
+pub use crate::recourse::Served;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct ResilienceResult {
@@ -355,7 +347,7 @@ fn solve_resilience(plan: &Plan, c_star: f64, options: &SolverOptions) -> Result
     // stock, so the per-year recomputation does not apply: report the
     // recourse deliveries of the solved LP itself (each at least λ*).
     let served = if plan.stockpiles.is_empty() {
-        crate::stress::served_under_disruptions(plan, &outcome, options)?
+        crate::recourse::served_under_disruptions(plan, &outcome.planned_throughput(), options)?
     } else {
         rlp.served
             .iter()
@@ -381,6 +373,23 @@ fn solve_resilience(plan: &Plan, c_star: f64, options: &SolverOptions) -> Result
         r.served = served;
     }
     Ok(outcome)
+}
+
+impl Outcome {
+    /// The plan's throughput plus reserves, per facility id and year: what
+    /// the plan itself has to fall back on in a crisis.
+    pub fn planned_throughput(&self) -> crate::recourse::ByIdYear {
+        let mut planned = crate::recourse::ByIdYear::new();
+        for u in &self.utilization {
+            *planned.entry((u.facility.clone(), u.year)).or_default() += u.throughput;
+        }
+        if let Some(r) = &self.resilience {
+            for v in &r.reserves {
+                *planned.entry((v.facility.clone(), v.year)).or_default() += v.tonnes;
+            }
+        }
+        planned
+    }
 }
 
 pub fn facility_id(plan: &Plan, kind: FacilityKind, index: usize) -> &str {

@@ -13,24 +13,12 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::error::Result;
-use crate::model::lp::{Lp, Sense};
-use crate::model::{add_recourse, formulate, recourse_levels, BuildOptions, FacilityKind, Loss};
-use crate::outcome::{facility_id, Outcome};
+use crate::model::{formulate, BuildOptions};
+use crate::outcome::Outcome;
 use crate::plan::Plan;
+use crate::recourse::{max_min_share, recourse_lp, ByIdYear, LossCase};
 use crate::report::{Cell, Table};
-use crate::solve::{self, SolverOptions, Status};
-
-/// One thing that can be lost.
-#[derive(Clone, Debug)]
-struct LossCase {
-    label: String,
-    kind: &'static str,
-    countries: Vec<String>,
-    facilities: Vec<String>,
-    exports_from: Vec<String>,
-    capacity_factor: f64,
-    years: Option<crate::plan::YearRange>,
-}
+use crate::solve::SolverOptions;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Exposure {
@@ -86,7 +74,7 @@ fn loss_cases(plan: &Plan) -> Vec<LossCase> {
 /// Run the stress test on the plan whose outcome is `outcome`.
 pub fn stress(plan: &Plan, outcome: &Outcome, options: &SolverOptions) -> Result<Vec<Exposure>> {
     // The plan's throughput (plus reserves) per facility and year.
-    let planned = planned_throughput(outcome);
+    let planned = outcome.planned_throughput();
     let idle = idle_capacity(outcome);
     let stock = stock_levels(outcome);
     let routes = formulate(plan, BuildOptions::default());
@@ -130,74 +118,8 @@ pub fn stress(plan: &Plan, outcome: &Outcome, options: &SolverOptions) -> Result
     Ok(exposures)
 }
 
-/// For every disruption, year and market: the largest share of the market's
-/// demand the plan (its throughput plus reserves) can serve.
-pub fn served_under_disruptions(
-    plan: &Plan,
-    outcome: &Outcome,
-    options: &SolverOptions,
-) -> Result<Vec<crate::outcome::Served>> {
-    let planned = planned_throughput(outcome);
-    let routes = formulate(plan, BuildOptions::default());
-    let mut one = options.clone();
-    one.threads = Some(1);
-    let cases: Vec<(usize, i64)> = plan
-        .disruptions
-        .iter()
-        .enumerate()
-        .flat_map(|(s, d)| {
-            plan.years()
-                .filter(move |y| d.years.is_none_or(|r| r.contains(*y)))
-                .map(move |y| (s, y))
-        })
-        .collect();
-    let rows: Vec<Result<Vec<crate::outcome::Served>>> = cases
-        .par_iter()
-        .map(|&(s, year)| {
-            let d = &plan.disruptions[s];
-            let case = LossCase {
-                label: d.id.clone(),
-                kind: "disruption",
-                countries: d.countries.clone(),
-                facilities: d.facilities.clone(),
-                exports_from: d.exports_from.clone(),
-                capacity_factor: d.capacity_factor,
-                years: Some(crate::plan::YearRange {
-                    first: year,
-                    last: year,
-                }),
-            };
-            // All markets together: the largest share every one of them can
-            // get at once (the λ of this disruption and year), then each
-            // market's share in that allocation.
-            let (lp, served) = recourse_lp(plan, &routes, &case, &planned, None);
-            let rows: Vec<_> = served.iter().collect();
-            let mut out = Vec::new();
-            if let Some((x, _)) = max_min_share(&lp, &rows, &one)? {
-                for (k, _, demand, cols) in &served {
-                    let got: f64 = cols.iter().map(|c| x[c.0 as usize]).sum();
-                    out.push(crate::outcome::Served {
-                        disruption: d.id.clone(),
-                        year,
-                        market: plan.markets[*k].id.clone(),
-                        demand: *demand,
-                        served: got,
-                        share: got / demand,
-                    });
-                }
-            }
-            Ok(out)
-        })
-        .collect();
-    let mut out = Vec::new();
-    for r in rows {
-        out.extend(r?);
-    }
-    Ok(out)
-}
-
 /// Effective capacity per facility and year, capacity the plan builds included.
-fn idle_capacity(outcome: &Outcome) -> HashMap<(String, i64), f64> {
+fn idle_capacity(outcome: &Outcome) -> ByIdYear {
     outcome
         .utilization
         .iter()
@@ -206,117 +128,12 @@ fn idle_capacity(outcome: &Outcome) -> HashMap<(String, i64), f64> {
 }
 
 /// The plan's stock at the end of each year, per stockpile.
-fn stock_levels(outcome: &Outcome) -> HashMap<(String, i64), f64> {
+fn stock_levels(outcome: &Outcome) -> ByIdYear {
     outcome
         .stockpiles
         .iter()
         .map(|s| ((s.stockpile.clone(), s.year), s.level))
         .collect()
-}
-
-fn planned_throughput(outcome: &Outcome) -> HashMap<(String, i64), f64> {
-    let mut planned: HashMap<(String, i64), f64> = HashMap::new();
-    for u in &outcome.utilization {
-        *planned.entry((u.facility.clone(), u.year)).or_default() += u.throughput;
-    }
-    if let Some(r) = &outcome.resilience {
-        for v in &r.reserves {
-            *planned.entry((v.facility.clone(), v.year)).or_default() += v.tonnes;
-        }
-    }
-    planned
-}
-
-/// Deliveries of one market in one year under a loss: `(market, year, demand, columns)`.
-type ServedCols = Vec<(usize, i64, f64, Vec<crate::model::lp::Col>)>;
-
-/// The recourse LP of a loss over its years: recourse flows limited by
-/// `limits` per facility and year (the plan's throughput, or effective
-/// capacity), deliveries at most demand, and — given the plan's stock
-/// levels — recourse stock drawn from what the plan holds. No objective yet.
-fn recourse_lp(
-    plan: &Plan,
-    routes: &crate::model::Formulation,
-    case: &LossCase,
-    limits: &HashMap<(String, i64), f64>,
-    stock: Option<&HashMap<(String, i64), f64>>,
-) -> (Lp, ServedCols) {
-    let with_stock = stock.is_some() && !plan.stockpiles.is_empty();
-    let factor = |kind: FacilityKind, index: usize| -> f64 {
-        let f = crate::model::facility(plan, kind, index);
-        if case.facilities.contains(&f.id) || case.countries.contains(&f.country) {
-            case.capacity_factor
-        } else {
-            1.0
-        }
-    };
-    let loss = Loss {
-        exports_from: &case.exports_from,
-        factor: &factor,
-    };
-    let mut lp = Lp::default();
-    let mut served: ServedCols = Vec::new();
-    let mut stock_years = Vec::new();
-    for ym in &routes.years {
-        if !case.years.is_none_or(|r| r.contains(ym.year)) {
-            continue;
-        }
-        let year = ym.year;
-        let limit = |cap: &crate::model::CapacityRow, a: f64, _: &Lp| {
-            let bound = limits
-                .get(&(facility_id(plan, cap.kind, cap.index).to_string(), year))
-                .copied()
-                .unwrap_or(0.0);
-            (Vec::new(), a * bound)
-        };
-        let recourse = add_recourse(plan, &mut lp, ym, &loss, with_stock, &limit);
-        let deliveries = recourse.to_market;
-        if with_stock {
-            stock_years.push((year, recourse.stock_in, recourse.stock_out));
-        }
-        for (k, market) in plan.markets.iter().enumerate() {
-            let d = market.demand.at(year);
-            if d > 0.0 {
-                let cols = deliveries.get(&k).cloned().unwrap_or_default();
-                lp.add_row(f64::NEG_INFINITY, d, cols.iter().map(|&c| (c, 1.0)));
-                served.push((k, year, d, cols));
-            }
-        }
-    }
-    if let (true, Some(levels)) = (with_stock, stock) {
-        recourse_levels(plan, &mut lp, &stock_years, &|s, first| {
-            let held = if first == plan.first_year {
-                plan.stockpiles[s].initial
-            } else {
-                let id = &plan.stockpiles[s].id;
-                levels.get(&(id.clone(), first - 1)).copied().unwrap_or(0.0)
-            };
-            (Vec::new(), held)
-        });
-    }
-    (lp, served)
-}
-
-/// Maximize `λ` with `served ≥ λ × demand` for the given deliveries; returns
-/// the solution values and `λ`'s column, or `None` if the solve failed.
-fn max_min_share(
-    lp: &Lp,
-    rows: &[&(usize, i64, f64, Vec<crate::model::lp::Col>)],
-    options: &SolverOptions,
-) -> Result<Option<(Vec<f64>, usize)>> {
-    let mut lp = lp.clone();
-    lp.sense = Sense::Maximize;
-    let lambda = lp.add_col_bounded(1.0, 0.0, 1.0);
-    for (_, _, d, cols) in rows {
-        let terms: Vec<_> = cols
-            .iter()
-            .map(|&c| (c, 1.0))
-            .chain([(lambda, -d)])
-            .collect();
-        lp.add_row(0.0, f64::INFINITY, terms);
-    }
-    let sol = solve::solve(&lp, options)?;
-    Ok((sol.status == Status::Optimal).then_some((sol.col_value, lambda.0 as usize)))
 }
 
 /// A market's worst-year share served and the year it happens.
@@ -329,8 +146,8 @@ fn worst_shares(
     plan: &Plan,
     routes: &crate::model::Formulation,
     case: &LossCase,
-    limits: &HashMap<(String, i64), f64>,
-    stock: &HashMap<(String, i64), f64>,
+    limits: &ByIdYear,
+    stock: &ByIdYear,
     options: &SolverOptions,
 ) -> Result<HashMap<usize, WorstShare>> {
     let (lp, served) = recourse_lp(plan, routes, case, limits, Some(stock));

@@ -206,9 +206,7 @@ impl<'a> Sources<'a> {
                        id: &str,
                        intake: &[(&str, f64)],
                        released: f64| {
-            let Some((pool, level)) = pools.get(id).cloned() else {
-                return None;
-            };
+            let (pool, level) = pools.get(id).cloned()?;
             let mut m: Mix = Default::default();
             add_scaled(&mut m, &pool, level);
             let mut taken = 0.0;
