@@ -82,14 +82,20 @@ pub fn served_under_disruptions(
                     last: year,
                 }),
             };
-            // All markets together: the largest share every one of them can
+            // The markets of λ together (every market unless `[resilience]
+            // markets` names some): the largest share every one of them can
             // get at once (the λ of this disruption and year), then each
             // market's share in that allocation.
             let (lp, served) = recourse_lp(plan, &routes, &case, planned, None);
-            let rows: Vec<_> = served.iter().collect();
+            let rows: Vec<_> = served
+                .iter()
+                .filter(|s| plan.resilience.counts(s.0))
+                .collect();
             let mut out = Vec::new();
             if let Some((x, _)) = max_min_share(&lp, &rows, &one)? {
-                for (k, _, demand, cols) in &served {
+                // Only the markets of λ: what the others get in this
+                // allocation is not a guarantee of anything.
+                for (k, _, demand, cols) in served.iter().filter(|s| plan.resilience.counts(s.0)) {
                     let got: f64 = cols.iter().map(|c| x[c.0 as usize]).sum();
                     out.push(Served {
                         disruption: d.id.clone(),

@@ -1530,3 +1530,23 @@ fn number_given_as_an_array_says_so_once() {
         )],
     );
 }
+
+#[test]
+fn resilience_markets_must_name_markets() {
+    let plan = with("[resilience]\nmarkets = [\"us\", \"eu\"]\n");
+    fails(
+        &plan,
+        &[format!(
+            "{}: [resilience] markets = \"eu\": no market has this id (did you mean \"us\"?)",
+            at(&plan, "\"us\", |\"eu\"")
+        )],
+    );
+    let plan = with("[resilience]\nmarkets = []\n");
+    fails(
+        &plan,
+        &[format!(
+            "{}: [resilience] markets: must name at least one market (leave it out to count every market)",
+            at(&plan, "markets = |[]")
+        )],
+    );
+}

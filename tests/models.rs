@@ -595,6 +595,23 @@ fn resilience_2030_headlines() {
         r.cost("total") <= 1.1 * c_star * (1.0 + 1e-9),
         "over the 10 % budget"
     );
+    // "planner-markets: lambda over US defense, US civil, the EU and Japan
+    // only: 70.8 % of their demand is guaranteed under the export ban"
+    let p = solve("resilience-2030.toml", Some("planner-markets"));
+    pin("planner-markets λ*", p.objective(), 0.7081, 0.0001);
+    let served = p.json["resilience"]["served"].as_array().unwrap();
+    let planner = ["us-defense", "us-other", "eu", "jp"];
+    assert!(served
+        .iter()
+        .all(|s| planner.contains(&s["market"].as_str().unwrap())));
+    for s in served.iter().filter(|s| s["disruption"] == "cn-export-ban") {
+        pin(
+            "planner share under the ban",
+            s["share"].as_f64().unwrap(),
+            0.7081,
+            0.0001,
+        );
+    }
 }
 
 /// tariff-scenarios.toml, header RESULT table. A change that moves these must be explained.

@@ -332,6 +332,9 @@ struct Plan {
     rules: Vec<Rule>,
     budget: f64,
     reserve_cost: f64,
+    /// `[resilience] markets` (extension): the markets whose share bounds
+    /// lambda; `None`: every market.
+    lambda_markets: Option<Vec<String>>,
     disruptions: Vec<Disruption>,
     contracts: Vec<Contract>,
     subsidies: Vec<Subsidy>,
@@ -455,6 +458,7 @@ impl Plan {
                 .collect(),
             budget: get_num(res, "budget", 0.1),
             reserve_cost: get_num(res, "reserve_cost", 0.0),
+            lambda_markets: get_strs(res, "markets"),
             disruptions: arr("disruption")
                 .iter()
                 .map(|t| Disruption {
@@ -1816,7 +1820,13 @@ fn resilience_lp(
                     sum((0..plan.plants.len()).filter_map(|pi| zs.get(&(pi, ki)).copied()));
                 del += sum((0..ns).filter_map(|si| zos.get(&(si, ki)).copied()));
                 cons.push(constraint!(del.clone() <= dem));
-                cons.push(constraint!(del >= dem * lambda));
+                if plan
+                    .lambda_markets
+                    .as_ref()
+                    .is_none_or(|m| m.contains(&k.id))
+                {
+                    cons.push(constraint!(del >= dem * lambda));
+                }
             }
             // recourse stock levels
             let mut now = vec![];
@@ -3179,6 +3189,10 @@ fn random_plan_sized(seed: u64, resilience: bool, big: bool) -> String {
             rng.pick(&[0.0, 0.05, 0.2, 1.0]),
             rng.pick(&[0.0, 0.5, 2.0])
         );
+        // Sometimes lambda counts only the first market (extension).
+        if rng.chance(0.3) {
+            s += "markets = [\"k0\"]\n";
+        }
         for i in 0..rng.int(1, 3) {
             s += &format!("\n[[disruption]]\nid = \"d{i}\"\n");
             match rng.below(3) {

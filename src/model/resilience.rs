@@ -122,6 +122,9 @@ pub fn build_resilience(plan: &Plan, c_star: f64) -> ResilienceLp {
                 }
                 let deliveries = z_to_market.get(&k).cloned().unwrap_or_default();
                 lp.add_row(f64::NEG_INFINITY, d, deliveries.iter().map(|&c| (c, 1.0)));
+                if !plan.resilience.counts(k) {
+                    continue; // served up to demand, but not part of λ
+                }
                 let terms: Vec<(Col, f64)> = deliveries
                     .iter()
                     .map(|&c| (c, 1.0))

@@ -331,6 +331,17 @@ pub struct ShareRule {
 pub struct Resilience {
     pub budget: f64,
     pub reserve_cost: f64,
+    /// Markets whose worst-case share `λ` is maximized (extension; `None`:
+    /// every market). The others still get recourse deliveries up to their
+    /// demand, but no share of theirs bounds `λ`.
+    pub markets: Option<Vec<usize>>,
+}
+
+impl Resilience {
+    /// Whether market `k`'s share bounds `λ`.
+    pub fn counts(&self, k: usize) -> bool {
+        self.markets.as_ref().is_none_or(|m| m.contains(&k))
+    }
 }
 
 #[derive(Clone, Debug)]

@@ -677,7 +677,7 @@ fn read_all(
     let tariffs = sections::read_tariffs(r, root_table, &elements, concentrate_price, magnet_price);
     let embargoes = sections::read_embargoes(r, root_table, &elements);
     let share_rules = sections::read_share_rules(r, root_table, &markets, &ids);
-    let resilience = sections::read_resilience(r, root_table);
+    let resilience = sections::read_resilience(r, root_table, &markets);
     let disruptions =
         sections::read_disruptions(r, root_table, &mines, &refineries, &plants, &markets);
     let mut ids = ids.0;

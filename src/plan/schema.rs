@@ -411,6 +411,12 @@ pub const RESILIENCE: &[Field] = &[
         false,
         "cost of 1 t of spare capacity for a year, as a share of unit cost",
     ),
+    f(
+        "markets",
+        Ty::Strings,
+        false,
+        "extension: the markets whose worst-case share is maximized (default every market)",
+    ),
 ];
 pub const DISRUPTION: &[Field] = &[
     f("id", Ty::Id, true, "unique id"),

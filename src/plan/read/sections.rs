@@ -655,11 +655,16 @@ pub(super) fn read_share_rules(
 }
 
 /// `[resilience]`: the budget and reserve cost of max-resilience.
-pub(super) fn read_resilience(r: &mut Reader, root_table: &Table) -> Resilience {
+pub(super) fn read_resilience(
+    r: &mut Reader,
+    root_table: &Table,
+    markets: &[Market],
+) -> Resilience {
     // [resilience]
     let mut resilience = Resilience {
         budget: 0.1,
         reserve_cost: 0.0,
+        markets: None,
     };
     if let Some(node) = root_table.get("resilience") {
         if let Some(f) = r.table(node, "[resilience]", &known_keys("resilience")) {
@@ -679,10 +684,47 @@ pub(super) fn read_resilience(r: &mut Reader, root_table: &Table) -> Resilience 
                     0.0,
                 )
                 .unwrap_or(0.0);
+            if let Some(n) = f.get("markets") {
+                resilience.markets = resilience_markets(r, n, &f.field("markets"), markets);
+            }
         }
     }
 
     resilience
+}
+
+/// `[resilience] markets`: a non-empty list of market ids, each once.
+fn resilience_markets(
+    r: &mut Reader,
+    n: &Node,
+    what: &str,
+    markets: &[Market],
+) -> Option<Vec<usize>> {
+    let list = r.string_list(n, what)?;
+    if list.is_empty() {
+        r.error(
+            &n.span,
+            format!("{what}: must name at least one market (leave it out to count every market)"),
+        );
+        return None;
+    }
+    let mut out = Vec::new();
+    let mut ok = true;
+    for (m, span) in list {
+        match markets.iter().position(|k| k.id == m) {
+            Some(k) if !out.contains(&k) => out.push(k),
+            Some(_) => {}
+            None => {
+                let hint = closest_id(&m, markets.iter().map(|k| k.id.as_str()));
+                r.error(
+                    &span,
+                    format!("{what} = {m:?}: no market has this id{hint}"),
+                );
+                ok = false;
+            }
+        }
+    }
+    ok.then_some(out)
 }
 
 /// `[[disruption]]`: what a crisis takes away, and when.
