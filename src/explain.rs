@@ -109,7 +109,7 @@ pub struct Explanation {
     pub plan: String,
     pub scenario: Option<String>,
     /// Status of the plan itself.
-    pub status: &'static str,
+    pub status: Status,
     pub findings: Vec<Finding>,
     /// The findings in plain words, one per line.
     pub summary: Vec<String>,
@@ -358,7 +358,7 @@ fn explain_penalties(plan: &Plan, options: &SolverOptions) -> Result<Explanation
     Ok(Explanation {
         plan: plan.name.clone(),
         scenario: plan.scenario.as_ref().map(|s| s.name.clone()),
-        status: Status::Optimal.name(),
+        status: Status::Optimal,
         findings,
         summary,
         iis: Vec::new(),
@@ -520,7 +520,7 @@ fn explain_infeasible(
     Ok(Explanation {
         plan: plan.name.clone(),
         scenario: plan.scenario.as_ref().map(|s| s.name.clone()),
-        status: status.name(),
+        status,
         findings,
         summary,
         iis,
@@ -693,7 +693,7 @@ fn summarize(plan: &Plan, findings: &[Finding], status: Status) -> Vec<String> {
 pub fn table(e: &Explanation) -> Table {
     let mut t = Table::new(
         "explain",
-        if e.status == "infeasible" {
+        if e.status == Status::Infeasible {
             format!("Why {} has no solution", e.plan)
         } else {
             format!("What {} leaves short, and why", e.plan)

@@ -218,7 +218,7 @@ pub fn comparison(columns: &[Column], top: usize, raw: bool) -> (Table, serde_js
     );
     let mut status_row = vec![Cell::text("status")];
     for (j, m) in rows.iter().enumerate() {
-        status_row.push(Cell::text(m.status.clone()));
+        status_row.push(Cell::text(m.status.name()));
         if raw && j > 0 {
             status_row.push(Cell::Empty);
         }

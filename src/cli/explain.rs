@@ -60,7 +60,7 @@ pub fn run(args: &ExplainArgs) -> Result<ExitCode, Error> {
     };
     args.output
         .emit(&tables, &json, &Vec::<(PathBuf, Vec<u8>)>::new())?;
-    Ok(if e.status == "infeasible" {
+    Ok(if e.status == crate::solve::Status::Infeasible {
         ExitCode::from(3)
     } else {
         ExitCode::SUCCESS

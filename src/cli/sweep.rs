@@ -260,7 +260,7 @@ pub fn run(args: &SweepArgs) -> Result<ExitCode, Error> {
         row.extend(r.values.iter().map(|v| Cell::text(v.clone())));
         match &r.metrics {
             Ok(m) => {
-                row.push(Cell::text(m.status.clone()));
+                row.push(Cell::text(m.status.name()));
                 for (key, _, unit) in &metric_cols {
                     let v = m
                         .metrics
@@ -304,8 +304,8 @@ pub fn run(args: &SweepArgs) -> Result<ExitCode, Error> {
     let worst = results
         .iter()
         .map(|r| match &r.metrics {
-            Ok(m) if m.status == "optimal" => Status::Optimal,
-            Ok(m) if m.status == "infeasible" => Status::Infeasible,
+            Ok(m) if m.status == Status::Optimal => Status::Optimal,
+            Ok(m) if m.status == Status::Infeasible => Status::Infeasible,
             _ => Status::Error,
         })
         .max_by_key(|s| match s {

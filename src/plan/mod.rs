@@ -126,7 +126,8 @@ impl Stage {
 /// A set of stages as a bit mask (bit 0 mining, 1 refining, 2 magnet).
 pub type StageSet = u8;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Objective {
     MinCost,
     MaxResilience,

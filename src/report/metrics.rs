@@ -32,7 +32,7 @@ pub struct Metric {
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Metrics {
-    pub status: String,
+    pub status: crate::solve::Status,
     pub metrics: Vec<Metric>,
 }
 
@@ -240,7 +240,7 @@ pub fn metrics(plan: &Plan, o: &Outcome, countries: &[(&'static str, Vec<String>
         );
     }
     Metrics {
-        status: o.status.name().to_string(),
+        status: o.status,
         metrics: m,
     }
 }

@@ -183,16 +183,17 @@ pub fn solve_report(plan: &Plan, o: &Outcome, view: &View) -> Vec<Table> {
     summary
         .rows
         .push(vec![Cell::text("status"), Cell::text(o.status.name())]);
-    summary
-        .rows
-        .push(vec![Cell::text("objective"), Cell::text(o.objective)]);
+    summary.rows.push(vec![
+        Cell::text("objective"),
+        Cell::text(o.objective.name()),
+    ]);
     if let Some(v) = o.objective_value {
-        let cell = if o.objective == "max-resilience" {
+        let cell = if o.objective == crate::plan::Objective::MaxResilience {
             Cell::Percent(v)
         } else {
             Cell::money(v)
         };
-        let label = if o.objective == "max-resilience" {
+        let label = if o.objective == crate::plan::Objective::MaxResilience {
             "worst-case share of demand served (λ*)".to_string()
         } else {
             format!("objective value ({cur}, discounted)")
