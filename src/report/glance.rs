@@ -199,48 +199,14 @@ impl<'a> Sources<'a> {
             m[1] = BTreeMap::from([(country(r), 1.0)]);
             mixes.insert(r.to_string(), m);
         }
-        // A stockpile releases from its pool: the start-of-year stock and
-        // this year's intake (whose shippers are traced before it).
-        let release = |pools: &mut BTreeMap<String, (Mix, f64)>,
-                       mixes: &BTreeMap<String, Mix>,
-                       id: &str,
-                       intake: &[(&str, f64)],
-                       released: f64| {
-            let (pool, level) = pools.get(id).cloned()?;
-            let mut m: Mix = Default::default();
-            add_scaled(&mut m, &pool, level);
-            let mut taken = 0.0;
-            for (from, t) in intake {
-                if let Some(x) = mixes.get(*from) {
-                    add_scaled(&mut m, x, *t);
-                }
-                taken += t;
-            }
-            let m = normalized(m);
-            let end = (level + taken - released).max(0.0);
-            pools.insert(id.to_string(), (m.clone(), end));
-            Some(m)
-        };
         let oxide: Vec<_> = o.flows.oxide.iter().filter(|f| f.year == year).collect();
         let magnet: Vec<_> = o.flows.magnet.iter().filter(|f| f.year == year).collect();
-        for s in &plan.stockpiles {
-            if !matches!(s.product, crate::plan::StockProduct::Oxide(_)) {
-                continue;
-            }
-            let intake: Vec<(&str, f64)> = oxide
-                .iter()
-                .filter(|f| f.to == s.id)
-                .map(|f| (f.from.as_str(), f.tonnes))
-                .collect();
-            let released: f64 = oxide
-                .iter()
-                .filter(|f| f.from == s.id)
-                .map(|f| f.tonnes)
-                .sum();
-            if let Some(m) = release(&mut self.pools, &mixes, &s.id, &intake, released) {
-                mixes.insert(s.id.clone(), m);
-            }
-        }
+        let shipped = |from: &'a String, to: &'a String, t: f64| (from.as_str(), to.as_str(), t);
+        let oxide_t: Vec<_> = oxide
+            .iter()
+            .map(|f| shipped(&f.from, &f.to, f.tonnes))
+            .collect();
+        self.release_stock(&mut mixes, &oxide_t, false);
         // Plants from their oxide (refineries and oxide stockpiles).
         let mut ox_in: BTreeMap<&str, Vec<(&str, f64)>> = BTreeMap::new();
         for f in oxide.iter().filter(|f| !plan.is_stockpile(&f.to)) {
@@ -268,25 +234,51 @@ impl<'a> Sources<'a> {
                 m
             });
         }
-        for s in &plan.stockpiles {
-            if !matches!(s.product, crate::plan::StockProduct::Magnet) {
+        let magnet_t: Vec<_> = magnet
+            .iter()
+            .map(|f| shipped(&f.from, &f.to, f.tonnes))
+            .collect();
+        self.release_stock(&mut mixes, &magnet_t, true);
+        self.years.insert(year, mixes);
+    }
+
+    /// The oxide (or magnet) stockpiles' releases of one year: each draws
+    /// from its pool, the start-of-year stock plus this year's intake
+    /// (whose shippers are traced before it); the pool carries on with
+    /// what is left.
+    fn release_stock(
+        &mut self,
+        mixes: &mut BTreeMap<String, Mix>,
+        flows: &[(&str, &str, f64)],
+        magnets: bool,
+    ) {
+        for s in &self.plan.stockpiles {
+            let is_magnet = matches!(s.product, crate::plan::StockProduct::Magnet);
+            if is_magnet != magnets {
                 continue;
             }
-            let intake: Vec<(&str, f64)> = magnet
-                .iter()
-                .filter(|f| f.to == s.id)
-                .map(|f| (f.from.as_str(), f.tonnes))
-                .collect();
-            let released: f64 = magnet
-                .iter()
-                .filter(|f| f.from == s.id)
-                .map(|f| f.tonnes)
-                .sum();
-            if let Some(m) = release(&mut self.pools, &mixes, &s.id, &intake, released) {
-                mixes.insert(s.id.clone(), m);
+            let Some((pool, level)) = self.pools.get(&s.id).cloned() else {
+                continue;
+            };
+            let mut m: Mix = Default::default();
+            add_scaled(&mut m, &pool, level);
+            let (mut taken, mut released) = (0.0, 0.0);
+            for &(from, to, t) in flows {
+                if to == s.id {
+                    if let Some(x) = mixes.get(from) {
+                        add_scaled(&mut m, x, t);
+                    }
+                    taken += t;
+                }
+                if from == s.id {
+                    released += t;
+                }
             }
+            let m = normalized(m);
+            let end = (level + taken - released).max(0.0);
+            self.pools.insert(s.id.clone(), (m.clone(), end));
+            mixes.insert(s.id.clone(), m);
         }
-        self.years.insert(year, mixes);
     }
 
     /// Where one market's magnets of one year come from, stage by stage, in
