@@ -65,10 +65,11 @@ pub enum Finding {
         capacity: f64,
         extra: f64,
         unit: &'static str,
-        /// For a facility with `expand`: the limit of the build that would
-        /// have to give — `"max"` (built to its `expand.max`), `"earliest"`
-        /// (the year comes before `expand.earliest`) or `"lifetime"` (what
-        /// it could build has retired by then).
+        /// For a facility with `expand` that still operates that year: the
+        /// limit of the build that would have to give — `"max"` (built to
+        /// its `expand.max`, or `max` is 0), `"earliest"` (the year comes
+        /// before `expand.earliest`) or `"lifetime"` (what it could build
+        /// has retired by then). None once the facility has closed.
         #[serde(skip_serializing_if = "Option::is_none")]
         expand_limit: Option<&'static str>,
     },
@@ -425,13 +426,16 @@ fn explain_infeasible(
                         .filter(|b| b.exists_in(ym.year))
                         .map(|b| x2[b.col.0 as usize])
                         .sum();
-                    let expand_limit = fac.expand.as_ref().map(|x| {
-                        if builds.iter().any(|b| b.exists_in(ym.year)) {
-                            "max"
+                    let expand_limit = fac.expand.as_ref().and_then(|x| {
+                        if fac.closes.is_some_and(|c| ym.year >= c) {
+                            // Closed: what it built closes with it.
+                            None
+                        } else if builds.iter().any(|b| b.exists_in(ym.year)) || x.max <= 0.0 {
+                            Some("max")
                         } else if ym.year < x.earliest.max(plan.first_year) {
-                            "earliest"
+                            Some("earliest")
                         } else {
-                            "lifetime"
+                            Some("lifetime")
                         }
                     });
                     findings.push(Finding::Capacity {

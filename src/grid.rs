@@ -72,10 +72,20 @@ impl Range {
         false
     }
 
-    /// The points, with binary noise rounded away (`0.1 + 0.2` is `0.3`).
+    /// The points, with binary noise rounded away (`0.1 + 0.2` is `0.3`):
+    /// to 1e-12 where that is far below the step and the value is of a size
+    /// where it can be (tiny steps and huge values are left as computed).
     pub fn values(&self) -> Vec<f64> {
+        let round = self.step >= 1e-9 && self.start.abs().max(self.stop.abs()) < 1e15;
         (0..self.len())
-            .map(|i| ((self.start + self.step * i as f64) * 1e12).round() / 1e12)
+            .map(|i| {
+                let v = self.start + self.step * i as f64;
+                if round {
+                    (v * 1e12).round() / 1e12
+                } else {
+                    v
+                }
+            })
             .collect()
     }
 
@@ -159,6 +169,17 @@ mod tests {
         assert!(parse("0:1e300:1e-300", false, 100)
             .unwrap_err()
             .contains("too many"));
+    }
+
+    #[test]
+    fn tiny_steps_and_huge_values_are_not_rounded_away() {
+        let r = parse("0:5e-13:1e-13", false, 100).unwrap();
+        let v = r.values();
+        assert_eq!(v.len(), 6);
+        assert!(v.windows(2).all(|w| w[1] > w[0]), "{v:?}");
+        assert!(v[5] <= 5e-13 * (1.0 + 1e-9));
+        let r = parse("1e300:1e300:1", false, 100).unwrap();
+        assert_eq!(r.values(), vec![1e300]);
     }
 
     #[test]

@@ -653,6 +653,8 @@ fn read_outcome(
                 .sum();
             let capacity = cap.capacity + built;
             let fac = facility(plan, cap.kind, cap.index);
+            // `+ 0.0`: a solver's -0 is no sign.
+            let throughput = throughput + 0.0;
             out.utilization.push(Utilization {
                 year: y,
                 stage: stage_name(cap.kind),
@@ -661,7 +663,7 @@ fn read_outcome(
                 capacity,
                 throughput,
                 share: if capacity > 0.0 {
-                    throughput / capacity
+                    throughput / capacity + 0.0
                 } else {
                     0.0
                 },

@@ -70,10 +70,17 @@ pub struct MipInfo {
     pub objective: f64,
 }
 
-/// From this many columns `--solver auto` solves an LP (or block) with the
-/// interior-point method: measured, simplex won at 6k–36k columns, the two
-/// tied at 44k, and IPM won by 2.6–4.5× at 48k–100k (docs/scale.md).
-pub const IPM_FROM_COLUMNS: usize = 40_000;
+/// From this many columns `--solver auto` solves an LP (or block) that
+/// starts cold with the interior-point method (docs/scale.md, "Algorithms":
+/// cold, IPM won from 8k columns on the generated plans and by 2.3–2.9× at
+/// 17k–100k; simplex won only on a small 11.6k-column plan with builds).
+pub const IPM_FROM_COLUMNS: usize = 20_000;
+
+/// From this many columns `auto` also uses IPM for a block that could start
+/// from the previous year's basis: warm-started simplex beat cold IPM on
+/// 24k-column year blocks (48.5 s against 62.5 s over 9 years), IPM beat it
+/// 4.5× on 48k-column blocks.
+pub const IPM_WARM_FROM_COLUMNS: usize = 40_000;
 
 /// Which HiGHS algorithm solves an LP (HiGHS's `solver` option).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -90,11 +97,11 @@ impl Algorithm {
     /// The value of HiGHS's `solver` option for this LP; `None` leaves
     /// HiGHS's own default ("choose": simplex for an LP, branch and bound
     /// for a MIP).
-    fn highs_name(self, lp: &Lp) -> Option<&'static str> {
+    fn highs_name(self, lp: &Lp, warm: bool) -> Option<&'static str> {
         match self {
-            Algorithm::Auto => match Algorithm::for_lp(lp) {
+            Algorithm::Auto => match Algorithm::for_lp(lp, warm) {
                 Algorithm::Simplex | Algorithm::Auto => None,
-                other => other.highs_name(lp),
+                other => other.highs_name(lp, warm),
             },
             Algorithm::Simplex => Some("simplex"),
             Algorithm::Ipm => Some("ipm"),
@@ -102,15 +109,21 @@ impl Algorithm {
         }
     }
 
-    /// The measured rule (docs/scale.md, "Algorithms"), for an LP handed
-    /// to HiGHS cold (a whole LP, or one independent block of it): the
+    /// The measured rule (docs/scale.md, "Algorithms") for an LP handed to
+    /// HiGHS (a whole LP, or one independent block of it): the
     /// interior-point method (with crossover, so the solution is basic and
     /// the duals are those of a vertex) from [`IPM_FROM_COLUMNS`] columns
-    /// on, simplex below. A MIP is left to HiGHS's MIP solver. A solve that
-    /// starts from a given basis (a sweep point) always uses simplex, which
-    /// can use it; see [`solve_warm`].
-    pub fn for_lp(lp: &Lp) -> Algorithm {
-        if !lp.is_mip() && lp.num_cols() >= IPM_FROM_COLUMNS {
+    /// when it starts cold, from [`IPM_WARM_FROM_COLUMNS`] when the previous
+    /// block's basis could start simplex (`warm`), simplex below. A MIP is
+    /// left to HiGHS's MIP solver. A solve that starts from a basis the
+    /// caller gives (a sweep point) always uses simplex; see [`solve_warm`].
+    pub fn for_lp(lp: &Lp, warm: bool) -> Algorithm {
+        let from = if warm {
+            IPM_WARM_FROM_COLUMNS
+        } else {
+            IPM_FROM_COLUMNS
+        };
+        if !lp.is_mip() && lp.num_cols() >= from {
             Algorithm::Ipm
         } else {
             Algorithm::Simplex
@@ -340,8 +353,8 @@ fn configure(highs: &mut Highs, options: &SolverOptions) -> Result<()> {
 }
 
 /// The algorithm and the user's own HiGHS options, once the LP is known.
-fn configure_for(highs: &mut Highs, options: &SolverOptions, lp: &Lp) -> Result<()> {
-    if let Some(name) = options.algorithm.highs_name(lp) {
+fn configure_for(highs: &mut Highs, options: &SolverOptions, lp: &Lp, warm: bool) -> Result<()> {
+    if let Some(name) = options.algorithm.highs_name(lp, warm) {
         highs.set_string("solver", name)?;
     }
     for (name, value) in &options.highs_options {
@@ -390,7 +403,7 @@ pub fn write_model(lp: &Lp, path: &Path) -> Result<()> {
 pub fn iis(lp: &Lp, options: &SolverOptions) -> Result<Option<(Vec<usize>, Vec<usize>)>> {
     let mut highs = Highs::new();
     configure(&mut highs, options)?;
-    configure_for(&mut highs, options, lp)?;
+    configure_for(&mut highs, options, lp, false)?;
     highs.pass(lp)?;
     // The full (not the light) strategy: an irreducible set, rows first.
     highs.set_int("iis_strategy", kHighsIisStrategyFromLpRowPriority)?;
@@ -477,7 +490,10 @@ pub(crate) fn solve_warm_inner(
     let started = Instant::now();
     let mut highs = Highs::new();
     configure(&mut highs, options)?;
-    configure_for(&mut highs, options, lp)?;
+    let warm = start.is_some_and(|b| {
+        !lp.is_mip() && b.cols.len() == lp.num_cols() && b.rows.len() == lp.num_rows()
+    });
+    configure_for(&mut highs, options, lp, warm)?;
     highs.pass(lp)?;
     if let Some(b) = start
         .filter(|b| !lp.is_mip() && b.cols.len() == lp.num_cols() && b.rows.len() == lp.num_rows())
@@ -646,28 +662,32 @@ mod tests {
 
     #[test]
     fn auto_picks_ipm_from_the_measured_size_on() {
+        let simplex = Algorithm::Simplex;
         assert_eq!(
-            Algorithm::for_lp(&lp_with(IPM_FROM_COLUMNS - 1)),
-            Algorithm::Simplex
+            Algorithm::for_lp(&lp_with(IPM_FROM_COLUMNS - 1), false),
+            simplex
         );
         assert_eq!(
-            Algorithm::for_lp(&lp_with(IPM_FROM_COLUMNS)),
+            Algorithm::for_lp(&lp_with(IPM_FROM_COLUMNS), false),
             Algorithm::Ipm
         );
-        assert_eq!(Algorithm::Auto.highs_name(&lp_with(10)), None);
+        // A block that could start from the previous block's basis keeps
+        // simplex up to the larger size.
+        assert_eq!(Algorithm::for_lp(&lp_with(IPM_FROM_COLUMNS), true), simplex);
         assert_eq!(
-            Algorithm::Auto.highs_name(&lp_with(IPM_FROM_COLUMNS)),
+            Algorithm::for_lp(&lp_with(IPM_WARM_FROM_COLUMNS), true),
+            Algorithm::Ipm
+        );
+        assert_eq!(Algorithm::Auto.highs_name(&lp_with(10), false), None);
+        assert_eq!(
+            Algorithm::Auto.highs_name(&lp_with(IPM_FROM_COLUMNS), false),
             Some("ipm")
         );
-        let mut mip = lp_with(IPM_FROM_COLUMNS);
+        let mut mip = lp_with(IPM_WARM_FROM_COLUMNS);
         mip.add_binary(0.0);
+        assert_eq!(Algorithm::for_lp(&mip, false), simplex, "a MIP is HiGHS's");
         assert_eq!(
-            Algorithm::for_lp(&mip),
-            Algorithm::Simplex,
-            "a MIP is HiGHS's"
-        );
-        assert_eq!(
-            Algorithm::Simplex.highs_name(&lp_with(IPM_FROM_COLUMNS)),
+            simplex.highs_name(&lp_with(IPM_WARM_FROM_COLUMNS), false),
             Some("simplex")
         );
     }

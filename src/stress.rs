@@ -166,7 +166,7 @@ fn worst_shares(
             .map(|(_, y, d, cols)| (*y, cols.iter().map(|c| x[c.0 as usize]).sum::<f64>() / d))
             .min_by(|a, b| a.1.total_cmp(&b.1))
             .map(|(y, _)| y);
-        out.insert(k, (Some(x[lambda]), worst));
+        out.insert(k, (Some(x[lambda] + 0.0), worst));
     }
     Ok(out)
 }

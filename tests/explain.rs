@@ -246,3 +246,30 @@ fn a_shortfall_before_expand_earliest_names_expand_earliest() {
         "{words:?}"
     );
 }
+
+#[test]
+fn a_closed_facility_or_a_zero_expand_max_is_not_blamed_on_the_lifetime() {
+    // p1 (60 t) closes in 2027 and may build 100 t/yr for 10 years: in 2027
+    // nothing of it operates (what it built closes with it): no expand hint.
+    let text = MINIMAL
+        .replace("last_year = 2026", "last_year = 2027")
+        .replace(
+            "capacity = 500\ncost = 30000",
+            "capacity = 60\ncost = 30000\ncloses = 2027\nexpand = { capex = 1000, max = 100, lifetime = 10 }",
+        );
+    let (_, j) = explain(&text);
+    let cap = findings(&j, "capacity");
+    let y2027: Vec<_> = cap.iter().filter(|c| c["year"] == 2027).collect();
+    assert_eq!(y2027.len(), 1, "{cap:?}");
+    assert!(y2027[0].get("expand_limit").is_none(), "{cap:?}");
+    // max = 0: raising max is what would fix it.
+    let text = MINIMAL.replace(
+        "capacity = 500\ncost = 30000",
+        "capacity = 60\ncost = 30000\nexpand = { capex = 1000, max = 0 }",
+    );
+    let (_, j) = explain(&text);
+    let cap = findings(&j, "capacity");
+    assert_eq!(cap.len(), 1, "{cap:?}");
+    assert_eq!(cap[0]["expand_limit"], "max");
+    assert!((cap[0]["extra"].as_f64().unwrap() - 40.0).abs() < 1e-6);
+}

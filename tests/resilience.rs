@@ -195,3 +195,42 @@ fn reserve_sizing_names_a_missing_stockpile_and_a_wrong_key() {
         assert!(out.stdout.is_empty());
     }
 }
+
+#[test]
+fn reserve_sizing_keeps_going_past_values_the_plan_cannot_take() {
+    // tests/plans/44 holds an initial 60 t: a capacity below that is invalid
+    // at that point only; from 60 t on λ* is the plan's own 0.3 (its header).
+    let out = Command::new(env!("CARGO_BIN_EXE_reeplan"))
+        .args([
+            "frontier",
+            &plan_path("44_resilience_initial_stock.toml"),
+            "--stockpile",
+            "s_us.capacity=0:100:20",
+            "--format",
+            "json",
+        ])
+        .output()
+        .expect("run");
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let points = j["points"].as_array().expect("points");
+    assert_eq!(points.len(), 6);
+    for p in &points[..3] {
+        assert_eq!(p["status"], "error", "{p}");
+        assert!(
+            p["error"]
+                .as_str()
+                .unwrap()
+                .contains("must be at most capacity"),
+            "{p}"
+        );
+    }
+    for p in &points[3..] {
+        assert_eq!(p["status"], "optimal", "{p}");
+        assert!((p["lambda"].as_f64().unwrap() - 0.3).abs() < 1e-6, "{p}");
+    }
+    assert_ne!(
+        out.status.code(),
+        Some(0),
+        "a curve with invalid points is not a clean success"
+    );
+}

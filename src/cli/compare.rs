@@ -169,9 +169,16 @@ pub fn comparison(columns: &[Column], top: usize, raw: bool) -> (Table, serde_js
             }
         }
     }
+    // Stock key years of every column's plan, so the rows are the same.
+    let mut stock_years: Vec<i64> = columns
+        .iter()
+        .flat_map(|c| crate::report::metrics::stock_key_years(&c.plan))
+        .collect();
+    stock_years.sort_unstable();
+    stock_years.dedup();
     let full: Vec<Metrics> = columns
         .iter()
-        .map(|c| metrics(&c.plan, &c.outcome, &all))
+        .map(|c| metrics(&c.plan, &c.outcome, &all, &stock_years))
         .collect();
     let mut shown = all.clone();
     for (i, (stage, list)) in all.iter().enumerate() {
@@ -197,7 +204,7 @@ pub fn comparison(columns: &[Column], top: usize, raw: bool) -> (Table, serde_js
     }
     let rows: Vec<Metrics> = columns
         .iter()
-        .map(|c| metrics(&c.plan, &c.outcome, &shown))
+        .map(|c| metrics(&c.plan, &c.outcome, &shown, &stock_years))
         .collect();
 
     let mut headers: Vec<String> = vec!["metric".into()];

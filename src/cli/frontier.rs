@@ -392,15 +392,28 @@ fn stock_curve(
         "solving {} points of stockpile {id} {key} (max-resilience, 3 LPs each)...",
         values.len()
     );
-    let points: Vec<(f64, Outcome)> = values
+    // A value the plan cannot take (a capacity below `initial`, a floor
+    // above the capacity) is a row of its own, as in `sweep`; the other
+    // points still solve.
+    let points: Vec<(f64, std::result::Result<Outcome, String>)> = values
         .par_iter()
-        .map(|&v| -> Result<(f64, Outcome), Error> {
-            let mut overrides = fixed.to_vec();
-            overrides.push(Override::parse(&format!("stockpile.{id}.{key}={v}"))?);
-            let mut plan = source.plan_with(args.scenario.as_deref(), &overrides)?;
-            plan.objective = Objective::MaxResilience;
-            crate::solve_plan(&plan, &one_thread).map(|o| (v, o))
-        })
+        .map(
+            |&v| -> Result<(f64, std::result::Result<Outcome, String>), Error> {
+                let mut overrides = fixed.to_vec();
+                overrides.push(Override::parse(&format!("stockpile.{id}.{key}={v}"))?);
+                let mut plan = match source.plan_with(args.scenario.as_deref(), &overrides) {
+                    Ok(p) => p,
+                    Err(Error::Plan(d)) => {
+                        let why = Error::Plan(d).to_string();
+                        let first = why.lines().next().unwrap_or_default().to_string();
+                        return Ok((v, Err(format!("{id}.{key} = {v} is invalid here: {first}"))));
+                    }
+                    Err(e) => return Err(e),
+                };
+                plan.objective = Objective::MaxResilience;
+                crate::solve_plan(&plan, &one_thread).map(|o| (v, Ok(o)))
+            },
+        )
         .collect::<Result<_, _>>()?;
     let cur = &base.currency;
     let value_header = format!("{id} {key} (t)");
@@ -429,6 +442,20 @@ fn stock_curve(
     let mut json_points = Vec::new();
     let mut previous: Option<(f64, f64, f64)> = None;
     for (v, o) in &points {
+        let o = match o {
+            Ok(o) => o,
+            Err(why) => {
+                let mut row = vec![Cell::tonnes(*v), Cell::text(format!("error: {why}"))];
+                row.resize(table.headers.len(), Cell::Empty);
+                table.rows.push(row);
+                json_points.push(serde_json::json!({
+                    "value": v,
+                    "status": "error",
+                    "error": why,
+                }));
+                continue;
+            }
+        };
         let lambda = o.objective_value;
         let cost = o.cost.as_ref().map(|c| c.total);
         // Against the previous solved point: what the extra tonnes bought.
@@ -506,7 +533,7 @@ fn stock_curve(
         .emit_report(&[table], &json, &charts, &title, &figures)?;
     let worst = points
         .iter()
-        .map(|(_, o)| o.status)
+        .map(|(_, o)| o.as_ref().map_or(Status::Error, |o| o.status))
         .find(|s| *s != Status::Optimal)
         .unwrap_or(Status::Optimal);
     Ok(super::exit_code(worst))

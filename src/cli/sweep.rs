@@ -156,6 +156,7 @@ pub fn run(args: &SweepArgs) -> Result<ExitCode, Error> {
         source.plan_with(args.scenario.as_deref(), std::slice::from_ref(&o))?;
     }
     let countries = stage_countries(&base);
+    let stock_years = crate::report::metrics::stock_key_years(&base);
     let selected: Vec<(usize, Vec<usize>)> = match shard {
         Some((k, n)) => (k..total)
             .step_by(n)
@@ -218,7 +219,7 @@ pub fn run(args: &SweepArgs) -> Result<ExitCode, Error> {
                     .and_then(|o| source.plan_with(args.scenario.as_deref(), &o))
                     .and_then(|plan| {
                         crate::outcome::solve_plan_warm(&plan, &options, &mut warm)
-                            .map(|out| metrics(&plan, &out, &countries))
+                            .map(|out| metrics(&plan, &out, &countries, &stock_years))
                     })
                     .map_err(|e| e.to_string());
                 bar.inc(1);
@@ -239,6 +240,7 @@ pub fn run(args: &SweepArgs) -> Result<ExitCode, Error> {
         &base,
         &crate::Outcome::empty(&base, Status::Error, Default::default()),
         &countries,
+        &stock_years,
     );
     let metric_cols: Vec<(String, String, Unit)> = template
         .metrics

@@ -63,7 +63,14 @@ pub fn stage_countries(plan: &Plan) -> [(&'static str, Vec<String>); 3] {
 
 /// The metrics of one outcome. `countries` lists, per stage, the countries
 /// to report (others are summed into "other").
-pub fn metrics(plan: &Plan, o: &Outcome, countries: &[(&'static str, Vec<String>); 3]) -> Metrics {
+/// `stock_years`: the years whose closing stock is shown (the same for
+/// every column of a comparison; see [`stock_key_years`]).
+pub fn metrics(
+    plan: &Plan,
+    o: &Outcome,
+    countries: &[(&'static str, Vec<String>); 3],
+    stock_years: &[i64],
+) -> Metrics {
     let cur = &o.currency;
     let mut m = Vec::new();
     let mut push = |key: String, label: String, unit: Unit, value: Option<f64>| {
@@ -161,7 +168,9 @@ pub fn metrics(plan: &Plan, o: &Outcome, countries: &[(&'static str, Vec<String>
     }
     // Stock held at the end of the key years (plans with stockpiles).
     for s in &plan.stockpiles {
-        for year in stock_key_years(plan) {
+        for &year in stock_years {
+            // A year outside this plan's horizon has no stock to show.
+            let in_horizon = (plan.first_year..=plan.last_year).contains(&year);
             let level = o
                 .stockpiles
                 .iter()
@@ -171,7 +180,7 @@ pub fn metrics(plan: &Plan, o: &Outcome, countries: &[(&'static str, Vec<String>
                 format!("stock.{}.{year}", s.id),
                 format!("stock held: {} at end of {year} (t)", s.id),
                 Unit::Tonnes,
-                solved.then_some(level),
+                (solved && in_horizon).then_some(level),
             );
         }
     }
