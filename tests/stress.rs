@@ -215,3 +215,21 @@ fn stress_draws_on_the_stock_the_plan_holds() {
         assert!((share_of(&j, "p_cn (CN)", side) - 0.15).abs() < 1e-6, "{j}");
     }
 }
+
+#[test]
+fn a_disruption_outside_the_horizon_is_named_not_dropped_silently() {
+    let text = STOCK.replace("years = [2027, 2027]", "years = [2030, 2031]");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("plan.toml");
+    std::fs::write(&path, text).expect("write");
+    let out = Command::new(env!("CARGO_BIN_EXE_reeplan"))
+        .args(["stress", path.to_str().expect("utf-8"), "--format", "json"])
+        .output()
+        .expect("run");
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("note: disruption ban-2027 (years 2030–2031) lies outside the plan's years 2026–2027: nothing to stress"),
+        "{err}"
+    );
+}

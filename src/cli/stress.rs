@@ -66,6 +66,20 @@ pub fn run(args: &StressArgs) -> Result<ExitCode, Error> {
         return Ok(super::exit_code(outcome.status));
     }
     eprintln!("stressing every country, facility and disruption...");
+    for d in &plan.disruptions {
+        if d.years
+            .is_some_and(|r| r.last < plan.first_year || r.first > plan.last_year)
+        {
+            eprintln!(
+                "note: disruption {} (years {}–{}) lies outside the plan's years {}–{}: nothing to stress",
+                d.id,
+                d.years.map_or(0, |r| r.first),
+                d.years.map_or(0, |r| r.last),
+                plan.first_year,
+                plan.last_year
+            );
+        }
+    }
     let pool = super::start_pool(None)?;
     let mut exposures = pool.install(|| crate::stress::stress(&plan, &outcome, &options))?;
     if !args.market.is_empty() {
