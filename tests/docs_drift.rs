@@ -107,6 +107,25 @@ fn agrees(what: &str, fields: &[Field], documented: &BTreeMap<String, Row>, undo
             f.name,
             f.ty
         );
+        // A number the docs give as the default is the table's default, and
+        // the other way round.
+        let shown: Option<f64> = default.trim_matches('`').parse().ok();
+        match (f.default, shown) {
+            (Some(d), Some(v)) => assert_eq!(
+                d, v,
+                "{what}.{}: default {d} in the table, {v} in the docs",
+                f.name
+            ),
+            (Some(d), None) => panic!(
+                "{what}.{}: the table's default {d} is not what the docs say ({default:?})",
+                f.name
+            ),
+            (None, Some(v)) if !f.required => panic!(
+                "{what}.{}: the docs give default {v}, the table none",
+                f.name
+            ),
+            _ => {}
+        }
     }
 }
 

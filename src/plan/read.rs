@@ -845,7 +845,10 @@ fn read_facility(
         .and_then(|n| r.year_value(n, &f.field("capacity"), Range01::NonNeg));
     let cost = match f.get("cost") {
         Some(n) => r.year_value(n, &f.field("cost"), Range01::NonNeg),
-        None => Some(YearValue::Constant(0.0)),
+        None => Some(YearValue::Constant(schema::default_of(
+            schema::MINE,
+            "cost",
+        ))),
     };
     let online = match f.get("online") {
         Some(n) => r.integer(n, &f.field("online")),

@@ -51,6 +51,9 @@ pub struct Field {
     pub ty: Ty,
     pub required: bool,
     pub doc: &'static str,
+    /// The value an optional number takes when it is left out (the loader,
+    /// the JSON Schema and the docs' "default" column all take it from here).
+    pub default: Option<f64>,
 }
 
 const fn f(name: &'static str, ty: Ty, required: bool, doc: &'static str) -> Field {
@@ -59,7 +62,28 @@ const fn f(name: &'static str, ty: Ty, required: bool, doc: &'static str) -> Fie
         ty,
         required,
         doc,
+        default: None,
     }
+}
+
+impl Field {
+    /// The same field with a default for when it is left out.
+    const fn or(self, default: f64) -> Field {
+        Field {
+            default: Some(default),
+            ..self
+        }
+    }
+}
+
+/// The default of `key` among `fields` (an optional number's value when it
+/// is left out). Every optional number of the table has one (tested).
+pub fn default_of(fields: &[Field], key: &str) -> f64 {
+    fields
+        .iter()
+        .find(|f| f.name == key)
+        .and_then(|f| f.default)
+        .unwrap_or(0.0)
 }
 
 const NON_NEG: Ty = Ty::Number {
@@ -113,29 +137,32 @@ pub const PLAN: &[Field] = &[
         NON_NEG,
         false,
         "costs in year y are weighted by (1 + r)^-(y - first_year)",
-    ),
+    )
+    .or(0.0),
     f(
         "concern",
         Ty::Countries,
         false,
         "countries whose involvement share rules limit (default [\"CN\"])",
     ),
-    f("version", Ty::Integer, false, "format version: 1"),
+    f("version", Ty::Integer, false, "format version: 1").or(1.0),
 ];
 pub const ELEMENT: &[Field] = &[f(
     "price",
     NON_NEG,
     false,
     "reference value per t oxide, for ad-valorem tariffs",
-)];
+)
+.or(0.0)];
 pub const PRICES: &[Field] = &[
     f(
         "concentrate",
         NON_NEG,
         false,
         "reference value per t REO of concentrate",
-    ),
-    f("magnet", NON_NEG, false, "reference value per t magnet"),
+    )
+    .or(0.0),
+    f("magnet", NON_NEG, false, "reference value per t magnet").or(0.0),
 ];
 pub const EXPAND: &[Field] = &[
     f(
@@ -161,19 +188,22 @@ pub const EXPAND: &[Field] = &[
         Ty::Integer,
         false,
         "years added capacity exists, >= 1 (default 20); capex is annualized over them",
-    ),
+    )
+    .or(20.0),
     f(
         "fixed_cost",
         NON_NEG,
         false,
         "cost per t/yr of added capacity for every year it exists",
-    ),
+    )
+    .or(0.0),
     f(
         "min_build",
         NON_NEG,
         false,
         "each addition is 0 or at least this (a lumpy build: the plan becomes a MIP)",
-    ),
+    )
+    .or(0.0),
 ];
 
 const FACILITY: [Field; 9] = [
@@ -191,7 +221,8 @@ const FACILITY: [Field; 9] = [
         PER_YEAR,
         false,
         "operating cost per unit of capacity's measure",
-    ),
+    )
+    .or(0.0),
     f(
         "online",
         Ty::Integer,
@@ -253,7 +284,8 @@ pub const REFINERY: &[Field] = &[
         Ty::Recovery,
         false,
         "share of each contained oxide recovered (default 1)",
-    ),
+    )
+    .or(1.0),
 ];
 pub const MAGNET_PLANT: &[Field] = &[
     FACILITY[0],
@@ -345,8 +377,9 @@ pub const TARIFF: &[Field] = &[
         NON_NEG,
         false,
         "share of the product's reference value",
-    ),
-    f("per_tonne", NON_NEG, false, "currency per t"),
+    )
+    .or(0.0),
+    f("per_tonne", NON_NEG, false, "currency per t").or(0.0),
     APPLIES_IN,
 ];
 pub const EMBARGO: &[Field] = &[
@@ -404,13 +437,15 @@ pub const RESILIENCE: &[Field] = &[
         NON_NEG,
         false,
         "the plan may cost up to (1 + budget) × the min-cost optimum",
-    ),
+    )
+    .or(0.1),
     f(
         "reserve_cost",
         NON_NEG,
         false,
         "cost of 1 t of spare capacity for a year, as a share of unit cost",
-    ),
+    )
+    .or(0.0),
     f(
         "markets",
         Ty::Strings,
@@ -439,7 +474,8 @@ pub const DISRUPTION: &[Field] = &[
         SHARE,
         false,
         "share of capacity hit facilities keep (default 0)",
-    ),
+    )
+    .or(0.0),
     f(
         "years",
         Ty::YearRange,
@@ -514,7 +550,8 @@ pub const SUBSIDY: &[Field] = &[
         PER_YEAR,
         false,
         "currency per unit of throughput",
-    ),
+    )
+    .or(0.0),
     f(
         "share_of_cost",
         Ty::PerYear {
@@ -523,7 +560,8 @@ pub const SUBSIDY: &[Field] = &[
         },
         false,
         "share of the facility's unit cost",
-    ),
+    )
+    .or(0.0),
     APPLIES_IN,
 ];
 pub const STOCKPILE: &[Field] = &[
@@ -558,7 +596,8 @@ pub const STOCKPILE: &[Field] = &[
         NON_NEG,
         false,
         "t held at the start of first_year",
-    ),
+    )
+    .or(0.0),
     f(
         "initial_clean",
         Ty::Strings,
@@ -570,13 +609,15 @@ pub const STOCKPILE: &[Field] = &[
         PER_YEAR,
         false,
         "t that must be held at the end of each year",
-    ),
+    )
+    .or(0.0),
     f(
         "holding_cost",
         PER_YEAR,
         false,
         "cost per t held at the end of a year",
-    ),
+    )
+    .or(0.0),
 ];
 
 /// The fields of a table of the plan, by section name (`mine`, `lane`, …).
@@ -708,6 +749,13 @@ fn table_schema_with(fields: &[Field], extra: &[(&str, Value)], require: bool) -
         let mut s = ty_schema(field.ty);
         if let Value::Object(m) = &mut s {
             m.insert("description".into(), json!(field.doc));
+            if let Some(d) = field.default {
+                let d = match field.ty {
+                    Ty::Integer => json!(d as i64),
+                    _ => json!(d),
+                };
+                m.insert("default".into(), d);
+            }
         }
         props.insert(field.name.into(), s);
     }

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use super::{closest_id, entry_name, known_keys, unique_id, Fields, Horizon, Range01, Reader};
 use crate::error::Span;
+use crate::plan::schema;
 use crate::plan::tree::{Node, Table, Value};
 use crate::plan::{
     Contract, Element, Expand, Facility, Market, Seller, Stage, StageSet, StockProduct, Stockpile,
@@ -130,10 +131,20 @@ pub(super) fn read_expand(r: &mut Reader, f: &Fields, horizon: &Horizon) -> Opti
                 Some(l)
             }
         }),
-        None => Some(20),
+        None => Some(schema::default_of(schema::EXPAND, "lifetime") as i64),
     };
-    let fixed_cost = r.opt_number(&ef, "fixed_cost", Range01::NonNeg, 0.0);
-    let min_build = r.opt_number(&ef, "min_build", Range01::NonNeg, 0.0);
+    let fixed_cost = r.opt_number(
+        &ef,
+        "fixed_cost",
+        Range01::NonNeg,
+        schema::default_of(schema::EXPAND, "fixed_cost"),
+    );
+    let min_build = r.opt_number(
+        &ef,
+        "min_build",
+        Range01::NonNeg,
+        schema::default_of(schema::EXPAND, "min_build"),
+    );
     if let (Some(mb), Some(mx), Some(n)) = (min_build, max, ef.get("min_build")) {
         if mb > mx {
             r.error(
@@ -445,11 +456,17 @@ pub(super) fn read_subsidies(r: &mut Reader, root: &Table, parties: &Parties) ->
         };
         let per_tonne = match f.get("per_tonne") {
             Some(n) => r.year_value(n, &f.field("per_tonne"), Range01::NonNeg),
-            None => Some(YearValue::Constant(0.0)),
+            None => Some(YearValue::Constant(schema::default_of(
+                schema::SUBSIDY,
+                "per_tonne",
+            ))),
         };
         let share_of_cost = match f.get("share_of_cost") {
             Some(n) => r.year_value(n, &f.field("share_of_cost"), Range01::Unit),
-            None => Some(YearValue::Constant(0.0)),
+            None => Some(YearValue::Constant(schema::default_of(
+                schema::SUBSIDY,
+                "share_of_cost",
+            ))),
         };
         let (years, years_ok) = r.opt_years(&f);
         if let (
@@ -605,7 +622,12 @@ pub(super) fn read_stockpiles(
         let capacity = r
             .required(&f, "capacity")
             .and_then(|n| r.year_value(n, &f.field("capacity"), Range01::NonNeg));
-        let initial = r.opt_number(&f, "initial", Range01::NonNeg, 0.0);
+        let initial = r.opt_number(
+            &f,
+            "initial",
+            Range01::NonNeg,
+            schema::default_of(schema::STOCKPILE, "initial"),
+        );
         let initial_clean = match (f.get("initial_clean"), product) {
             (None, _) => Some(0),
             (Some(_), None) => None,
@@ -619,11 +641,17 @@ pub(super) fn read_stockpiles(
         };
         let min_level = match f.get("min_level") {
             Some(n) => r.year_value(n, &f.field("min_level"), Range01::NonNeg),
-            None => Some(YearValue::Constant(0.0)),
+            None => Some(YearValue::Constant(schema::default_of(
+                schema::STOCKPILE,
+                "min_level",
+            ))),
         };
         let holding_cost = match f.get("holding_cost") {
             Some(n) => r.year_value(n, &f.field("holding_cost"), Range01::NonNeg),
-            None => Some(YearValue::Constant(0.0)),
+            None => Some(YearValue::Constant(schema::default_of(
+                schema::STOCKPILE,
+                "holding_cost",
+            ))),
         };
         if let (Some(cap), Some(init)) = (&capacity, initial) {
             let c0 = cap.at(first_year);

@@ -104,7 +104,7 @@ pub(super) fn read_header(
         &pf,
         "discount_rate",
         Range01::Max(MAX_DISCOUNT_RATE, "a rate of 100 % a year"),
-        0.0,
+        schema::default_of(schema::PLAN, "discount_rate"),
     );
     let concern = match pf.get("concern") {
         Some(n) => r.country_list(n, "[plan] concern"),
@@ -162,7 +162,12 @@ pub(super) fn read_elements(r: &mut Reader, root: &Node, root_table: &Table) -> 
                         continue;
                     };
                     let price = r
-                        .opt_number(&ef, "price", Range01::NonNeg, 0.0)
+                        .opt_number(
+                            &ef,
+                            "price",
+                            Range01::NonNeg,
+                            schema::default_of(schema::ELEMENT, "price"),
+                        )
                         .unwrap_or(0.0);
                     elements.push(Element {
                         name: key.name.clone(),
@@ -191,10 +196,20 @@ pub(super) fn read_prices(r: &mut Reader, root_table: &Table) -> (f64, f64) {
     if let Some(node) = root_table.get("prices") {
         if let Some(f) = r.table(node, "[prices]", &known_keys("prices")) {
             concentrate_price = r
-                .opt_number(&f, "concentrate", Range01::NonNeg, 0.0)
+                .opt_number(
+                    &f,
+                    "concentrate",
+                    Range01::NonNeg,
+                    schema::default_of(schema::PRICES, "concentrate"),
+                )
                 .unwrap_or(0.0);
             magnet_price = r
-                .opt_number(&f, "magnet", Range01::NonNeg, 0.0)
+                .opt_number(
+                    &f,
+                    "magnet",
+                    Range01::NonNeg,
+                    schema::default_of(schema::PRICES, "magnet"),
+                )
                 .unwrap_or(0.0);
         }
     }
@@ -256,10 +271,11 @@ pub(super) fn read_refineries(
             continue;
         };
         let facility = read_facility(r, &f, horizon, &mut claim_id, "refinery");
+        let full = schema::default_of(schema::REFINERY, "recovery");
         let recovery = match f.get("recovery") {
-            None => Some(vec![1.0; elements.len()]),
+            None => Some(vec![full; elements.len()]),
             Some(n) if matches!(n.value, Value::Table(_)) => {
-                r.element_table(n, &f.field("recovery"), elements, Range01::OpenUnit, 1.0)
+                r.element_table(n, &f.field("recovery"), elements, Range01::OpenUnit, full)
             }
             Some(n) => r
                 .number(n, &f.field("recovery"), Range01::OpenUnit)
@@ -405,9 +421,14 @@ pub(super) fn read_tariffs(
             &f,
             "ad_valorem",
             Range01::Max(MAX_MULTIPLE, "10,000 % of the reference value"),
-            0.0,
+            schema::default_of(schema::TARIFF, "ad_valorem"),
         );
-        let per_tonne = r.opt_number(&f, "per_tonne", Range01::NonNeg, 0.0);
+        let per_tonne = r.opt_number(
+            &f,
+            "per_tonne",
+            Range01::NonNeg,
+            schema::default_of(schema::TARIFF, "per_tonne"),
+        );
         let (years, years_ok) = r.opt_years(&f);
         if let (Some(product), Some(element), Some(av)) = (product, element, ad_valorem) {
             if av > 0.0 {
@@ -661,9 +682,11 @@ pub(super) fn read_resilience(
     markets: &[Market],
 ) -> Resilience {
     // [resilience]
+    let budget = schema::default_of(schema::RESILIENCE, "budget");
+    let reserve_cost = schema::default_of(schema::RESILIENCE, "reserve_cost");
     let mut resilience = Resilience {
-        budget: 0.1,
-        reserve_cost: 0.0,
+        budget,
+        reserve_cost,
         markets: None,
     };
     if let Some(node) = root_table.get("resilience") {
@@ -673,17 +696,17 @@ pub(super) fn read_resilience(
                     &f,
                     "budget",
                     Range01::Max(MAX_MULTIPLE, "10,000 % of the optimum"),
-                    0.1,
+                    budget,
                 )
-                .unwrap_or(0.1);
+                .unwrap_or(budget);
             resilience.reserve_cost = r
                 .opt_number(
                     &f,
                     "reserve_cost",
                     Range01::Max(MAX_MULTIPLE, "100 times the unit cost"),
-                    0.0,
+                    reserve_cost,
                 )
-                .unwrap_or(0.0);
+                .unwrap_or(reserve_cost);
             if let Some(n) = f.get("markets") {
                 resilience.markets = resilience_markets(r, n, &f.field("markets"), markets);
             }
@@ -788,7 +811,12 @@ pub(super) fn read_disruptions(
                 ok.then_some(out)
             }),
         };
-        let capacity_factor = r.opt_number(&f, "capacity_factor", Range01::Unit, 0.0);
+        let capacity_factor = r.opt_number(
+            &f,
+            "capacity_factor",
+            Range01::Unit,
+            schema::default_of(schema::DISRUPTION, "capacity_factor"),
+        );
         let (years, years_ok) = r.opt_years(&f);
         if let (
             Some(id),
