@@ -193,7 +193,7 @@ impl<'a> Sources<'a> {
         for (r, ins) in &conc {
             let mut m: Mix = Default::default();
             for (mine, t) in ins {
-                add_scaled(&mut m, &mixes[*mine].clone(), *t);
+                add_scaled(&mut m, &mixes[*mine], *t);
             }
             let mut m = normalized(m);
             m[1] = BTreeMap::from([(country(r), 1.0)]);
@@ -219,7 +219,7 @@ impl<'a> Sources<'a> {
             let mut m: Mix = Default::default();
             for (from, t) in ins {
                 if let Some(x) = mixes.get(*from) {
-                    add_scaled(&mut m, &x.clone(), *t);
+                    add_scaled(&mut m, x, *t);
                 }
             }
             let mut m = normalized(m);
@@ -300,11 +300,6 @@ impl<'a> Sources<'a> {
         }
         out
     }
-}
-
-/// Where one market's magnets of one year come from (see [`Sources`]).
-pub fn market_sources(plan: &Plan, o: &Outcome, year: i64, market: &str) -> Mix {
-    Sources::new(plan, o).of_market(year, market)
 }
 
 /// Sourcing per market: for each market and year shown, the share of its

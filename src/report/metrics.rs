@@ -135,33 +135,28 @@ pub fn metrics(
             ("refining", "t REO/yr"),
             ("magnet", "t magnet/yr"),
         ] {
-            let built: f64 = o
-                .builds
-                .iter()
-                .filter(|b| b.stage == stage)
-                .map(|b| b.capacity)
-                .sum::<f64>()
-                + 0.0;
+            // t/yr added at this stage in `country` (`None`: everywhere).
+            let built = |country: Option<&str>| {
+                o.builds
+                    .iter()
+                    .filter(|b| b.stage == stage && country.is_none_or(|c| b.country == c))
+                    .map(|b| b.capacity)
+                    .sum::<f64>()
+                    + 0.0
+            };
             push(
                 format!("built.{stage}"),
                 format!("capacity built: {stage} ({unit} added)"),
                 Unit::Tonnes,
-                solved.then_some(built),
+                solved.then(|| built(None)),
             );
             // By country: every country with a build candidate at the stage.
             for country in build_countries(plan, stage) {
-                let built: f64 = o
-                    .builds
-                    .iter()
-                    .filter(|b| b.stage == stage && b.country == country)
-                    .map(|b| b.capacity)
-                    .sum::<f64>()
-                    + 0.0;
                 push(
                     format!("built.{stage}.{country}"),
                     format!("capacity built: {stage} in {country} ({unit} added)"),
                     Unit::Tonnes,
-                    solved.then_some(built),
+                    solved.then(|| built(Some(&country))),
                 );
             }
         }

@@ -582,43 +582,17 @@ pub(super) fn read_share_rules(
         let id = unique_id(r, &f, &mut rule_ids, "share_rule");
         let rule_markets = match f.get("markets") {
             None => Some((0..markets.len()).collect()),
-            Some(n) => r.string_list(n, &f.field("markets")).and_then(|list| {
-                if list.is_empty() {
-                    r.error(
-                        &n.span,
-                        format!(
-                            "{}: must name at least one market (leave it out to pool all markets)",
-                            f.field("markets")
-                        ),
-                    );
-                    return None;
-                }
-                let mut out: Vec<usize> = Vec::new();
-                let mut ok = true;
-                for (m, span) in list {
-                    match markets.iter().position(|k| k.id == m) {
-                        Some(k) if !out.contains(&k) => out.push(k),
-                        Some(_) => {}
-                        None => {
-                            let hint = match ids.get(&m) {
-                                Some((kind, _)) => {
-                                    format!(" (it is a {kind}; a share rule pools markets)")
-                                }
-                                None => closest_id(&m, markets.iter().map(|k| k.id.as_str())),
-                            };
-                            r.error(
-                                &span,
-                                format!(
-                                    "{} = {m:?}: no market has this id{hint}",
-                                    f.field("markets")
-                                ),
-                            );
-                            ok = false;
-                        }
-                    }
-                }
-                ok.then_some(out)
-            }),
+            Some(n) => market_list(
+                r,
+                n,
+                &f.field("markets"),
+                markets,
+                "pool all markets",
+                &|m| {
+                    ids.get(m)
+                        .map(|(kind, _)| format!(" (it is a {kind}; a share rule pools markets)"))
+                },
+            ),
         };
         let stages = match f.get("stages") {
             None => Some(Stage::ALL.iter().fold(0, |acc, s| acc | s.bit())),
@@ -708,7 +682,9 @@ pub(super) fn read_resilience(
                 )
                 .unwrap_or(reserve_cost);
             if let Some(n) = f.get("markets") {
-                resilience.markets = resilience_markets(r, n, &f.field("markets"), markets);
+                let what = f.field("markets");
+                resilience.markets =
+                    market_list(r, n, &what, markets, "count every market", &|_| None);
             }
         }
     }
@@ -716,18 +692,22 @@ pub(super) fn read_resilience(
     resilience
 }
 
-/// `[resilience] markets`: a non-empty list of market ids, each once.
-fn resilience_markets(
+/// A non-empty list of market ids (each counted once), as market indices.
+/// `leave_out` says what leaving the key out means; `hint(id)` may explain
+/// an id that names something else (else the closest market id is offered).
+fn market_list(
     r: &mut Reader,
     n: &Node,
     what: &str,
     markets: &[Market],
+    leave_out: &str,
+    hint: &dyn Fn(&str) -> Option<String>,
 ) -> Option<Vec<usize>> {
     let list = r.string_list(n, what)?;
     if list.is_empty() {
         r.error(
             &n.span,
-            format!("{what}: must name at least one market (leave it out to count every market)"),
+            format!("{what}: must name at least one market (leave it out to {leave_out})"),
         );
         return None;
     }
@@ -738,7 +718,8 @@ fn resilience_markets(
             Some(k) if !out.contains(&k) => out.push(k),
             Some(_) => {}
             None => {
-                let hint = closest_id(&m, markets.iter().map(|k| k.id.as_str()));
+                let hint = hint(&m)
+                    .unwrap_or_else(|| closest_id(&m, markets.iter().map(|k| k.id.as_str())));
                 r.error(
                     &span,
                     format!("{what} = {m:?}: no market has this id{hint}"),
