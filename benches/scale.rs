@@ -243,34 +243,68 @@ fn sweep_gain() {
             source.plan_with(None, &[o]).expect("plan")
         })
         .collect();
-    let mut costs = [Vec::new(), Vec::new()];
-    let mut times = [0.0; 2];
-    for (mode, warm_start) in [false, true].into_iter().enumerate() {
+    // Modes: cold; warm (rebuilt, from the first point's basis, as before
+    // live models); live (costs and bounds changed in the live HiGHS
+    // model, going on from its last basis, as `reeplan sweep` does now);
+    // live-reset (live, but each point starts from the first point's basis).
+    let modes = ["cold", "warm", "live", "live-reset"];
+    let skip_cold = std::env::var("REEPLAN_BENCH_SWEEP_COLD").as_deref() == Ok("0");
+    let mut costs = vec![Vec::new(); modes.len()];
+    let mut times = vec![f64::NAN; modes.len()];
+    for (mode, name) in modes.iter().enumerate() {
+        if *name == "cold" && skip_cold {
+            continue;
+        }
         let t = Instant::now();
-        // As `reeplan sweep` does: every point starts from the first point's basis.
         let mut anchor = None;
-        if warm_start {
+        if *name != "cold" {
             reeplan::outcome::solve_plan_warm(&plans[0], &options, &mut anchor).expect("solve");
         }
+        let mut live = reeplan::solve::LiveModels::new(*name == "live-reset");
         for plan in &plans {
             let mut warm = anchor.clone();
-            let out = reeplan::outcome::solve_plan_warm(plan, &options, &mut warm).expect("solve");
+            let out = if name.starts_with("live") {
+                reeplan::outcome::solve_plan_live(plan, &options, &mut warm, &mut live)
+            } else {
+                reeplan::outcome::solve_plan_warm(plan, &options, &mut warm)
+            }
+            .expect("solve");
             costs[mode].push(out.objective_value.unwrap_or(f64::NAN));
         }
         times[mode] = secs(t.elapsed());
+        if name.starts_with("live") {
+            eprintln!(
+                "{name}: {} block solves changed a live model, {} passed a new one",
+                live.updated(),
+                live.passed()
+            );
+        }
     }
-    let same = costs[0]
+    let t = Instant::now();
+    for plan in &plans {
+        std::hint::black_box(reeplan::model::formulate(plan, Default::default()));
+    }
+    eprintln!("formulating the 20 LPs alone: {:.2} s", secs(t.elapsed()));
+    let reference = if skip_cold { 1 } else { 0 };
+    let same = costs
         .iter()
-        .zip(&costs[1])
-        .all(|(a, b)| (a - b).abs() <= 1e-6 * a.abs().max(1.0));
+        .enumerate()
+        .filter(|(m, _)| !times[*m].is_nan())
+        .all(|(_, c)| {
+            c.iter()
+                .zip(&costs[reference])
+                .all(|(a, b)| (a - b).abs() <= 1e-6 * a.abs().max(1.0))
+        });
     let lp = reeplan::model::formulate(&plans[0], Default::default()).lp;
     println!(
-        "20-point tariff sweep, {} columns × {} rows, 1 thread: cold {:.2} s, warm-started {:.2} s, gain {:.1}×; optima identical: {same}",
+        "20-point tariff sweep, {} columns × {} rows, 1 thread: cold {:.2} s, warm-started (rebuilt) {:.2} s, live model {:.2} s, live model reset to the first basis {:.2} s; live vs rebuilt {:.2}×; optima identical: {same}",
         lp.num_cols(),
         lp.num_rows(),
         times[0],
         times[1],
-        times[0] / times[1]
+        times[2],
+        times[3],
+        times[1] / times[2],
     );
 }
 

@@ -272,10 +272,33 @@ pub fn solve_plan_warm(
     options: &SolverOptions,
     warm: &mut Option<solve::Basis>,
 ) -> Result<Outcome> {
+    solve_plan_in(plan, options, warm, None)
+}
+
+/// As [`solve_plan_warm`], changing the live HiGHS models of `live` where
+/// the plan's LP differs from the last one solved there only in costs and
+/// bounds (the points of a sweep; see [`solve::LiveModels`]).
+pub fn solve_plan_live(
+    plan: &Plan,
+    options: &SolverOptions,
+    warm: &mut Option<solve::Basis>,
+    live: &mut solve::LiveModels,
+) -> Result<Outcome> {
+    solve_plan_in(plan, options, warm, Some(live))
+}
+
+fn solve_plan_in(
+    plan: &Plan,
+    options: &SolverOptions,
+    warm: &mut Option<solve::Basis>,
+    live: Option<&mut solve::LiveModels>,
+) -> Result<Outcome> {
     let formulation = model::formulate(plan, BuildOptions::default());
     let keep = plan.objective == Objective::MinCost;
     let (solution, basis) = if formulation.lp.is_mip() {
         (solve::solve_mip_with_duals(&formulation.lp, options)?, None)
+    } else if let Some(live) = live {
+        solve::solve_live(&formulation.lp, options, warm.as_ref(), keep, live)?
     } else {
         solve::solve_warm(&formulation.lp, options, warm.as_ref(), keep)?
     };

@@ -201,6 +201,10 @@ pub fn last_solve_times() -> Option<SolveTimes> {
 
 struct Highs(*mut c_void);
 
+// SAFETY: a HiGHS instance is not tied to the thread that created it; it is
+// only ever used by one thread at a time (it is owned, never shared).
+unsafe impl Send for Highs {}
+
 impl Drop for Highs {
     fn drop(&mut self) {
         // SAFETY: the pointer came from Highs_create and is destroyed once.
@@ -470,7 +474,186 @@ pub fn solve_warm(
     } else {
         options
     };
-    solve_warm_inner(lp, options, start, keep)
+    solve_warm_inner(lp, options, start, keep, None)
+}
+
+/// HiGHS models kept alive from one solve to the next (the points of a
+/// sweep, one `LiveModels` per worker): when the next LP, or a block of it,
+/// has the same matrix as the one a slot holds and differs only in costs and
+/// bounds, only those are changed in the live HiGHS instance
+/// (`Highs_changeColsCostBySet`, `…BoundsBySet`) instead of passing a new
+/// model, and HiGHS goes on from the optimal basis of the previous solve
+/// with its factorization. Anything else (another matrix, a MIP, a
+/// solve that did not end optimal) passes the model anew.
+#[derive(Default)]
+pub struct LiveModels {
+    /// One per block of the LP (one for an LP solved as one).
+    slots: Vec<LiveSlot>,
+    /// Counts of slots dropped when the number of blocks changed.
+    carried: (usize, usize),
+    /// Start each solve from the basis given (as a rebuilt model would)
+    /// rather than from the live model's own last basis.
+    reset_basis: bool,
+}
+
+/// The live model of one block, and how often it was reused.
+#[derive(Default)]
+pub(crate) struct LiveSlot {
+    model: Option<LiveModel>,
+    updated: usize,
+    passed: usize,
+}
+
+impl LiveModels {
+    /// No live model yet; with `reset_basis`, every solve starts from the
+    /// basis given rather than from the live model's last one.
+    pub fn new(reset_basis: bool) -> LiveModels {
+        LiveModels {
+            reset_basis,
+            ..Default::default()
+        }
+    }
+
+    /// `n` slots, keeping the models when the count has not changed.
+    fn slots(&mut self, n: usize) -> &mut [LiveSlot] {
+        if self.slots.len() != n {
+            for s in self.slots.drain(..) {
+                self.carried.0 += s.updated;
+                self.carried.1 += s.passed;
+            }
+            self.slots.resize_with(n, LiveSlot::default);
+        }
+        &mut self.slots
+    }
+
+    /// How many solves (of an LP or a block) changed a live model.
+    pub fn updated(&self) -> usize {
+        self.carried.0 + self.slots.iter().map(|s| s.updated).sum::<usize>()
+    }
+
+    /// How many solves passed a model to HiGHS anew.
+    pub fn passed(&self) -> usize {
+        self.carried.1 + self.slots.iter().map(|s| s.passed).sum::<usize>()
+    }
+}
+
+/// One LP as a live HiGHS instance holds it.
+struct LiveModel {
+    highs: Highs,
+    lp: Lp,
+}
+
+/// Whether `lp` differs from `held` at most in costs and bounds.
+fn same_matrix(held: &Lp, lp: &Lp) -> bool {
+    let bits = |a: &[f64], b: &[f64]| {
+        a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits())
+    };
+    held.sense == lp.sense
+        && held.num_cols() == lp.num_cols()
+        && held.num_rows() == lp.num_rows()
+        && !held.is_mip()
+        && !lp.is_mip()
+        && held.row_start == lp.row_start
+        && held.index == lp.index
+        && bits(&held.value, &lp.value)
+}
+
+impl LiveModel {
+    /// Change the live model's costs and bounds to `lp`'s (same matrix).
+    fn update(&mut self, lp: &Lp) -> Result<()> {
+        let differ = |a: &[f64], b: &[f64], c: &[f64], d: &[f64]| -> Vec<HighsInt> {
+            (0..a.len())
+                .filter(|&i| a[i].to_bits() != c[i].to_bits() || b[i].to_bits() != d[i].to_bits())
+                .map(|i| i as HighsInt)
+                .collect()
+        };
+        let pick = |v: &[f64], at: &[HighsInt]| -> Vec<f64> {
+            at.iter().map(|&i| v[i as usize]).collect()
+        };
+        let held = &self.lp;
+        let cost = differ(&held.col_cost, &held.col_cost, &lp.col_cost, &lp.col_cost);
+        if !cost.is_empty() {
+            let v = pick(&lp.col_cost, &cost);
+            // SAFETY: `cost` holds valid column indices, `v` one value each.
+            let st = unsafe {
+                Highs_changeColsCostBySet(
+                    self.highs.0,
+                    cost.len() as HighsInt,
+                    cost.as_ptr(),
+                    v.as_ptr(),
+                )
+            };
+            check(st, "changeColsCostBySet")?;
+        }
+        let cols = differ(
+            &held.col_lower,
+            &held.col_upper,
+            &lp.col_lower,
+            &lp.col_upper,
+        );
+        if !cols.is_empty() {
+            let (lo, hi) = (pick(&lp.col_lower, &cols), pick(&lp.col_upper, &cols));
+            // SAFETY: as above, one lower and one upper bound per index.
+            let st = unsafe {
+                Highs_changeColsBoundsBySet(
+                    self.highs.0,
+                    cols.len() as HighsInt,
+                    cols.as_ptr(),
+                    lo.as_ptr(),
+                    hi.as_ptr(),
+                )
+            };
+            check(st, "changeColsBoundsBySet")?;
+        }
+        let rows = differ(
+            &held.row_lower,
+            &held.row_upper,
+            &lp.row_lower,
+            &lp.row_upper,
+        );
+        if !rows.is_empty() {
+            let (lo, hi) = (pick(&lp.row_lower, &rows), pick(&lp.row_upper, &rows));
+            // SAFETY: valid row indices, one lower and one upper bound each.
+            let st = unsafe {
+                Highs_changeRowsBoundsBySet(
+                    self.highs.0,
+                    rows.len() as HighsInt,
+                    rows.as_ptr(),
+                    lo.as_ptr(),
+                    hi.as_ptr(),
+                )
+            };
+            check(st, "changeRowsBoundsBySet")?;
+        }
+        self.lp.col_cost.clone_from(&lp.col_cost);
+        self.lp.col_lower.clone_from(&lp.col_lower);
+        self.lp.col_upper.clone_from(&lp.col_upper);
+        self.lp.row_lower.clone_from(&lp.row_lower);
+        self.lp.row_upper.clone_from(&lp.row_upper);
+        Ok(())
+    }
+}
+
+/// [`solve_warm`] on live models: see [`LiveModels`].
+pub fn solve_live(
+    lp: &Lp,
+    options: &SolverOptions,
+    start: Option<&Basis>,
+    keep: bool,
+    live: &mut LiveModels,
+) -> Result<(LpSolution, Option<Basis>)> {
+    let simplex;
+    let options = if options.algorithm == Algorithm::Auto {
+        // A live model goes on from its basis: simplex, as for a given one.
+        simplex = SolverOptions {
+            algorithm: Algorithm::Simplex,
+            ..options.clone()
+        };
+        &simplex
+    } else {
+        options
+    };
+    solve_warm_inner(lp, options, start, keep, Some(live))
 }
 
 /// [`solve_warm`] without the choice of algorithm for a given basis: the
@@ -481,33 +664,78 @@ pub(crate) fn solve_warm_inner(
     options: &SolverOptions,
     start: Option<&Basis>,
     keep: bool,
+    mut live: Option<&mut LiveModels>,
 ) -> Result<(LpSolution, Option<Basis>)> {
     if !options.monolithic {
-        if let Some(solved) = split::solve_split(lp, options, start, keep)? {
+        if let Some(solved) = split::solve_split(lp, options, start, keep, live.as_deref_mut())? {
             return Ok(solved);
         }
     }
-    let started = Instant::now();
-    let mut highs = Highs::new();
-    configure(&mut highs, options)?;
-    let warm = start.is_some_and(|b| {
-        !lp.is_mip() && b.cols.len() == lp.num_cols() && b.rows.len() == lp.num_rows()
+    let slot = live.map(|l| {
+        let reset = l.reset_basis;
+        (&mut l.slots(1)[0], reset)
     });
-    configure_for(&mut highs, options, lp, warm)?;
-    highs.pass(lp)?;
-    if let Some(b) = start
-        .filter(|b| !lp.is_mip() && b.cols.len() == lp.num_cols() && b.rows.len() == lp.num_rows())
-    {
+    solve_one(lp, options, start, keep, slot)
+}
+
+/// Solve `lp` as one model; with a live slot, in the slot's live model when
+/// it has the same matrix (see [`LiveModels`]), and keep the model there.
+pub(crate) fn solve_one(
+    lp: &Lp,
+    options: &SolverOptions,
+    start: Option<&Basis>,
+    keep: bool,
+    live: Option<(&mut LiveSlot, bool)>,
+) -> Result<(LpSolution, Option<Basis>)> {
+    let started = Instant::now();
+    let start = start
+        .filter(|b| !lp.is_mip() && b.cols.len() == lp.num_cols() && b.rows.len() == lp.num_rows());
+    let (mut slot, reset_basis) = match live {
+        Some((slot, reset)) => (Some(slot), reset),
+        None => (None, false),
+    };
+    let held = slot
+        .as_deref_mut()
+        .and_then(|s| s.model.take())
+        .filter(|m| same_matrix(&m.lp, lp));
+    let reused = held.is_some();
+    let mut model = match held {
+        Some(mut m) => {
+            m.update(lp)?;
+            m
+        }
+        None => {
+            let mut highs = Highs::new();
+            // Options first: HiGHS greets on stdout unless told not to.
+            configure(&mut highs, options)?;
+            highs.pass(lp)?;
+            LiveModel {
+                highs,
+                // Only a live slot keeps the LP, to tell the next one's changes.
+                lp: if slot.is_some() {
+                    lp.clone()
+                } else {
+                    Lp::default()
+                },
+            }
+        }
+    };
+    let highs = &mut model.highs;
+    configure(highs, options)?;
+    configure_for(highs, options, lp, start.is_some() || reused)?;
+    if let Some(b) = start.filter(|_| !reused || reset_basis) {
         // SAFETY: the arrays have the model's column and row counts. A basis
         // HiGHS rejects is ignored: it then solves from scratch.
         let _ = unsafe { Highs_setBasis(highs.0, b.cols.as_ptr(), b.rows.as_ptr()) };
     }
     let passed = Instant::now();
-    let mut status = run(&mut highs)?;
+    let mut status = run(highs)?;
+    let mut retried = false;
     if status == MODEL_STATUS_UNBOUNDED_OR_INFEASIBLE {
         // Presolve could not tell which; without it, simplex can.
         highs.set_string("presolve", "off")?;
-        status = run(&mut highs)?;
+        status = run(highs)?;
+        retried = true;
     }
     let solved = Instant::now();
     let record = |finished| {
@@ -543,8 +771,15 @@ pub(crate) fn solve_warm_inner(
         MODEL_STATUS_REACHED_TIME_LIMIT => Status::TimeLimit,
         _ => Status::Error,
     };
+    if let Some(s) = slot.as_deref_mut() {
+        if reused {
+            s.updated += 1;
+        } else {
+            s.passed += 1;
+        }
+    }
     if status != Status::Optimal {
-        drop(highs);
+        drop(model);
         record(Instant::now());
         return Ok((
             LpSolution {
@@ -589,7 +824,11 @@ pub(crate) fn solve_warm_inner(
         let st = unsafe { Highs_getBasis(highs.0, b.cols.as_mut_ptr(), b.rows.as_mut_ptr()) };
         (st != STATUS_ERROR).then_some(b)
     });
-    drop(highs); // freeing HiGHS's copy of a large model takes measurable time
+    match slot {
+        // A model that needed the retry without presolve starts afresh.
+        Some(s) if !retried && !lp.is_mip() => s.model = Some(model),
+        _ => drop(model), // freeing HiGHS's copy of a large model takes measurable time
+    }
     record(Instant::now());
     Ok((
         LpSolution {
@@ -658,6 +897,57 @@ mod tests {
             lp.add_col(1.0);
         }
         lp
+    }
+
+    /// min c·(x, y) s.t. a·x + y >= d, x, y in [0, 10]; two copies, so the
+    /// LP falls apart into two blocks (each with a live model of its own).
+    fn two_blocks(c: (f64, f64), a: f64, d: f64) -> Lp {
+        let mut lp = Lp::default();
+        for _ in 0..2 {
+            let x = lp.add_col_bounded(c.0, 0.0, 10.0);
+            let y = lp.add_col_bounded(c.1, 0.0, 10.0);
+            lp.add_row(d, f64::INFINITY, [(x, a), (y, 1.0)]);
+        }
+        lp
+    }
+
+    #[test]
+    fn live_models_change_costs_and_bounds_in_place_and_give_the_rebuilt_optimum() {
+        for monolithic in [false, true] {
+            let options = SolverOptions {
+                monolithic,
+                ..Default::default()
+            };
+            let blocks = if monolithic { 1 } else { 2 };
+            let mut live = LiveModels::new(false);
+            let solve = |lp: &Lp, live: &mut LiveModels| {
+                solve_live(lp, &options, None, true, live).unwrap().0
+            };
+            // By hand, per block: x = 1 costs 1 (cheaper than y = 1 at 2).
+            assert!(
+                (solve(&two_blocks((1.0, 2.0), 1.0, 1.0), &mut live).objective - 2.0).abs() < 1e-9
+            );
+            // x now costs 3: y = 1 at 2 per block.
+            let s = solve(&two_blocks((3.0, 2.0), 1.0, 1.0), &mut live);
+            assert!((s.objective - 4.0).abs() < 1e-9);
+            assert!((s.col_value[1] - 1.0).abs() < 1e-9 && s.col_value[0].abs() < 1e-9);
+            // Demand 12 > y's bound 10: y = 10, x = 2 → 3·2 + 2·10 = 26 per block.
+            let s = solve(&two_blocks((3.0, 2.0), 1.0, 12.0), &mut live);
+            assert!((s.objective - 52.0).abs() < 1e-9);
+            // So far one model per block, changed twice in place.
+            assert_eq!((live.passed(), live.updated()), (blocks, 2 * blocks));
+            // Another matrix (a = 2): passed anew; 2x + y >= 12 with x at 3,
+            // y at 2 per unit: x = 6 (18) vs y = 10, x = 1 (23) → 18 per block.
+            let s = solve(&two_blocks((3.0, 2.0), 2.0, 12.0), &mut live);
+            assert!((s.objective - 36.0).abs() < 1e-9);
+            assert_eq!((live.passed(), live.updated()), (2 * blocks, 2 * blocks));
+            // Infeasible (demand 40 > 2·10 + 10): reported, and the model is
+            // not kept; the next solve passes a new one and is right again.
+            let s = solve(&two_blocks((3.0, 2.0), 2.0, 40.0), &mut live);
+            assert_eq!(s.status, Status::Infeasible);
+            let s = solve(&two_blocks((3.0, 2.0), 2.0, 12.0), &mut live);
+            assert!((s.objective - 36.0).abs() < 1e-9);
+        }
     }
 
     #[test]

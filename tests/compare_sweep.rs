@@ -506,7 +506,12 @@ fn sweep_grid_diagonal_equals_scenarios() {
 // ---------------------------------------------------------------- sweep: shards and jobs
 
 fn sharded_equals_unsharded_csv(dir: &Path, plan: &str, set: &str) {
-    let whole = ok(dir, &["sweep", plan, "--set", set, "--format", "csv"]).stdout;
+    // --rebuild: each point's row does not depend on the shard.
+    let whole = ok(
+        dir,
+        &["sweep", plan, "--set", set, "--format", "csv", "--rebuild"],
+    )
+    .stdout;
     let whole = csv_rows(&whole);
     assert!(whole.len() >= 4, "{whole:?}");
     let header = whole[0].clone();
@@ -517,7 +522,15 @@ fn sharded_equals_unsharded_csv(dir: &Path, plan: &str, set: &str) {
         let out = ok(
             dir,
             &[
-                "sweep", plan, "--set", set, "--format", "csv", "--shard", &shard,
+                "sweep",
+                plan,
+                "--set",
+                set,
+                "--format",
+                "csv",
+                "--shard",
+                &shard,
+                "--rebuild",
             ],
         )
         .stdout;
@@ -551,7 +564,11 @@ fn sharded_equals_unsharded_csv(dir: &Path, plan: &str, set: &str) {
 }
 
 fn sharded_equals_unsharded_json(dir: &Path, plan: &str, set: &str) {
-    let whole = ok(dir, &["sweep", plan, "--set", set, "--format", "json"]).stdout;
+    let whole = ok(
+        dir,
+        &["sweep", plan, "--set", set, "--format", "json", "--rebuild"],
+    )
+    .stdout;
     let whole: Vec<String> = whole.lines().map(str::to_string).collect();
     assert!(whole.len() >= 3);
     let mut cat = Vec::new();
@@ -560,7 +577,15 @@ fn sharded_equals_unsharded_json(dir: &Path, plan: &str, set: &str) {
         let out = ok(
             dir,
             &[
-                "sweep", plan, "--set", set, "--format", "json", "--shard", &shard,
+                "sweep",
+                plan,
+                "--set",
+                set,
+                "--format",
+                "json",
+                "--shard",
+                &shard,
+                "--rebuild",
             ],
         )
         .stdout;

@@ -54,6 +54,7 @@ fn unsharded(format: &str) -> String {
             SET,
             "--format",
             format,
+            "--rebuild",
         ])
         .output()
         .unwrap();
@@ -119,7 +120,13 @@ fn indexed_job_pods_merged_equal_the_unsharded_sweep_in_json_lines() {
                 "--format",
                 "json",
             ])
-            .args(["--shard", "auto", "--out", out_dir.path().to_str().unwrap()])
+            .args([
+                "--shard",
+                "auto",
+                "--rebuild",
+                "--out",
+                out_dir.path().to_str().unwrap(),
+            ])
             .env("JOB_COMPLETION_INDEX", index.to_string())
             .env("REEPLAN_SHARD_COUNT", "3")
             .output()
@@ -275,6 +282,7 @@ fn kubernetes_indexed_job_manifest() {
                 &set,
                 "--format",
                 "csv",
+                "--rebuild",
             ])
             .output()
             .unwrap(),

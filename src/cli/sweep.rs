@@ -16,7 +16,8 @@ use crate::plan::Override;
 use crate::report::chart::{self, AxisFormat, LineChart, Series};
 use crate::report::metrics::{metrics, stage_countries, Metrics, Unit};
 use crate::report::{Cell, Table};
-use crate::solve::{SolverOptions, Status};
+use crate::solve::{LiveModels, SolverOptions, Status};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 #[derive(Args)]
 pub struct SweepArgs {
@@ -41,9 +42,18 @@ pub struct SweepArgs {
     #[arg(long, short = 'j', value_name = "N")]
     jobs: Option<usize>,
     /// Solve every point from scratch instead of starting HiGHS from the
-    /// first point's optimal basis.
+    /// first point's optimal basis (implies --rebuild).
     #[arg(long)]
     cold: bool,
+    /// Build every point's model anew and start it from the first point's
+    /// optimal basis, instead of changing costs and bounds in the live
+    /// model of the previous point. Slower, but each point's row is then
+    /// the same with or without --shard (live models give the same optimum
+    /// and costs, but where several flows are optimal they may pick
+    /// another one, and last digits may differ; any --jobs gives the same
+    /// rows either way).
+    #[arg(long)]
+    rebuild: bool,
     /// Draw total cost (and each share rule's achieved share) against the
     /// first swept value: SVG, or PNG when FILE ends in .png.
     #[arg(long, value_name = "FILE")]
@@ -53,6 +63,12 @@ pub struct SweepArgs {
     #[command(flatten)]
     solver: SolverArgs,
 }
+
+/// How many neighbouring points one live model solves in a row (see `run`):
+/// long enough for most of the gain (each point starts from its
+/// neighbour's optimum), short enough that a grid of a few hundred points
+/// keeps every core busy.
+const LIVE_RUN: usize = 16;
 
 /// One swept path and its values (as written, for TOML parsing).
 struct Axis {
@@ -199,38 +215,69 @@ pub fn run(args: &SweepArgs) -> Result<ExitCode, Error> {
         }
         basis
     };
-    let mut results: Vec<PointResult> = pool.install(|| {
-        selected
-            .par_iter()
-            .map(|(index, point)| {
-                let index = *index;
-                let values: Vec<String> = point
-                    .iter()
-                    .zip(&axes)
-                    .map(|(&i, a)| a.values[i].clone())
-                    .collect();
-                let overrides: Result<Vec<Override>, Error> = axes
-                    .iter()
-                    .zip(&values)
-                    .map(|(a, v)| Override::parse(&format!("{}={v}", a.path)))
-                    .collect();
-                let mut warm = anchor.clone();
-                let metrics = overrides
-                    .and_then(|o| source.plan_with(args.scenario.as_deref(), &o))
-                    .and_then(|plan| {
-                        crate::outcome::solve_plan_warm(&plan, &options, &mut warm)
-                            .map(|out| metrics(&plan, &out, &countries, &stock_years))
-                    })
-                    .map_err(|e| e.to_string());
-                bar.inc(1);
-                PointResult {
-                    index,
-                    values,
-                    metrics,
-                }
+    let solve_point = |&(index, ref point): &(usize, Vec<usize>), live: Option<&mut LiveModels>| {
+        let values: Vec<String> = point
+            .iter()
+            .zip(&axes)
+            .map(|(&i, a)| a.values[i].clone())
+            .collect();
+        let overrides: Result<Vec<Override>, Error> = axes
+            .iter()
+            .zip(&values)
+            .map(|(a, v)| Override::parse(&format!("{}={v}", a.path)))
+            .collect();
+        let mut warm = anchor.clone();
+        let metrics = overrides
+            .and_then(|o| source.plan_with(args.scenario.as_deref(), &o))
+            .and_then(|plan| {
+                let out = match live {
+                    Some(live) => crate::outcome::solve_plan_live(&plan, &options, &mut warm, live),
+                    None => crate::outcome::solve_plan_warm(&plan, &options, &mut warm),
+                };
+                out.map(|out| metrics(&plan, &out, &countries, &stock_years))
             })
-            .collect()
-    });
+            .map_err(|e| e.to_string());
+        bar.inc(1);
+        PointResult {
+            index,
+            values,
+            metrics,
+        }
+    };
+    let mut results: Vec<PointResult> = if args.cold || args.rebuild {
+        pool.install(|| selected.par_iter().map(|p| solve_point(p, None)).collect())
+    } else {
+        // Live models: the points are cut into runs of LIVE_RUN neighbours;
+        // each run is solved one point after the other in live HiGHS models
+        // (one per block), changing only costs and bounds from point to
+        // point where the matrix stays the same, and starts from the first
+        // point's basis like a rebuilt point. The runs do not depend on
+        // --jobs, so any --jobs gives the same rows.
+        let runs: Vec<&[(usize, Vec<usize>)]> = selected.chunks(LIVE_RUN).collect();
+        let (updated, passed) = (AtomicUsize::new(0), AtomicUsize::new(0));
+        let results = pool.install(|| {
+            runs.par_iter()
+                .flat_map_iter(|run| {
+                    let mut live = LiveModels::new(false);
+                    let rows: Vec<PointResult> = run
+                        .iter()
+                        .map(|p| solve_point(p, Some(&mut live)))
+                        .collect();
+                    updated.fetch_add(live.updated(), Ordering::Relaxed);
+                    passed.fetch_add(live.passed(), Ordering::Relaxed);
+                    rows
+                })
+                .collect()
+        });
+        if options.verbose {
+            let (u, p) = (updated.into_inner(), passed.into_inner());
+            eprintln!(
+                "reeplan: live models: {u} of {} solves changed costs and bounds in the previous point's HiGHS model, {p} passed a new model (--rebuild: always a new one)",
+                u + p
+            );
+        }
+        results
+    };
     bar.finish_and_clear();
     results.sort_by_key(|r| r.index);
 

@@ -17,7 +17,9 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use super::{Basis, LpSolution, SolveTimes, SolverOptions, Status, LAST_SOLVE};
+use super::{
+    Basis, LiveModels, LiveSlot, LpSolution, SolveTimes, SolverOptions, Status, LAST_SOLVE,
+};
 use crate::error::{Error, Result};
 use crate::model::lp::{Lp, Sense};
 
@@ -149,6 +151,7 @@ pub(super) fn solve_split(
     options: &SolverOptions,
     start: Option<&Basis>,
     keep: bool,
+    live: Option<&mut LiveModels>,
 ) -> Result<Option<(LpSolution, Option<Basis>)>> {
     // A MIP is solved as one (its duals come from the fixed LP, solved
     // apart afterwards, which may split).
@@ -194,9 +197,12 @@ pub(super) fn solve_split(
     // block's optimal basis when their shapes are the same. The runs depend
     // only on the number of threads, so a given setting always gives the
     // same answer.
-    let solve_run = |range: std::ops::Range<usize>| -> Result<Vec<Part>> {
+    let reset_basis = live.as_ref().is_some_and(|l| l.reset_basis);
+    // Each run gets the live models of its own blocks.
+    let solve_run = |(range, mut slots): (std::ops::Range<usize>, Option<&mut [LiveSlot]>)| -> Result<Vec<Part>> {
         let mut out = Vec::with_capacity(range.len());
         let mut previous: Option<Basis> = None;
+        let first = range.start;
         for b in range {
             if stop.load(Ordering::Relaxed) {
                 out.push(None);
@@ -222,7 +228,8 @@ pub(super) fn solve_split(
                     .take()
                     .filter(|p| p.cols.len() == sub.num_cols() && p.rows.len() == sub.num_rows())
             });
-            let (sol, basis) = super::solve_warm_inner(&sub, &opts, warm.as_ref(), true)?;
+            let slot = slots.as_deref_mut().map(|s| (&mut s[b - first], reset_basis));
+            let (sol, basis) = super::solve_one(&sub, &opts, warm.as_ref(), true, slot)?;
             if matches!(sol.status, Status::Infeasible | Status::Unbounded) {
                 stop.store(true, Ordering::Relaxed);
             }
@@ -231,11 +238,25 @@ pub(super) fn solve_split(
         }
         Ok(out)
     };
-    let runs: Vec<std::ops::Range<usize>> = (0..workers)
+    let ranges: Vec<std::ops::Range<usize>> = (0..workers)
         .map(|w| w * n / workers..(w + 1) * n / workers)
         .collect();
+    let mut slot_runs: Vec<Option<&mut [LiveSlot]>> = match live {
+        Some(l) => {
+            let mut rest = l.slots(n);
+            let mut out = Vec::with_capacity(workers);
+            for r in &ranges {
+                let (head, tail) = std::mem::take(&mut rest).split_at_mut(r.len());
+                out.push(Some(head));
+                rest = tail;
+            }
+            out
+        }
+        None => (0..workers).map(|_| None).collect(),
+    };
+    let runs: Vec<_> = ranges.into_iter().zip(slot_runs.drain(..)).collect();
     let solved: Vec<Part> = if workers == 1 {
-        solve_run(0..n)?
+        solve_run(runs.into_iter().next().unwrap_or((0..n, None)))?
     } else {
         // A pool of its own: HiGHS keeps one scheduler per OS thread, fixed
         // at its first solve's thread count, so fresh threads keep the
@@ -448,7 +469,9 @@ mod tests {
         // Duals: r1 → 2, r2 → 3 (x2's cost; r0 slack) and r0 → 0.
         let lp = two_blocks();
         let options = SolverOptions::default();
-        let (s, basis) = solve_split(&lp, &options, None, true).unwrap().unwrap();
+        let (s, basis) = solve_split(&lp, &options, None, true, None)
+            .unwrap()
+            .unwrap();
         assert_eq!(s.status, Status::Optimal);
         assert!((s.objective - 13.0).abs() < 1e-9);
         let want = [0.0, 2.0, 3.0, 0.0];
@@ -476,13 +499,13 @@ mod tests {
     fn an_infeasible_block_makes_the_lp_infeasible() {
         let mut lp = two_blocks();
         lp.col_upper[1] = 1.0; // x1 >= 2 cannot hold
-        let s = solve_split(&lp, &SolverOptions::default(), None, false)
+        let s = solve_split(&lp, &SolverOptions::default(), None, false, None)
             .unwrap()
             .unwrap();
         assert_eq!(s.0.status, Status::Infeasible);
         let mut lp = two_blocks();
         lp.row_lower[3] = 0.5; // the empty row cannot hold
-        let s = solve_split(&lp, &SolverOptions::default(), None, false)
+        let s = solve_split(&lp, &SolverOptions::default(), None, false, None)
             .unwrap()
             .unwrap();
         assert_eq!(s.0.status, Status::Infeasible);
@@ -492,7 +515,7 @@ mod tests {
     fn a_free_column_pushed_to_an_infinite_bound_is_unbounded() {
         let mut lp = two_blocks();
         lp.col_cost[3] = -1.0;
-        let s = solve_split(&lp, &SolverOptions::default(), None, false)
+        let s = solve_split(&lp, &SolverOptions::default(), None, false, None)
             .unwrap()
             .unwrap();
         assert_eq!(s.0.status, Status::Unbounded);
@@ -502,7 +525,7 @@ mod tests {
         for c in &mut lp.col_cost {
             *c = -*c;
         }
-        let (s, _) = solve_split(&lp, &SolverOptions::default(), None, false)
+        let (s, _) = solve_split(&lp, &SolverOptions::default(), None, false, None)
             .unwrap()
             .unwrap();
         assert_eq!(s.status, Status::Optimal);
@@ -515,8 +538,10 @@ mod tests {
         let x = lp.add_col(1.0);
         let y = lp.add_col(1.0);
         lp.add_row(1.0, 2.0, [(x, 1.0), (y, 1.0)]);
-        assert!(solve_split(&lp, &SolverOptions::default(), None, false)
-            .unwrap()
-            .is_none());
+        assert!(
+            solve_split(&lp, &SolverOptions::default(), None, false, None)
+                .unwrap()
+                .is_none()
+        );
     }
 }
