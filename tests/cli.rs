@@ -537,3 +537,61 @@ fn write_model_writes_an_lp_file() {
     // Mine + refinery cost per t REO, 2000 + 5000, is one objective coefficient.
     assert!(lp.contains("7000"), "{lp}");
 }
+
+#[test]
+fn a_misspelt_set_path_of_each_kind_of_section_names_its_closest_path() {
+    let dir = plan_dir(MINIMAL);
+    let transport = "expected transport.domestic.PRODUCT, transport.cross_border.PRODUCT \
+                     or transport.lane.FROM.TO.PRODUCT";
+    for (set, why, closest) in [
+        (
+            "plan.discont_rate=0.1",
+            "[plan] has no key \"discont_rate\"",
+            "plan.discount_rate",
+        ),
+        (
+            "prices.magent=1",
+            "[prices] has no key \"magent\"",
+            "prices.magnet",
+        ),
+        (
+            "resilence.budget=1",
+            "\"resilence\" is not a section of the plan",
+            "resilience.budget",
+        ),
+        (
+            "elements.NdPr.prise=1",
+            "an element has only a price",
+            "elements.NdPr.price",
+        ),
+        (
+            "transport.domstic.oxide=1",
+            transport,
+            "transport.domestic.oxide",
+        ),
+        (
+            "transport.cross_border.magnit=1",
+            transport,
+            "transport.cross_border.magnet",
+        ),
+        (
+            "market.us.demnd=1",
+            "a market has no key \"demnd\"",
+            "market.us.demand",
+        ),
+        (
+            "magnet_plant.p1.recipie.NdPr=1",
+            "a magnet_plant has no key \"recipie\"",
+            "magnet_plant.p1.recipe",
+        ),
+    ] {
+        let run = run_in(dir.path(), &["solve", "plan.toml", "--set", set]);
+        let path = set.split('=').next().unwrap_or_default();
+        assert_eq!(run.code, Some(2), "{set}: {}", run.stderr);
+        assert_eq!(
+            run.stderr,
+            format!("error: --set {path}: {why}; the closest valid path is {closest}\n"),
+            "{set}"
+        );
+    }
+}

@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use reeplan::plan::schema::{self, Field, Ty};
+use reeplan::plan::schema::{self, Field, Layout, Ty};
 
 /// One documented key: (type column, default column).
 type Row = (String, String);
@@ -61,24 +61,38 @@ fn tables_under(heading: &str) -> Vec<BTreeMap<String, Row>> {
     found
 }
 
-/// The documented type says what the field's type is.
+/// The documented type says what the field's type is, and the range of
+/// its numbers: a share "in `[0, 1]`" (or `(0, 1]`), anything else
+/// "`>= 0`" (the caps of decision 30 are documented in docs/reliability.md).
 fn type_agrees(ty: &Ty, doc: &str) -> bool {
-    match ty {
-        Ty::Integer => doc.starts_with("integer"),
-        Ty::Bool => doc.starts_with("boolean"),
-        Ty::Str => doc.contains("string") || doc.contains("name"),
-        Ty::Id => doc.contains("id"),
-        Ty::Country | Ty::CountryOrAny => doc.contains("country"),
-        Ty::Number { .. } => doc.contains("number"),
-        Ty::PerYear { .. } => doc.contains("per year"),
-        Ty::YearRange => doc.contains("year range") || doc.contains("[first, last]"),
-        Ty::PerElement { .. } => doc.contains("element"),
-        Ty::Recovery => doc.contains("number") && doc.contains("element"),
-        Ty::Ramp | Ty::Strings | Ty::Countries => doc.contains("array") || doc.contains("list"),
-        Ty::OneOf(values) => values.iter().all(|v| doc.contains(&format!("\"{v}\""))),
-        Ty::ProductRates => doc.contains("product"),
-        Ty::Table(_) => true,
-    }
+    let range_agrees = match ty.bounds() {
+        Some(b) if b.why.is_none() => {
+            let open = if b.exclusive_min { "(" } else { "[" };
+            doc.contains(&format!("{open}{}, {}]", b.min, b.max))
+        }
+        Some(b) => doc.contains(&format!("`>= {}`", b.min)),
+        None => true,
+    };
+    range_agrees
+        && match ty {
+            Ty::Integer => doc.starts_with("integer"),
+            Ty::IntegerAtLeast { min, .. } => doc.starts_with(&format!("integer `>= {min}`")),
+            Ty::Bool => doc.starts_with("boolean"),
+            Ty::Str => doc.contains("string") || doc.contains("name"),
+            Ty::Id => doc.contains("id"),
+            Ty::Country | Ty::CountryOrAny => doc.contains("country"),
+            Ty::Number(_) => doc.contains("number"),
+            Ty::PerYear(_) => doc.contains("per year"),
+            Ty::YearRange => doc.contains("year range") || doc.contains("[first, last]"),
+            Ty::PerElement(_) => doc.contains("element"),
+            Ty::Recovery(_) => doc.contains("number") && doc.contains("element"),
+            Ty::Ramp(_) | Ty::Strings | Ty::Countries => {
+                doc.contains("array") || doc.contains("list")
+            }
+            Ty::OneOf(values) => values.iter().all(|v| doc.contains(&format!("\"{v}\""))),
+            Ty::ProductRates => doc.contains("product"),
+            Ty::Table(_) | Ty::Tables(_) => true,
+        }
 }
 
 #[track_caller]
@@ -236,12 +250,12 @@ fn every_top_level_section_of_the_field_table_has_a_heading_in_the_docs() {
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/plan-format.md"))
         .expect("docs");
     let headings: Vec<&str> = text.lines().filter(|l| l.starts_with('#')).collect();
-    for (name, kind) in schema::TOP {
-        let written = match *kind {
-            "array" => format!("[[{name}]]"),
-            "map" => format!("[{name}.NAME]"),
-            "scenarios" => "[scenario.NAME]".to_string(),
-            _ => format!("[{name}]"),
+    for (name, layout) in schema::TOP {
+        let written = match layout {
+            Layout::Array => format!("[[{name}]]"),
+            Layout::Map => format!("[{name}.NAME]"),
+            Layout::Scenarios => "[scenario.NAME]".to_string(),
+            Layout::Table | Layout::Data => format!("[{name}]"),
         };
         assert!(
             headings.iter().any(|h| h.contains(&format!("`{written}`"))),

@@ -13,6 +13,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use super::read::known_keys;
+use super::schema::{self, Field, Ty};
 use super::tree::{Key, Node, Table, Value};
 use crate::error::{Diagnostic, SourceFile, Span};
 
@@ -27,12 +28,35 @@ const SECTIONS: &[(&str, &str)] = &[
 /// Columns that document a row and are not read.
 const DOC_COLUMNS: &[&str] = &["source", "note"];
 
-/// Fields written as `field.ELEMENT` or `field.YEAR` columns.
-const DOTTED: &[&str] = &[
-    "grade", "recovery", "recipe", "capacity", "cost", "demand", "expand",
-];
-const INTEGER_FIELDS: &[&str] = &["online", "closes"];
-const STRING_FIELDS: &[&str] = &["id", "name", "country"];
+/// The fields of `fields` that may be written as `field.ELEMENT`,
+/// `field.YEAR` or `field.KEY` columns (tables per element, per year, and
+/// nested tables such as `expand`), in the order messages list them.
+fn dotted(fields: &[Field]) -> Vec<&'static str> {
+    let order = |ty: Ty| match ty {
+        Ty::PerElement(_) | Ty::Recovery(_) => Some(0),
+        Ty::PerYear(_) => Some(1),
+        Ty::Table(_) => Some(2),
+        _ => None,
+    };
+    let mut out: Vec<(u8, &'static str)> = fields
+        .iter()
+        .filter_map(|f| order(f.ty).map(|o| (o, f.name)))
+        .collect();
+    out.sort_by_key(|(o, _)| *o);
+    out.into_iter().map(|(_, name)| name).collect()
+}
+
+/// What column `base` (`base.sub` when dotted) of `fields` holds: the
+/// field's type, a nested table's field's type (`expand.earliest`), or
+/// `None` for one number of a per-element or per-year table.
+fn column_ty(fields: &[Field], base: &str, sub: Option<&str>) -> Option<Ty> {
+    let ty = schema::field(fields, base)?.ty;
+    match (ty, sub) {
+        (ty, None) => Some(ty),
+        (Ty::Table(inner), Some(sub)) => schema::field(inner, sub).map(|f| f.ty),
+        (_, Some(_)) => None,
+    }
+}
 
 fn diag(span: &Span, message: String) -> Diagnostic {
     Diagnostic {
@@ -182,6 +206,8 @@ fn read_csv(file: &Arc<SourceFile>, section: &str) -> Result<Vec<Node>, Vec<Diag
     };
     let header_offsets = field_offsets(file.text.lines().next().unwrap_or(""));
     let allowed = known_keys(section);
+    let fields = schema::fields(section);
+    let dotted = dotted(fields);
     let mut diags = Vec::new();
     // Check the header once: every column must be a field of this section.
     let mut columns = Vec::new();
@@ -197,18 +223,15 @@ fn read_csv(file: &Arc<SourceFile>, section: &str) -> Result<Vec<Node>, Vec<Diag
             None => (h, None),
         };
         let known = DOC_COLUMNS.contains(&h)
-            || (allowed.contains(&base)
-                && (sub.is_none() || DOTTED.contains(&base))
-                && base != "ramp");
-        let ramp_ok = base == "ramp" && sub.is_none() && allowed.contains(&"ramp");
-        if !(known || ramp_ok) {
+            || (allowed.contains(&base) && (sub.is_none() || dotted.contains(&base)));
+        if !known {
             diags.push(diag(
                 &span,
                 format!(
                     "unknown column \"{h}\" for {section} rows (expected {}, {}, with field.ELEMENT or field.YEAR for {})",
                     allowed.join(", "),
                     DOC_COLUMNS.join(", "),
-                    DOTTED.iter().filter(|d| allowed.contains(d)).copied().collect::<Vec<_>>().join(", ")
+                    dotted.join(", ")
                 ),
             ));
         }
@@ -251,7 +274,7 @@ fn read_csv(file: &Arc<SourceFile>, section: &str) -> Result<Vec<Node>, Vec<Diag
             }
             let at = line_start + offsets.get(i).copied().unwrap_or(0);
             let span = Span::new(file, at..at + cell.len());
-            let value = cell_value(base, cell, &span);
+            let value = cell_value(column_ty(fields, base, sub.as_deref()), cell, &span);
             let node = Node {
                 span: span.clone(),
                 value,
@@ -304,28 +327,32 @@ fn read_csv(file: &Arc<SourceFile>, section: &str) -> Result<Vec<Node>, Vec<Diag
     }
 }
 
-/// A cell's value, typed by the field it fills (the reader checks ranges).
-fn cell_value(base: &str, cell: &str, span: &Span) -> Value {
-    if STRING_FIELDS.contains(&base) {
-        return Value::Str(cell.to_string());
-    }
-    if base == "ramp" {
-        let items = cell
-            .split(';')
-            .map(|part| Node {
-                span: span.clone(),
-                value: number(part.trim()),
-            })
-            .collect();
-        return Value::Array(items);
-    }
-    if INTEGER_FIELDS.contains(&base) {
-        return match cell.parse::<i64>() {
+/// A cell's value, typed by the field it fills (`ty`, from the field table;
+/// the reader checks ranges): a string for a name, id or country, a
+/// `;`-separated list of numbers for a ramp, an integer for an integer
+/// field (else what the cell holds, for the reader to report), a number
+/// otherwise.
+fn cell_value(ty: Option<Ty>, cell: &str, span: &Span) -> Value {
+    match ty {
+        Some(Ty::Str | Ty::Id | Ty::Country | Ty::CountryOrAny | Ty::OneOf(_)) => {
+            Value::Str(cell.to_string())
+        }
+        Some(Ty::Ramp(_)) => {
+            let items = cell
+                .split(';')
+                .map(|part| Node {
+                    span: span.clone(),
+                    value: number(part.trim()),
+                })
+                .collect();
+            Value::Array(items)
+        }
+        Some(Ty::Integer | Ty::IntegerAtLeast { .. }) => match cell.parse::<i64>() {
             Ok(i) => Value::Int(i),
             Err(_) => number(cell),
-        };
+        },
+        _ => number(cell),
     }
-    number(cell)
 }
 
 fn number(cell: &str) -> Value {

@@ -8,7 +8,7 @@
 //! result is validated like any plan, so a bad value gets the usual message.
 
 use super::read::{known_keys, strsim_distance};
-use super::scenario::ARRAY_SECTIONS;
+use super::schema::{self, Layout, Ty};
 use super::tree::{self, Key, Node, Table, Value};
 use crate::error::{Error, SourceFile, Span};
 
@@ -104,29 +104,55 @@ fn key_named(name: &str, span: &Span) -> Key {
     }
 }
 
-/// Every path `--set` can address in this tree (for "did you mean").
+/// Whether `kind` is a table of product rates of `[transport]`
+/// (`domestic`, `cross_border`).
+fn is_rates(kind: &str) -> bool {
+    matches!(
+        schema::field(schema::TRANSPORT, kind).map(|f| f.ty),
+        Some(Ty::ProductRates)
+    )
+}
+
+/// Whether `product` names a product with a rate (`concentrate`, …).
+fn is_product(product: &str) -> bool {
+    schema::field(schema::PRODUCT_RATES, product).is_some()
+}
+
+/// Every path `--set` can address in this tree (for "did you mean"), in
+/// the order the closest is chosen from: `SECTION.KEY`,
+/// `elements.NAME.price`, `transport.KIND.PRODUCT`, then `SECTION.ID.KEY`.
 fn valid_paths(root: &Table) -> Vec<String> {
     let mut out = Vec::new();
-    for section in ["plan", "prices", "resilience"] {
-        for k in known_keys(section) {
-            out.push(format!("{section}.{k}"));
+    for section in schema::sections(Layout::Table) {
+        for f in schema::fields(section) {
+            if !matches!(f.ty, Ty::ProductRates | Ty::Table(_) | Ty::Tables(_)) {
+                out.push(format!("{section}.{}", f.name));
+            }
         }
     }
-    if let Some(Node {
-        value: Value::Table(elements),
-        ..
-    }) = root.get("elements")
-    {
-        for (k, _) in &elements.entries {
-            out.push(format!("elements.{}.price", k.name));
+    for section in schema::sections(Layout::Map) {
+        if let Some(Node {
+            value: Value::Table(entries),
+            ..
+        }) = root.get(section)
+        {
+            for (name, _) in &entries.entries {
+                for k in known_keys(section) {
+                    out.push(format!("{section}.{}.{k}", name.name));
+                }
+            }
         }
     }
-    for kind in ["domestic", "cross_border"] {
-        for p in ["concentrate", "oxide", "magnet"] {
-            out.push(format!("transport.{kind}.{p}"));
+    for section in schema::sections(Layout::Table) {
+        for f in schema::fields(section) {
+            if matches!(f.ty, Ty::ProductRates) {
+                for p in schema::PRODUCT_RATES {
+                    out.push(format!("{section}.{}.{}", f.name, p.name));
+                }
+            }
         }
     }
-    for section in ARRAY_SECTIONS {
+    for section in schema::sections(Layout::Array) {
         if let Some(Node {
             value: Value::Array(items),
             ..
@@ -173,11 +199,11 @@ pub fn apply(root: &mut Node, o: &Override) -> Result<(), Error> {
     let segments: Vec<&str> = o.path.split('.').collect();
     let section = segments[0];
     let rest = &segments[1..];
-    if ARRAY_SECTIONS.contains(&section) {
-        return apply_to_entry(table, section, rest, o);
-    }
-    match section {
-        "plan" | "prices" | "resilience" => {
+    match schema::layout(section) {
+        Some(Layout::Array) => apply_to_entry(table, section, rest, o),
+        // Lanes are matched by their countries, a level below the rates.
+        Some(Layout::Table) if section == "transport" => apply_transport(table, rest, o),
+        Some(Layout::Table) => {
             let [key] = rest else {
                 return Err(not_found(table, &o.path, "expected SECTION.KEY"));
             };
@@ -192,12 +218,12 @@ pub fn apply(root: &mut Node, o: &Override) -> Result<(), Error> {
             target.set(key_named(key, &o.value.span), o.value.clone());
             Ok(())
         }
-        "elements" => {
+        Some(Layout::Map) => {
             let (name, key) = match rest {
                 [name @ .., key] if !name.is_empty() => (name.join("."), *key),
                 _ => return Err(not_found(table, &o.path, "expected elements.NAME.price")),
             };
-            let elements = ensure_table(table, "elements", &o.value.span);
+            let elements = ensure_table(table, section, &o.value.span);
             let Some(Node {
                 value: Value::Table(element),
                 ..
@@ -209,14 +235,13 @@ pub fn apply(root: &mut Node, o: &Override) -> Result<(), Error> {
                     &format!("no element \"{name}\" is declared"),
                 ));
             };
-            if key != "price" {
+            if !known_keys(section).contains(&key) {
                 return Err(not_found(table, &o.path, "an element has only a price"));
             }
             element.set(key_named(key, &o.value.span), o.value.clone());
             Ok(())
         }
-        "transport" => apply_transport(table, rest, o),
-        _ => Err(not_found(
+        Some(Layout::Data | Layout::Scenarios) | None => Err(not_found(
             table,
             &o.path,
             &format!("\"{section}\" is not a section of the plan"),
@@ -253,13 +278,13 @@ fn ensure_table<'a>(table: &'a mut Table, key: &str, span: &Span) -> &'a mut Tab
 
 fn apply_transport(table: &mut Table, rest: &[&str], o: &Override) -> Result<(), Error> {
     match rest {
-        [kind @ ("domestic" | "cross_border"), product @ ("concentrate" | "oxide" | "magnet")] => {
+        [kind, product] if is_rates(kind) && is_product(product) => {
             let transport = ensure_table(table, "transport", &o.value.span);
             let rates = ensure_table(transport, kind, &o.value.span);
             rates.set(key_named(product, &o.value.span), o.value.clone());
             Ok(())
         }
-        ["lane", from, to, product @ ("concentrate" | "oxide" | "magnet")] => {
+        ["lane", from, to, product] if is_product(product) => {
             let span = o.value.span.clone();
             let transport = ensure_table(table, "transport", &span);
             if transport.get("lane").is_none() {

@@ -7,15 +7,13 @@ use std::collections::HashMap;
 mod instruments;
 mod sections;
 
-use super::schema;
+use super::schema::{self, Bounds, Field, Ty};
 use super::tree::{Key, Node, Table, Value};
 use super::*;
 use crate::error::{Diagnostic, Span};
 
 /// A plan may span at most this many years (guards against absurd horizons).
 pub const MAX_HORIZON_YEARS: i64 = 500;
-
-const PRODUCT_KEYS: &[&str] = &["concentrate", "oxide", "magnet"];
 
 /// The keys each kind of table accepts, from the one definition of the
 /// format in `schema.rs` (used for unknown-key errors, `--set` paths and CSV
@@ -28,57 +26,7 @@ pub fn known_keys(section: &str) -> Vec<&'static str> {
             .map(|(k, _)| *k)
             .filter(|k| *k != "data")
             .collect(),
-        "transport" => schema::TRANSPORT
-            .iter()
-            .map(|f| f.name)
-            .chain(["lane"])
-            .collect(),
-        _ => schema::fields(section).iter().map(|f| f.name).collect(),
-    }
-}
-
-/// The largest amount or cost a plan may give (t, t per year, currency per
-/// t): HiGHS treats numbers from 1e20 on as infinite and rejects matrix
-/// values of 1e15 and more, and products of such numbers overflow its
-/// tolerances long before (docs/reliability.md).
-pub const MAX_AMOUNT: f64 = 1e12;
-/// The largest recipe need, t oxide per t magnet (a matrix coefficient).
-pub const MAX_RECIPE: f64 = 1e3;
-/// The largest discount rate (100 % a year).
-pub const MAX_DISCOUNT_RATE: f64 = 1.0;
-/// The largest multiple of a reference value: `ad_valorem`, the resilience
-/// `budget` and `reserve_cost` (10,000 %).
-pub const MAX_MULTIPLE: f64 = 100.0;
-
-/// Numeric checks on a value.
-#[derive(Clone, Copy)]
-enum Range01 {
-    /// in `[0, MAX_AMOUNT]`
-    NonNeg,
-    /// in `[0, max]`, with what the maximum is for
-    Max(f64, &'static str),
-    /// in `[0, 1]`
-    Unit,
-    /// in `(0, 1]`
-    OpenUnit,
-}
-
-impl Range01 {
-    fn check(self, v: f64) -> Option<String> {
-        match self {
-            Range01::NonNeg | Range01::Max(..) if v < 0.0 => Some("must be >= 0".into()),
-            Range01::NonNeg if v > MAX_AMOUNT => Some(
-                "must be at most 1e12, the largest amount or cost reeplan accepts \
-                 (HiGHS cannot work with larger numbers)"
-                    .into(),
-            ),
-            Range01::Max(max, why) if v > max => Some(format!("must be at most {max} ({why})")),
-            Range01::Unit if !(0.0..=1.0).contains(&v) => Some("must be between 0 and 1".into()),
-            Range01::OpenUnit if !(v > 0.0 && v <= 1.0) => {
-                Some("must be greater than 0 and at most 1".into())
-            }
-            _ => None,
-        }
+        _ => schema::names(schema::fields(section)),
     }
 }
 
@@ -92,6 +40,8 @@ struct Fields<'a> {
     span: &'a Span,
     /// How messages name this table: `mine "mp"`, `[plan]`.
     what: String,
+    /// The format's definition of this table's fields (`schema.rs`).
+    schema: &'static [Field],
 }
 
 impl<'a> Fields<'a> {
@@ -101,6 +51,19 @@ impl<'a> Fields<'a> {
 
     fn field(&self, key: &str) -> String {
         format!("{} {}", self.what, key)
+    }
+
+    fn ty(&self, key: &str) -> Option<Ty> {
+        schema::field(self.schema, key).map(|f| f.ty)
+    }
+
+    /// The bounds the format gives the numbers of `key`. The reader asks
+    /// only for numeric fields of the table (every one is exercised by
+    /// tests/schema.rs), so a miss is a bug here, not in the plan.
+    fn bounds(&self, key: &str) -> Bounds {
+        self.ty(key)
+            .and_then(Ty::bounds)
+            .unwrap_or_else(|| panic!("{}: {key} is not a number of the field table", self.what))
     }
 }
 
@@ -152,8 +115,21 @@ impl Reader {
         });
     }
 
-    /// Open a table, reporting unknown keys (with a "did you mean").
-    fn table<'a>(&mut self, node: &'a Node, what: &str, allowed: &[&str]) -> Option<Fields<'a>> {
+    /// Open a table of kind `section` (`mine`, `expand`, …), its keys and
+    /// fields from the field table.
+    fn table<'a>(&mut self, node: &'a Node, what: &str, section: &str) -> Option<Fields<'a>> {
+        self.open(node, what, &known_keys(section), schema::fields(section))
+    }
+
+    /// Open a table of `fields`, reporting keys not `allowed` (with a "did
+    /// you mean").
+    fn open<'a>(
+        &mut self,
+        node: &'a Node,
+        what: &str,
+        allowed: &[&str],
+        fields: &'static [Field],
+    ) -> Option<Fields<'a>> {
         let Value::Table(table) = &node.value else {
             self.error(
                 &node.span,
@@ -170,6 +146,7 @@ impl Reader {
             table,
             span: &node.span,
             what: what.to_string(),
+            schema: fields,
         })
     }
 
@@ -274,7 +251,24 @@ impl Reader {
         }
     }
 
-    fn number(&mut self, node: &Node, what: &str, range: Range01) -> Option<f64> {
+    /// An integer `key` of `f`, at least the minimum its field gives.
+    fn integer_at_least(&mut self, f: &Fields, key: &str, node: &Node) -> Option<i64> {
+        let v = self.integer(node, &f.field(key))?;
+        let Some(Ty::IntegerAtLeast { min, unit }) = f.ty(key) else {
+            panic!("{}: {key} is not an integer with a minimum", f.what);
+        };
+        if v < min {
+            self.error(
+                &node.span,
+                format!("{} = {v}: must be at least {min} ({unit})", f.field(key)),
+            );
+            return None;
+        }
+        Some(v)
+    }
+
+    /// A finite number within `bounds` (a field's, from the field table).
+    fn number(&mut self, node: &Node, what: &str, bounds: Bounds) -> Option<f64> {
         let v = match &node.value {
             Value::Int(i) => *i as f64,
             Value::Float(f) => *f,
@@ -293,22 +287,32 @@ impl Reader {
             );
             return None;
         }
-        if let Some(problem) = range.check(v) {
+        if let Some(problem) = bounds.problem(v) {
             self.error(&node.span, format!("{what} = {}: {problem}", node.show()));
             return None;
         }
         Some(v)
     }
 
-    fn opt_number(&mut self, f: &Fields, key: &str, range: Range01, default: f64) -> Option<f64> {
+    /// An optional number `key` of `f`; its bounds and its default when left
+    /// out are the field table's.
+    fn opt_number(&mut self, f: &Fields, key: &str) -> Option<f64> {
         match f.get(key) {
-            Some(node) => self.number(node, &f.field(key), range),
-            None => Some(default),
+            Some(node) => self.number(node, &f.field(key), f.bounds(key)),
+            None => Some(schema::default_of(f.schema, key)),
+        }
+    }
+
+    /// An optional per-year value `key` of `f`, the same way.
+    fn opt_year_value_or_default(&mut self, f: &Fields, key: &str) -> Option<YearValue> {
+        match f.get(key) {
+            Some(node) => self.year_value(node, &f.field(key), f.bounds(key)),
+            None => Some(YearValue::Constant(schema::default_of(f.schema, key))),
         }
     }
 
     /// A number or a `{ year = number }` table.
-    fn year_value(&mut self, node: &Node, what: &str, range: Range01) -> Option<YearValue> {
+    fn year_value(&mut self, node: &Node, what: &str, bounds: Bounds) -> Option<YearValue> {
         match &node.value {
             Value::Table(table) => {
                 if table.entries.is_empty() {
@@ -331,7 +335,7 @@ impl Reader {
                         ok = false;
                         continue;
                     };
-                    match self.number(value, &format!("{what} {year}"), range) {
+                    match self.number(value, &format!("{what} {year}"), bounds) {
                         Some(v) => points.push((year, v)),
                         None => ok = false,
                     }
@@ -347,7 +351,7 @@ impl Reader {
                 ok.then_some(YearValue::Table(points))
             }
             Value::Int(_) | Value::Float(_) => {
-                self.number(node, what, range).map(YearValue::Constant)
+                self.number(node, what, bounds).map(YearValue::Constant)
             }
             _ => {
                 self.error(
@@ -450,7 +454,7 @@ impl Reader {
         node: &Node,
         what: &str,
         elements: &[Element],
-        range: Range01,
+        bounds: Bounds,
         default: f64,
     ) -> Option<Vec<f64>> {
         let Value::Table(table) = &node.value else {
@@ -478,7 +482,7 @@ impl Reader {
                 ok = false;
                 continue;
             };
-            match self.number(value, &format!("{what} {}", key.name), range) {
+            match self.number(value, &format!("{what} {}", key.name), bounds) {
                 Some(v) => out[e] = v,
                 None => ok = false,
             }
@@ -648,7 +652,7 @@ fn read_all(
     default_name: &str,
     scenario: Option<Scenario>,
 ) -> Option<Plan> {
-    let top = r.table(root, "plan file", &known_keys(""))?;
+    let top = r.open(root, "plan file", &known_keys(""), &[])?;
     let root_table = top.table;
 
     let header = sections::read_header(r, root, root_table, default_name)?;
@@ -842,14 +846,8 @@ fn read_facility(
         .and_then(|n| r.plain_country(n, &f.field("country")));
     let capacity = r
         .required(f, "capacity")
-        .and_then(|n| r.year_value(n, &f.field("capacity"), Range01::NonNeg));
-    let cost = match f.get("cost") {
-        Some(n) => r.year_value(n, &f.field("cost"), Range01::NonNeg),
-        None => Some(YearValue::Constant(schema::default_of(
-            schema::MINE,
-            "cost",
-        ))),
-    };
+        .and_then(|n| r.year_value(n, &f.field("capacity"), f.bounds("capacity")));
+    let cost = r.opt_year_value_or_default(f, "cost");
     let online = match f.get("online") {
         Some(n) => r.integer(n, &f.field("online")),
         None => Some(horizon.first),
@@ -860,7 +858,7 @@ fn read_facility(
             let mut out = Vec::with_capacity(items.len());
             let mut ok = true;
             for item in items {
-                match r.number(item, &f.field("ramp"), Range01::Unit) {
+                match r.number(item, &f.field("ramp"), f.bounds("ramp")) {
                     Some(v) => out.push(v),
                     None => ok = false,
                 }
@@ -903,11 +901,12 @@ fn read_facility(
 }
 
 fn read_product_table(r: &mut Reader, node: &Node, what: &str) -> Option<[f64; 3]> {
-    let f = r.table(node, what, PRODUCT_KEYS)?;
+    let rates = schema::PRODUCT_RATES;
+    let f = r.open(node, what, &schema::names(rates), rates)?;
     let mut out = [0.0; 3];
     let mut ok = true;
     for p in Product::ALL {
-        match r.opt_number(&f, p.name(), Range01::NonNeg, 0.0) {
+        match r.opt_number(&f, p.name()) {
             Some(v) => out[p.index()] = v,
             None => ok = false,
         }
@@ -920,7 +919,7 @@ fn read_transport(r: &mut Reader, root: &Table) -> Option<Transport> {
     let Some(node) = root.get("transport") else {
         return Some(transport);
     };
-    let f = r.table(node, "[transport]", &known_keys("transport"))?;
+    let f = r.table(node, "[transport]", "transport")?;
     let mut ok = true;
     if let Some(n) = f.get("domestic") {
         match read_product_table(r, n, "[transport] domestic") {
@@ -948,7 +947,7 @@ fn read_transport(r: &mut Reader, root: &Table) -> Option<Transport> {
         let mut given: HashMap<(String, String, usize), Span> = HashMap::new();
         for (i, item) in items.iter().enumerate() {
             let what = format!("transport lane #{}", i + 1);
-            let Some(lf) = r.table(item, &what, &known_keys("lane")) else {
+            let Some(lf) = r.table(item, &what, "lane") else {
                 ok = false;
                 continue;
             };
@@ -965,7 +964,7 @@ fn read_transport(r: &mut Reader, root: &Table) -> Option<Transport> {
             let what = format!("transport lane {from} -> {to}");
             for p in Product::ALL {
                 let Some(vn) = lf.get(p.name()) else { continue };
-                match r.number(vn, &format!("{what} {}", p.name()), Range01::NonNeg) {
+                match r.number(vn, &format!("{what} {}", p.name()), lf.bounds(p.name())) {
                     Some(v) => {
                         let key = (from.clone(), to.clone(), p.index());
                         if let Some(first) = given.get(&key) {

@@ -3,26 +3,10 @@
 //! array entries.
 
 use super::read::{is_valid_id, known_keys};
+use super::schema::{self, Layout};
 use super::tree::{Node, Table, Value};
 use super::Scenario;
 use crate::error::Diagnostic;
-
-/// Sections that are merged key by key.
-const TABLE_SECTIONS: &[&str] = &["plan", "prices", "elements", "transport", "resilience"];
-/// Arrays of tables whose entries are matched by id.
-pub const ARRAY_SECTIONS: &[&str] = &[
-    "mine",
-    "refinery",
-    "magnet_plant",
-    "market",
-    "tariff",
-    "embargo",
-    "share_rule",
-    "disruption",
-    "contract",
-    "subsidy",
-    "stockpile",
-];
 
 pub struct ScenarioNode {
     pub info: Scenario,
@@ -176,7 +160,7 @@ pub fn apply(base: &Node, sc: &ScenarioNode) -> Result<Node, Vec<Diagnostic>> {
                         continue;
                     };
                     let mut found = false;
-                    for section in ARRAY_SECTIONS {
+                    for section in schema::sections(Layout::Array) {
                         if let Some(Node {
                             value: Value::Array(entries),
                             ..
@@ -207,7 +191,7 @@ pub fn apply(base: &Node, sc: &ScenarioNode) -> Result<Node, Vec<Diagnostic>> {
 
     // 2. table merges
     for (key, patch) in &sc.body.entries {
-        if !TABLE_SECTIONS.contains(&key.name.as_str()) {
+        if !matches!(schema::layout(&key.name), Some(Layout::Table | Layout::Map)) {
             continue;
         }
         match table.get_mut(&key.name) {
@@ -218,7 +202,7 @@ pub fn apply(base: &Node, sc: &ScenarioNode) -> Result<Node, Vec<Diagnostic>> {
 
     // 3. array entries
     for (key, patch) in &sc.body.entries {
-        if !ARRAY_SECTIONS.contains(&key.name.as_str()) {
+        if schema::layout(&key.name) != Some(Layout::Array) {
             continue;
         }
         let Value::Array(patch_entries) = &patch.value else {

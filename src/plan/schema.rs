@@ -1,9 +1,92 @@
 //! The plan format's fields, defined once: the loader takes each table's
-//! allowed keys from here (so a key is accepted exactly when it is listed),
-//! and `reeplan schema` derives a JSON Schema from the same lists, for
-//! editors (Taplo / Even Better TOML) to complete and check plans.
+//! allowed keys, numeric defaults and the bounds it checks numbers against
+//! from here (so a key is accepted exactly when it is listed), the CSV
+//! import types its cells by it, `--set` and scenarios take the sections
+//! from it, and `reeplan schema` derives a JSON Schema from the same lists,
+//! for editors (Taplo / Even Better TOML) to complete and check plans.
 
 use serde_json::{json, Map, Value};
+
+/// The range a number must lie in: the loader checks every number against
+/// its field's bounds (one check, [`Bounds::problem`]), and the JSON Schema
+/// states them.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Bounds {
+    pub min: f64,
+    /// `min` itself is outside the range (a recovery of 0 recovers nothing).
+    pub exclusive_min: bool,
+    pub max: f64,
+    /// Why nothing above `max` is accepted, as messages say it right after
+    /// the number: `must be at most 1000 (t oxide per t magnet)`. `None` for a
+    /// range that speaks for itself (`must be between 0 and 1`).
+    pub why: Option<&'static str>,
+}
+
+/// The largest amount or cost a plan may give (t, t per year, currency per
+/// t): HiGHS treats numbers from 1e20 on as infinite and rejects matrix
+/// values of 1e15 and more, and products of such numbers overflow its
+/// tolerances long before (docs/reliability.md, decision 30).
+pub const MAX_AMOUNT: f64 = 1e12;
+/// The largest multiple of a reference value: `ad_valorem`, the resilience
+/// `budget` and `reserve_cost` (10,000 %).
+pub const MAX_MULTIPLE: f64 = 100.0;
+
+impl Bounds {
+    /// `[0, max]`, with why `max` is the largest value.
+    const fn at_most(max: f64, why: &'static str) -> Bounds {
+        Bounds {
+            min: 0.0,
+            exclusive_min: false,
+            max,
+            why: Some(why),
+        }
+    }
+
+    /// What is wrong with `v`, as a message says it after `FIELD = VALUE: `
+    /// (`None` when `v` is within the bounds).
+    pub fn problem(&self, v: f64) -> Option<String> {
+        let below = v < self.min || (self.exclusive_min && v == self.min);
+        let above = v > self.max;
+        if !(below || above) {
+            return None;
+        }
+        let (min, max) = (shown(self.min), shown(self.max));
+        Some(match self.why {
+            None if self.exclusive_min => format!("must be greater than {min} and at most {max}"),
+            None => format!("must be between {min} and {max}"),
+            Some(_) if below && self.exclusive_min => format!("must be > {min}"),
+            Some(_) if below => format!("must be >= {min}"),
+            Some(why) => format!("must be at most {max}{why}"),
+        })
+    }
+}
+
+/// A bound as messages write it: `1e12` rather than `1000000000000`.
+fn shown(v: f64) -> String {
+    if v.abs() >= 1e6 {
+        format!("{v:e}")
+    } else {
+        format!("{v}")
+    }
+}
+
+/// An amount or a cost, `>= 0` (PLAN_FORMAT.md) and at most [`MAX_AMOUNT`].
+pub const AMOUNT: Bounds = Bounds::at_most(
+    MAX_AMOUNT,
+    ", the largest amount or cost reeplan accepts (HiGHS cannot work with larger numbers)",
+);
+/// A share, in `[0, 1]`.
+pub const SHARE: Bounds = Bounds {
+    min: 0.0,
+    exclusive_min: false,
+    max: 1.0,
+    why: None,
+};
+/// A share that must be more than nothing, in `(0, 1]`.
+const POSITIVE_SHARE: Bounds = Bounds {
+    exclusive_min: true,
+    ..SHARE
+};
 
 /// What a field holds.
 #[derive(Clone, Copy, Debug)]
@@ -14,35 +97,46 @@ pub enum Ty {
     /// A country code or `"*"`.
     CountryOrAny,
     Integer,
-    /// A number with optional bounds (`min`, `max`; `exclusive_min`).
-    Number {
-        min: Option<f64>,
-        max: Option<f64>,
-        exclusive_min: bool,
+    /// An integer of at least `min`; `unit` names what it counts in messages:
+    /// `must be at least 1 (years)`.
+    IntegerAtLeast {
+        min: i64,
+        unit: &'static str,
     },
+    /// A number within bounds.
+    Number(Bounds),
     /// A number or a `{ year = number }` table, each value within bounds.
-    PerYear {
-        min: f64,
-        max: Option<f64>,
-    },
+    PerYear(Bounds),
     YearRange,
     /// `{ element = number }` within bounds.
-    PerElement {
-        min: f64,
-        max: f64,
-        exclusive_min: bool,
-    },
-    /// A number in `(0, 1]` or such a table per element.
-    Recovery,
-    Ramp,
+    PerElement(Bounds),
+    /// A number or such a table per element, within bounds (`recovery`).
+    Recovery(Bounds),
+    /// An array of numbers within bounds.
+    Ramp(Bounds),
     Strings,
     Countries,
     OneOf(&'static [&'static str]),
-    /// `{ concentrate, oxide, magnet } → number >= 0`.
+    /// `{ concentrate, oxide, magnet }`: a table of [`PRODUCT_RATES`].
     ProductRates,
     Bool,
     /// A nested table of these fields (`expand`).
     Table(&'static [Field]),
+    /// An array of tables of these fields (`[[transport.lane]]`).
+    Tables(&'static [Field]),
+}
+
+impl Ty {
+    /// The bounds of the numbers a field of this type holds (`None` for a
+    /// type that holds no bounded numbers).
+    pub fn bounds(self) -> Option<Bounds> {
+        match self {
+            Ty::Number(b) | Ty::PerYear(b) | Ty::PerElement(b) | Ty::Recovery(b) | Ty::Ramp(b) => {
+                Some(b)
+            }
+            _ => None,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -76,30 +170,28 @@ impl Field {
     }
 }
 
+/// The field `key` among `fields`.
+pub fn field(fields: &[Field], key: &str) -> Option<Field> {
+    fields.iter().find(|f| f.name == key).copied()
+}
+
+/// The names of `fields`, in order.
+pub fn names(fields: &[Field]) -> Vec<&'static str> {
+    fields.iter().map(|f| f.name).collect()
+}
+
 /// The default of `key` among `fields` (an optional number's value when it
 /// is left out). Every optional number of the table has one (tested).
 pub fn default_of(fields: &[Field], key: &str) -> f64 {
-    fields
-        .iter()
-        .find(|f| f.name == key)
-        .and_then(|f| f.default)
-        .unwrap_or(0.0)
+    field(fields, key).and_then(|f| f.default).unwrap_or(0.0)
 }
 
-const NON_NEG: Ty = Ty::Number {
-    min: Some(0.0),
-    max: None,
-    exclusive_min: false,
-};
-const SHARE: Ty = Ty::Number {
-    min: Some(0.0),
-    max: Some(1.0),
-    exclusive_min: false,
-};
-const PER_YEAR: Ty = Ty::PerYear {
-    min: 0.0,
-    max: None,
-};
+const NON_NEG: Ty = Ty::Number(AMOUNT);
+const PER_YEAR: Ty = Ty::PerYear(AMOUNT);
+/// A multiple of a reference value, with what it is a multiple of.
+const fn multiple(why: &'static str) -> Ty {
+    Ty::Number(Bounds::at_most(MAX_MULTIPLE, why))
+}
 
 // Fields that tariffs, embargoes and share rules have in common.
 const TRADE_FROM: Field = f("from", Ty::CountryOrAny, true, "exporting country or \"*\"");
@@ -134,7 +226,7 @@ pub const PLAN: &[Field] = &[
     f("currency", Ty::Str, false, "currency label (default USD)"),
     f(
         "discount_rate",
-        NON_NEG,
+        Ty::Number(Bounds::at_most(1.0, " (a rate of 100 % a year)")),
         false,
         "costs in year y are weighted by (1 + r)^-(y - first_year)",
     )
@@ -185,7 +277,10 @@ pub const EXPAND: &[Field] = &[
     ),
     f(
         "lifetime",
-        Ty::Integer,
+        Ty::IntegerAtLeast {
+            min: 1,
+            unit: "years",
+        },
         false,
         "years added capacity exists, >= 1 (default 20); capex is annualized over them",
     )
@@ -231,7 +326,7 @@ const FACILITY: [Field; 9] = [
     ),
     f(
         "ramp",
-        Ty::Ramp,
+        Ty::Ramp(SHARE),
         false,
         "share of capacity in its first years: [year online, next, ...]",
     ),
@@ -260,11 +355,7 @@ pub const MINE: &[Field] = &[
     FACILITY[8],
     f(
         "grade",
-        Ty::PerElement {
-            min: 0.0,
-            max: 1.0,
-            exclusive_min: false,
-        },
+        Ty::PerElement(SHARE),
         true,
         "t of each element's oxide per t REO of concentrate",
     ),
@@ -281,7 +372,7 @@ pub const REFINERY: &[Field] = &[
     FACILITY[8],
     f(
         "recovery",
-        Ty::Recovery,
+        Ty::Recovery(POSITIVE_SHARE),
         false,
         "share of each contained oxide recovered (default 1)",
     )
@@ -299,11 +390,7 @@ pub const MAGNET_PLANT: &[Field] = &[
     FACILITY[8],
     f(
         "recipe",
-        Ty::PerElement {
-            min: 0.0,
-            max: f64::INFINITY,
-            exclusive_min: false,
-        },
+        Ty::PerElement(Bounds::at_most(1e3, " (t oxide per t magnet)")),
         true,
         "t of each oxide per t of magnet",
     ),
@@ -333,6 +420,18 @@ pub const TRANSPORT: &[Field] = &[
         false,
         "cost per t shipped between countries",
     ),
+    f(
+        "lane",
+        Ty::Tables(LANE),
+        false,
+        "rates for one directed pair of countries, overriding cross_border (or domestic)",
+    ),
+];
+/// The rates of `domestic` and `cross_border`, per product.
+pub const PRODUCT_RATES: &[Field] = &[
+    f("concentrate", NON_NEG, false, "cost per t of concentrate").or(0.0),
+    f("oxide", NON_NEG, false, "cost per t of oxide").or(0.0),
+    f("magnet", NON_NEG, false, "cost per t of magnet").or(0.0),
 ];
 pub const LANE: &[Field] = &[
     f("from", Ty::Country, true, "exporting country"),
@@ -374,7 +473,7 @@ pub const TARIFF: &[Field] = &[
     TRADE_TO,
     f(
         "ad_valorem",
-        NON_NEG,
+        multiple(" (10,000 % of the reference value)"),
         false,
         "share of the product's reference value",
     )
@@ -416,10 +515,7 @@ pub const SHARE_RULE: &[Field] = &[
     ),
     f(
         "min_share",
-        Ty::PerYear {
-            min: 0.0,
-            max: Some(1.0),
-        },
+        Ty::PerYear(SHARE),
         true,
         "required clean share of t delivered",
     ),
@@ -434,14 +530,14 @@ pub const SHARE_RULE: &[Field] = &[
 pub const RESILIENCE: &[Field] = &[
     f(
         "budget",
-        NON_NEG,
+        multiple(" (10,000 % of the optimum)"),
         false,
         "the plan may cost up to (1 + budget) × the min-cost optimum",
     )
     .or(0.1),
     f(
         "reserve_cost",
-        NON_NEG,
+        multiple(" (100 times the unit cost)"),
         false,
         "cost of 1 t of spare capacity for a year, as a share of unit cost",
     )
@@ -471,7 +567,7 @@ pub const DISRUPTION: &[Field] = &[
     f("facilities", Ty::Strings, false, "these facilities are hit"),
     f(
         "capacity_factor",
-        SHARE,
+        Ty::Number(SHARE),
         false,
         "share of capacity hit facilities keep (default 0)",
     )
@@ -554,10 +650,7 @@ pub const SUBSIDY: &[Field] = &[
     .or(0.0),
     f(
         "share_of_cost",
-        Ty::PerYear {
-            min: 0.0,
-            max: Some(1.0),
-        },
+        Ty::PerYear(SHARE),
         false,
         "share of the facility's unit cost",
     )
@@ -645,41 +738,67 @@ pub fn fields(section: &str) -> &'static [Field] {
     }
 }
 
+/// How a top-level section is written, which says how a scenario patches
+/// it and how `--set` addresses it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Layout {
+    /// One table (`[plan]`), merged key by key.
+    Table,
+    /// A table of named tables (`[elements.NAME]`), merged key by key.
+    Map,
+    /// CSV files (`[data]`), expanded into arrays before the plan is read.
+    Data,
+    /// An array of tables (`[[mine]]`) whose entries are matched by `id`.
+    Array,
+    /// `[scenario.NAME]`: patches of the plan.
+    Scenarios,
+}
+
 /// Top-level tables and arrays of tables, in the order they are documented.
-pub const TOP: &[(&str, &str)] = &[
-    ("plan", "table"),
-    ("elements", "map"),
-    ("prices", "table"),
-    ("data", "data"),
-    ("mine", "array"),
-    ("refinery", "array"),
-    ("magnet_plant", "array"),
-    ("market", "array"),
-    ("transport", "table"),
-    ("tariff", "array"),
-    ("embargo", "array"),
-    ("share_rule", "array"),
-    ("resilience", "table"),
-    ("disruption", "array"),
-    ("contract", "array"),
-    ("subsidy", "array"),
-    ("stockpile", "array"),
-    ("scenario", "scenarios"),
+pub const TOP: &[(&str, Layout)] = &[
+    ("plan", Layout::Table),
+    ("elements", Layout::Map),
+    ("prices", Layout::Table),
+    ("data", Layout::Data),
+    ("mine", Layout::Array),
+    ("refinery", Layout::Array),
+    ("magnet_plant", Layout::Array),
+    ("market", Layout::Array),
+    ("transport", Layout::Table),
+    ("tariff", Layout::Array),
+    ("embargo", Layout::Array),
+    ("share_rule", Layout::Array),
+    ("resilience", Layout::Table),
+    ("disruption", Layout::Array),
+    ("contract", Layout::Array),
+    ("subsidy", Layout::Array),
+    ("stockpile", Layout::Array),
+    ("scenario", Layout::Scenarios),
 ];
 
-fn number(min: Option<f64>, max: Option<f64>, exclusive_min: bool) -> Value {
+/// The top-level sections written as `layout`, in the order of [`TOP`].
+pub fn sections(layout: Layout) -> impl Iterator<Item = &'static str> {
+    TOP.iter()
+        .filter(move |(_, l)| *l == layout)
+        .map(|(name, _)| *name)
+}
+
+/// How top-level section `name` is written (`None`: it is not one).
+pub fn layout(name: &str) -> Option<Layout> {
+    TOP.iter().find(|(n, _)| *n == name).map(|(_, l)| *l)
+}
+
+fn number(b: Bounds) -> Value {
     let mut m = Map::new();
     m.insert("type".into(), json!("number"));
-    if let Some(min) = min {
-        let key = if exclusive_min {
-            "exclusiveMinimum"
-        } else {
-            "minimum"
-        };
-        m.insert(key.into(), json!(min));
-    }
-    if let Some(max) = max.filter(|x| x.is_finite()) {
-        m.insert("maximum".into(), json!(max));
+    let key = if b.exclusive_min {
+        "exclusiveMinimum"
+    } else {
+        "minimum"
+    };
+    m.insert(key.into(), json!(b.min));
+    if b.max.is_finite() {
+        m.insert("maximum".into(), json!(b.max));
     }
     Value::Object(m)
 }
@@ -700,50 +819,41 @@ fn ty_schema(ty: Ty) -> Value {
         Ty::Country => json!({ "type": "string", "minLength": 1, "not": { "const": "*" } }),
         Ty::CountryOrAny => json!({ "type": "string", "minLength": 1 }),
         Ty::Integer => json!({ "type": "integer" }),
-        Ty::Number {
-            min,
-            max,
-            exclusive_min,
-        } => number(min, max, exclusive_min),
-        Ty::PerYear { min, max } => {
-            let n = number(Some(min), max, false);
+        Ty::IntegerAtLeast { min, .. } => json!({ "type": "integer", "minimum": min }),
+        Ty::Number(b) => number(b),
+        Ty::PerYear(b) => {
+            let n = number(b);
             json!({ "oneOf": [n.clone(), year_table(n)] })
         }
         Ty::YearRange => json!({
             "type": "array", "items": { "type": "integer" }, "minItems": 2, "maxItems": 2,
         }),
-        Ty::PerElement {
-            min,
-            max,
-            exclusive_min,
-        } => json!({
+        Ty::PerElement(b) => json!({
             "type": "object",
-            "additionalProperties": number(Some(min), Some(max), exclusive_min),
+            "additionalProperties": number(b),
         }),
-        Ty::Recovery => {
-            let n = number(Some(0.0), Some(1.0), true);
+        Ty::Recovery(b) => {
+            let n = number(b);
             json!({ "oneOf": [n.clone(), { "type": "object", "additionalProperties": n }] })
         }
-        Ty::Ramp => json!({ "type": "array", "items": number(Some(0.0), Some(1.0), false) }),
+        Ty::Ramp(b) => json!({ "type": "array", "items": number(b) }),
         Ty::Strings => json!({ "type": "array", "items": { "type": "string" } }),
         Ty::Countries => json!({ "type": "array", "items": ty_schema(Ty::Country) }),
         Ty::OneOf(values) => json!({ "enum": values }),
-        Ty::ProductRates => table_schema(&[
-            f("concentrate", NON_NEG, false, "cost per t of concentrate"),
-            f("oxide", NON_NEG, false, "cost per t of oxide"),
-            f("magnet", NON_NEG, false, "cost per t of magnet"),
-        ]),
+        Ty::ProductRates => table_schema(PRODUCT_RATES),
         Ty::Bool => json!({ "type": "boolean" }),
         Ty::Table(fields) => table_schema(fields),
+        Ty::Tables(fields) => json!({ "type": "array", "items": table_schema(fields) }),
     }
 }
 
 /// A closed table (`additionalProperties: false`) of the given fields.
 fn table_schema(fields: &[Field]) -> Value {
-    table_schema_with(fields, &[], true)
+    table_schema_with(fields, true)
 }
 
-fn table_schema_with(fields: &[Field], extra: &[(&str, Value)], require: bool) -> Value {
+/// The same, with its required fields marked as such when `require`.
+fn table_schema_with(fields: &[Field], require: bool) -> Value {
     let mut props = Map::new();
     for field in fields {
         let mut s = ty_schema(field.ty);
@@ -751,16 +861,13 @@ fn table_schema_with(fields: &[Field], extra: &[(&str, Value)], require: bool) -
             m.insert("description".into(), json!(field.doc));
             if let Some(d) = field.default {
                 let d = match field.ty {
-                    Ty::Integer => json!(d as i64),
+                    Ty::Integer | Ty::IntegerAtLeast { .. } => json!(d as i64),
                     _ => json!(d),
                 };
                 m.insert("default".into(), d);
             }
         }
         props.insert(field.name.into(), s);
-    }
-    for (k, v) in extra {
-        props.insert((*k).into(), v.clone());
     }
     let required: Vec<&str> = fields
         .iter()
@@ -777,18 +884,16 @@ fn table_schema_with(fields: &[Field], extra: &[(&str, Value)], require: bool) -
     Value::Object(m)
 }
 
-fn section_schema(name: &str, kind: &str, require: bool) -> Value {
-    let lanes = || json!({ "type": "array", "items": table_schema(LANE) });
-    match kind {
-        "table" if name == "transport" => {
-            table_schema_with(TRANSPORT, &[("lane", lanes())], require)
+fn section_schema(name: &str, layout: Layout, require: bool) -> Value {
+    match layout {
+        Layout::Table => table_schema_with(fields(name), require),
+        Layout::Map => {
+            json!({ "type": "object", "additionalProperties": table_schema(fields(name)) })
         }
-        "table" => table_schema_with(fields(name), &[], require),
-        "map" => json!({ "type": "object", "additionalProperties": table_schema(ELEMENT) }),
-        "array" => {
-            json!({ "type": "array", "items": table_schema_with(fields(name), &[], require) })
+        Layout::Array => {
+            json!({ "type": "array", "items": table_schema_with(fields(name), require) })
         }
-        "data" => {
+        Layout::Data => {
             let paths = json!({ "oneOf": [{ "type": "string" }, { "type": "array", "items": { "type": "string" } }] });
             json!({
                 "type": "object",
@@ -797,23 +902,23 @@ fn section_schema(name: &str, kind: &str, require: bool) -> Value {
                 "additionalProperties": false,
             })
         }
-        _ => json!({}),
+        Layout::Scenarios => json!({}),
     }
 }
 
 /// The JSON Schema (draft 2020-12) of plan files.
 pub fn json_schema() -> Value {
     let mut props = Map::new();
-    for (name, kind) in TOP {
-        if *kind != "scenarios" {
-            props.insert((*name).into(), section_schema(name, kind, true));
+    for &(name, layout) in TOP {
+        if layout != Layout::Scenarios {
+            props.insert(name.into(), section_schema(name, layout, true));
         }
     }
     // A scenario patches the plan: the same sections, nothing required.
     let mut patch = Map::new();
-    for (name, kind) in TOP {
-        if !matches!(*kind, "scenarios" | "data") {
-            patch.insert((*name).into(), section_schema(name, kind, false));
+    for &(name, layout) in TOP {
+        if !matches!(layout, Layout::Scenarios | Layout::Data) {
+            patch.insert(name.into(), section_schema(name, layout, false));
         }
     }
     patch.insert("description".into(), json!({ "type": "string" }));

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use super::{closest_id, entry_name, known_keys, unique_id, Fields, Horizon, Range01, Reader};
+use super::{closest_id, entry_name, unique_id, Fields, Horizon, Reader};
 use crate::error::Span;
 use crate::plan::schema;
 use crate::plan::tree::{Node, Table, Value};
@@ -65,15 +65,10 @@ impl Reader {
         }
     }
 
-    fn opt_year_value(
-        &mut self,
-        f: &Fields,
-        key: &str,
-        range: Range01,
-    ) -> Option<Option<YearValue>> {
+    fn opt_year_value(&mut self, f: &Fields, key: &str) -> Option<Option<YearValue>> {
         match f.get(key) {
             None => Some(None),
-            Some(n) => self.year_value(n, &f.field(key), range).map(Some),
+            Some(n) => self.year_value(n, &f.field(key), f.bounds(key)).map(Some),
         }
     }
 
@@ -108,43 +103,23 @@ pub(super) fn read_expand(r: &mut Reader, f: &Fields, horizon: &Horizon) -> Opti
         return Some(None);
     };
     let what = f.field("expand");
-    let ef = r.table(node, &what, &known_keys("expand"))?;
+    let ef = r.table(node, &what, "expand")?;
     let capex = r
         .required(&ef, "capex")
-        .and_then(|n| r.number(n, &ef.field("capex"), Range01::NonNeg));
+        .and_then(|n| r.number(n, &ef.field("capex"), ef.bounds("capex")));
     let max = r
         .required(&ef, "max")
-        .and_then(|n| r.number(n, &ef.field("max"), Range01::NonNeg));
+        .and_then(|n| r.number(n, &ef.field("max"), ef.bounds("max")));
     let earliest = match ef.get("earliest") {
         Some(n) => r.integer(n, &ef.field("earliest")),
         None => Some(horizon.first),
     };
     let lifetime = match ef.get("lifetime") {
-        Some(n) => r.integer(n, &ef.field("lifetime")).and_then(|l| {
-            if l < 1 {
-                r.error(
-                    &n.span,
-                    format!("{} = {l}: must be at least 1 (years)", ef.field("lifetime")),
-                );
-                None
-            } else {
-                Some(l)
-            }
-        }),
+        Some(n) => r.integer_at_least(&ef, "lifetime", n),
         None => Some(schema::default_of(schema::EXPAND, "lifetime") as i64),
     };
-    let fixed_cost = r.opt_number(
-        &ef,
-        "fixed_cost",
-        Range01::NonNeg,
-        schema::default_of(schema::EXPAND, "fixed_cost"),
-    );
-    let min_build = r.opt_number(
-        &ef,
-        "min_build",
-        Range01::NonNeg,
-        schema::default_of(schema::EXPAND, "min_build"),
-    );
+    let fixed_cost = r.opt_number(&ef, "fixed_cost");
+    let min_build = r.opt_number(&ef, "min_build");
     if let (Some(mb), Some(mx), Some(n)) = (min_build, max, ef.get("min_build")) {
         if mb > mx {
             r.error(
@@ -178,7 +153,7 @@ pub(super) fn read_contracts(
     let mut seen: HashMap<String, Span> = HashMap::new();
     for (i, node) in r.entries(root, "contract").into_iter().enumerate() {
         let what = entry_name("contract", node, i);
-        let Some(f) = r.table(node, &what, &known_keys("contract")) else {
+        let Some(f) = r.table(node, &what, "contract") else {
             continue;
         };
         let id = unique_id(r, &f, &mut seen, "contract");
@@ -288,8 +263,8 @@ pub(super) fn read_contracts(
                 None => None,
             },
         };
-        let min = r.opt_year_value(&f, "min", Range01::NonNeg);
-        let max = r.opt_year_value(&f, "max", Range01::NonNeg);
+        let min = r.opt_year_value(&f, "min");
+        let max = r.opt_year_value(&f, "max");
         let exclusive = match f.get("exclusive") {
             Some(n) => r.boolean(n, &f.field("exclusive")),
             None => Some(false),
@@ -297,7 +272,7 @@ pub(super) fn read_contracts(
         let penalty = match f.get("penalty") {
             None => Some(None),
             Some(n) => r
-                .number(n, &f.field("penalty"), Range01::NonNeg)
+                .number(n, &f.field("penalty"), f.bounds("penalty"))
                 .and_then(|p| {
                     if f.get("min").is_none() {
                         r.error(
@@ -377,7 +352,7 @@ pub(super) fn read_subsidies(r: &mut Reader, root: &Table, parties: &Parties) ->
     let mut seen: HashMap<String, Span> = HashMap::new();
     for (i, node) in r.entries(root, "subsidy").into_iter().enumerate() {
         let what = entry_name("subsidy", node, i);
-        let Some(f) = r.table(node, &what, &known_keys("subsidy")) else {
+        let Some(f) = r.table(node, &what, "subsidy") else {
             continue;
         };
         let id = unique_id(r, &f, &mut seen, "subsidy");
@@ -454,20 +429,8 @@ pub(super) fn read_subsidies(r: &mut Reader, root: &Table, parties: &Parties) ->
                 ok.then_some(Some(ids))
             }),
         };
-        let per_tonne = match f.get("per_tonne") {
-            Some(n) => r.year_value(n, &f.field("per_tonne"), Range01::NonNeg),
-            None => Some(YearValue::Constant(schema::default_of(
-                schema::SUBSIDY,
-                "per_tonne",
-            ))),
-        };
-        let share_of_cost = match f.get("share_of_cost") {
-            Some(n) => r.year_value(n, &f.field("share_of_cost"), Range01::Unit),
-            None => Some(YearValue::Constant(schema::default_of(
-                schema::SUBSIDY,
-                "share_of_cost",
-            ))),
-        };
+        let per_tonne = r.opt_year_value_or_default(&f, "per_tonne");
+        let share_of_cost = r.opt_year_value_or_default(&f, "share_of_cost");
         let (years, years_ok) = r.opt_years(&f);
         if let (
             Some(id),
@@ -561,7 +524,7 @@ pub(super) fn read_stockpiles(
     let mut out = Vec::new();
     for (i, node) in r.entries(root, "stockpile").into_iter().enumerate() {
         let what = entry_name("stockpile", node, i);
-        let Some(f) = r.table(node, &what, &known_keys("stockpile")) else {
+        let Some(f) = r.table(node, &what, "stockpile") else {
             continue;
         };
         let id = r.required(&f, "id").and_then(|n| r.id(n, &f.field("id")));
@@ -621,13 +584,8 @@ pub(super) fn read_stockpiles(
         };
         let capacity = r
             .required(&f, "capacity")
-            .and_then(|n| r.year_value(n, &f.field("capacity"), Range01::NonNeg));
-        let initial = r.opt_number(
-            &f,
-            "initial",
-            Range01::NonNeg,
-            schema::default_of(schema::STOCKPILE, "initial"),
-        );
+            .and_then(|n| r.year_value(n, &f.field("capacity"), f.bounds("capacity")));
+        let initial = r.opt_number(&f, "initial");
         let initial_clean = match (f.get("initial_clean"), product) {
             (None, _) => Some(0),
             (Some(_), None) => None,
@@ -639,20 +597,8 @@ pub(super) fn read_stockpiles(
                 r.stage_set(n, &f.field("initial_clean"), allowed)
             }
         };
-        let min_level = match f.get("min_level") {
-            Some(n) => r.year_value(n, &f.field("min_level"), Range01::NonNeg),
-            None => Some(YearValue::Constant(schema::default_of(
-                schema::STOCKPILE,
-                "min_level",
-            ))),
-        };
-        let holding_cost = match f.get("holding_cost") {
-            Some(n) => r.year_value(n, &f.field("holding_cost"), Range01::NonNeg),
-            None => Some(YearValue::Constant(schema::default_of(
-                schema::STOCKPILE,
-                "holding_cost",
-            ))),
-        };
+        let min_level = r.opt_year_value_or_default(&f, "min_level");
+        let holding_cost = r.opt_year_value_or_default(&f, "holding_cost");
         if let (Some(cap), Some(init)) = (&capacity, initial) {
             let c0 = cap.at(first_year);
             if first_year <= last_year && init > c0 + 1e-9 {

@@ -56,7 +56,7 @@ pub(super) fn read_header(
         );
         return None;
     };
-    let pf = r.table(plan_node, "[plan]", &known_keys("plan"))?;
+    let pf = r.table(plan_node, "[plan]", "plan")?;
     let name = match pf.get("name") {
         Some(n) => r.string(n, "[plan] name"),
         None => Some(default_name.to_string()),
@@ -100,12 +100,7 @@ pub(super) fn read_header(
         Some(n) => r.string(n, "[plan] currency"),
         None => Some("USD".to_string()),
     };
-    let discount_rate = r.opt_number(
-        &pf,
-        "discount_rate",
-        Range01::Max(MAX_DISCOUNT_RATE, "a rate of 100 % a year"),
-        schema::default_of(schema::PLAN, "discount_rate"),
-    );
+    let discount_rate = r.opt_number(&pf, "discount_rate");
     let concern = match pf.get("concern") {
         Some(n) => r.country_list(n, "[plan] concern"),
         None => Some(vec!["CN".to_string()]),
@@ -158,17 +153,10 @@ pub(super) fn read_elements(r: &mut Reader, root: &Node, root_table: &Table) -> 
                     if key.name.trim().is_empty() {
                         r.error(&key.span, format!("{what}: an element needs a name"));
                     }
-                    let Some(ef) = r.table(value, &what, &known_keys("elements")) else {
+                    let Some(ef) = r.table(value, &what, "elements") else {
                         continue;
                     };
-                    let price = r
-                        .opt_number(
-                            &ef,
-                            "price",
-                            Range01::NonNeg,
-                            schema::default_of(schema::ELEMENT, "price"),
-                        )
-                        .unwrap_or(0.0);
+                    let price = r.opt_number(&ef, "price").unwrap_or(0.0);
                     elements.push(Element {
                         name: key.name.clone(),
                         price,
@@ -194,23 +182,9 @@ pub(super) fn read_prices(r: &mut Reader, root_table: &Table) -> (f64, f64) {
     // [prices]
     let (mut concentrate_price, mut magnet_price) = (0.0, 0.0);
     if let Some(node) = root_table.get("prices") {
-        if let Some(f) = r.table(node, "[prices]", &known_keys("prices")) {
-            concentrate_price = r
-                .opt_number(
-                    &f,
-                    "concentrate",
-                    Range01::NonNeg,
-                    schema::default_of(schema::PRICES, "concentrate"),
-                )
-                .unwrap_or(0.0);
-            magnet_price = r
-                .opt_number(
-                    &f,
-                    "magnet",
-                    Range01::NonNeg,
-                    schema::default_of(schema::PRICES, "magnet"),
-                )
-                .unwrap_or(0.0);
+        if let Some(f) = r.table(node, "[prices]", "prices") {
+            concentrate_price = r.opt_number(&f, "concentrate").unwrap_or(0.0);
+            magnet_price = r.opt_number(&f, "magnet").unwrap_or(0.0);
         }
     }
 
@@ -230,13 +204,13 @@ pub(super) fn read_mines(
     let mut mines = Vec::new();
     for (i, node) in r.entries(root_table, "mine").into_iter().enumerate() {
         let what = entry_name("mine", node, i);
-        let Some(f) = r.table(node, &what, &known_keys("mine")) else {
+        let Some(f) = r.table(node, &what, "mine") else {
             continue;
         };
         let facility = read_facility(r, &f, horizon, &mut claim_id, "mine");
         let grade = r
             .required(&f, "grade")
-            .and_then(|n| r.element_table(n, &f.field("grade"), elements, Range01::Unit, 0.0));
+            .and_then(|n| r.element_table(n, &f.field("grade"), elements, f.bounds("grade"), 0.0));
         if let (Some(g), Some(n)) = (&grade, f.get("grade")) {
             let sum: f64 = g.iter().sum();
             if sum > 1.0 + 1e-9 {
@@ -267,18 +241,22 @@ pub(super) fn read_refineries(
     let mut refineries = Vec::new();
     for (i, node) in r.entries(root_table, "refinery").into_iter().enumerate() {
         let what = entry_name("refinery", node, i);
-        let Some(f) = r.table(node, &what, &known_keys("refinery")) else {
+        let Some(f) = r.table(node, &what, "refinery") else {
             continue;
         };
         let facility = read_facility(r, &f, horizon, &mut claim_id, "refinery");
         let full = schema::default_of(schema::REFINERY, "recovery");
         let recovery = match f.get("recovery") {
             None => Some(vec![full; elements.len()]),
-            Some(n) if matches!(n.value, Value::Table(_)) => {
-                r.element_table(n, &f.field("recovery"), elements, Range01::OpenUnit, full)
-            }
+            Some(n) if matches!(n.value, Value::Table(_)) => r.element_table(
+                n,
+                &f.field("recovery"),
+                elements,
+                f.bounds("recovery"),
+                full,
+            ),
             Some(n) => r
-                .number(n, &f.field("recovery"), Range01::OpenUnit)
+                .number(n, &f.field("recovery"), f.bounds("recovery"))
                 .map(|v| vec![v; elements.len()]),
         };
         if let (Some(facility), Some(recovery)) = (facility, recovery) {
@@ -306,15 +284,15 @@ pub(super) fn read_plants(
         .enumerate()
     {
         let what = entry_name("magnet_plant", node, i);
-        let Some(f) = r.table(node, &what, &known_keys("magnet_plant")) else {
+        let Some(f) = r.table(node, &what, "magnet_plant") else {
             continue;
         };
         let facility = read_facility(r, &f, horizon, &mut claim_id, "magnet_plant");
         let recipe = r
             .required(&f, "recipe")
             .and_then(|n| {
-                let range = Range01::Max(MAX_RECIPE, "t oxide per t magnet");
-                let recipe = r.element_table(n, &f.field("recipe"), elements, range, 0.0)?;
+                let bounds = f.bounds("recipe");
+                let recipe = r.element_table(n, &f.field("recipe"), elements, bounds, 0.0)?;
                 if recipe.iter().all(|&v| v == 0.0) && !elements.is_empty() {
                     r.error(
                         &n.span,
@@ -343,7 +321,7 @@ pub(super) fn read_markets(r: &mut Reader, root_table: &Table, ids: &mut Ids) ->
     let mut markets = Vec::new();
     for (i, node) in r.entries(root_table, "market").into_iter().enumerate() {
         let what = entry_name("market", node, i);
-        let Some(f) = r.table(node, &what, &known_keys("market")) else {
+        let Some(f) = r.table(node, &what, "market") else {
             continue;
         };
         let id = r.required(&f, "id").and_then(|n| r.id(n, &f.field("id")));
@@ -359,10 +337,10 @@ pub(super) fn read_markets(r: &mut Reader, root_table: &Table, ids: &mut Ids) ->
             .and_then(|n| r.plain_country(n, &f.field("country")));
         let demand = r
             .required(&f, "demand")
-            .and_then(|n| r.year_value(n, &f.field("demand"), Range01::NonNeg));
+            .and_then(|n| r.year_value(n, &f.field("demand"), f.bounds("demand")));
         let unmet_penalty = match f.get("unmet_penalty") {
             Some(n) => r
-                .number(n, &f.field("unmet_penalty"), Range01::NonNeg)
+                .number(n, &f.field("unmet_penalty"), f.bounds("unmet_penalty"))
                 .map(Some),
             None => Some(None),
         };
@@ -396,7 +374,7 @@ pub(super) fn read_tariffs(
     let mut tariff_ids = HashMap::new();
     for (i, node) in r.entries(root_table, "tariff").into_iter().enumerate() {
         let what = entry_name("tariff", node, i);
-        let Some(f) = r.table(node, &what, &known_keys("tariff")) else {
+        let Some(f) = r.table(node, &what, "tariff") else {
             continue;
         };
         let id = read_opt_id(r, &f, &mut tariff_ids);
@@ -417,18 +395,8 @@ pub(super) fn read_tariffs(
         let oxide_only = product.is_some_and(|p| p != Product::Oxide);
         let element = r.trade_element(&f, elements, oxide_only, "product = \"oxide\"");
         let (from, to) = r.trade_route(&f);
-        let ad_valorem = r.opt_number(
-            &f,
-            "ad_valorem",
-            Range01::Max(MAX_MULTIPLE, "10,000 % of the reference value"),
-            schema::default_of(schema::TARIFF, "ad_valorem"),
-        );
-        let per_tonne = r.opt_number(
-            &f,
-            "per_tonne",
-            Range01::NonNeg,
-            schema::default_of(schema::TARIFF, "per_tonne"),
-        );
+        let ad_valorem = r.opt_number(&f, "ad_valorem");
+        let per_tonne = r.opt_number(&f, "per_tonne");
         let (years, years_ok) = r.opt_years(&f);
         if let (Some(product), Some(element), Some(av)) = (product, element, ad_valorem) {
             if av > 0.0 {
@@ -517,7 +485,7 @@ pub(super) fn read_embargoes(
     let mut embargo_ids = HashMap::new();
     for (i, node) in r.entries(root_table, "embargo").into_iter().enumerate() {
         let what = entry_name("embargo", node, i);
-        let Some(f) = r.table(node, &what, &known_keys("embargo")) else {
+        let Some(f) = r.table(node, &what, "embargo") else {
             continue;
         };
         let id = read_opt_id(r, &f, &mut embargo_ids);
@@ -576,7 +544,7 @@ pub(super) fn read_share_rules(
     let mut rule_ids = HashMap::new();
     for (i, node) in r.entries(root_table, "share_rule").into_iter().enumerate() {
         let what = entry_name("share_rule", node, i);
-        let Some(f) = r.table(node, &what, &known_keys("share_rule")) else {
+        let Some(f) = r.table(node, &what, "share_rule") else {
             continue;
         };
         let id = unique_id(r, &f, &mut rule_ids, "share_rule");
@@ -626,10 +594,12 @@ pub(super) fn read_share_rules(
         };
         let min_share = r
             .required(&f, "min_share")
-            .and_then(|n| r.year_value(n, &f.field("min_share"), Range01::Unit));
+            .and_then(|n| r.year_value(n, &f.field("min_share"), f.bounds("min_share")));
         let (years, years_ok) = r.opt_years(&f);
         let penalty = match f.get("penalty") {
-            Some(n) => r.number(n, &f.field("penalty"), Range01::NonNeg).map(Some),
+            Some(n) => r
+                .number(n, &f.field("penalty"), f.bounds("penalty"))
+                .map(Some),
             None => Some(None),
         };
         if let (Some(id), Some(markets), Some(stages), Some(min_share), true, Some(penalty)) =
@@ -664,23 +634,9 @@ pub(super) fn read_resilience(
         markets: None,
     };
     if let Some(node) = root_table.get("resilience") {
-        if let Some(f) = r.table(node, "[resilience]", &known_keys("resilience")) {
-            resilience.budget = r
-                .opt_number(
-                    &f,
-                    "budget",
-                    Range01::Max(MAX_MULTIPLE, "10,000 % of the optimum"),
-                    budget,
-                )
-                .unwrap_or(budget);
-            resilience.reserve_cost = r
-                .opt_number(
-                    &f,
-                    "reserve_cost",
-                    Range01::Max(MAX_MULTIPLE, "100 times the unit cost"),
-                    reserve_cost,
-                )
-                .unwrap_or(reserve_cost);
+        if let Some(f) = r.table(node, "[resilience]", "resilience") {
+            resilience.budget = r.opt_number(&f, "budget").unwrap_or(budget);
+            resilience.reserve_cost = r.opt_number(&f, "reserve_cost").unwrap_or(reserve_cost);
             if let Some(n) = f.get("markets") {
                 let what = f.field("markets");
                 resilience.markets =
@@ -751,7 +707,7 @@ pub(super) fn read_disruptions(
     let mut disruption_ids = HashMap::new();
     for (i, node) in r.entries(root_table, "disruption").into_iter().enumerate() {
         let what = entry_name("disruption", node, i);
-        let Some(f) = r.table(node, &what, &known_keys("disruption")) else {
+        let Some(f) = r.table(node, &what, "disruption") else {
             continue;
         };
         let id = unique_id(r, &f, &mut disruption_ids, "disruption");
@@ -792,12 +748,7 @@ pub(super) fn read_disruptions(
                 ok.then_some(out)
             }),
         };
-        let capacity_factor = r.opt_number(
-            &f,
-            "capacity_factor",
-            Range01::Unit,
-            schema::default_of(schema::DISRUPTION, "capacity_factor"),
-        );
+        let capacity_factor = r.opt_number(&f, "capacity_factor");
         let (years, years_ok) = r.opt_years(&f);
         if let (
             Some(id),
