@@ -211,10 +211,19 @@ fn split_gain() {
     }
 }
 
-/// The gain of warm starts on a 20-point tariff sweep of a generated plan
-/// (about 1e5 columns): each point solved from scratch, then each started
-/// from the first point's optimal basis (the anchor's own solve included),
-/// one after the other on one thread.
+/// The gain of warm starts and live models on a 20-point tariff sweep of a
+/// generated plan (about 1e5 columns), one point after the other on one
+/// thread, in four modes: every point from scratch (cold); rebuilt and
+/// started from the first point's optimal basis (`--rebuild`); live models,
+/// going on from the previous point (`reeplan sweep`'s default); live
+/// models reset to the first point's basis at every point. The modes
+/// alternate over `REEPLAN_BENCH_RUNS` runs (default 3; medians printed).
+///
+/// `REEPLAN_BENCH_SWEEP=us-301` (default) sweeps the US duty on Chinese
+/// magnets 0..0.95, which moves no flow of this plan (every point is
+/// optimal at the first point's basis); `cn-export` sweeps China's export
+/// duty on Dy oxide 0..190,000 per t, which moves flows at every step.
+/// `REEPLAN_BENCH_SWEEP_COLD=0` leaves out the cold mode (the slowest).
 fn sweep_gain() {
     use reeplan::plan::{Override, PlanSource};
     use reeplan::solve::SolverOptions;
@@ -234,78 +243,88 @@ fn sweep_gain() {
         threads: Some(1),
         ..Default::default()
     };
-    let points: Vec<f64> = (0..20).map(|i| i as f64 * 0.05).collect();
-    let plans: Vec<_> = points
-        .iter()
-        .map(|v| {
-            let o = Override::parse(&format!("tariff.us_301_magnets.ad_valorem={v}"))
-                .expect("override");
+    let which = std::env::var("REEPLAN_BENCH_SWEEP").unwrap_or_else(|_| "us-301".into());
+    let (path, step) = match which.as_str() {
+        "us-301" => ("tariff.us_301_magnets.ad_valorem", 0.05),
+        "cn-export" => ("tariff.cn_export_dy.per_tonne", 10_000.0),
+        other => panic!("REEPLAN_BENCH_SWEEP={other:?}: known sweeps are us-301, cn-export"),
+    };
+    let runs: usize = std::env::var("REEPLAN_BENCH_RUNS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(3);
+    let plans: Vec<_> = (0..20)
+        .map(|i| {
+            let o = Override::parse(&format!("{path}={}", i as f64 * step)).expect("override");
             source.plan_with(None, &[o]).expect("plan")
         })
         .collect();
-    // Modes: cold; warm (rebuilt, from the first point's basis, as before
-    // live models); live (costs and bounds changed in the live HiGHS
-    // model, going on from its last basis, as `reeplan sweep` does now);
-    // live-reset (live, but each point starts from the first point's basis).
-    let modes = ["cold", "warm", "live", "live-reset"];
+    let modes = ["cold", "rebuilt", "live", "live-reset"];
     let skip_cold = std::env::var("REEPLAN_BENCH_SWEEP_COLD").as_deref() == Ok("0");
     let mut costs = vec![Vec::new(); modes.len()];
-    let mut times = vec![f64::NAN; modes.len()];
-    for (mode, name) in modes.iter().enumerate() {
-        if *name == "cold" && skip_cold {
-            continue;
-        }
-        let t = Instant::now();
-        let mut anchor = None;
-        if *name != "cold" {
-            reeplan::outcome::solve_plan_warm(&plans[0], &options, &mut anchor).expect("solve");
-        }
-        let mut live = reeplan::solve::LiveModels::new(*name == "live-reset");
-        for plan in &plans {
-            let mut warm = anchor.clone();
-            let out = if name.starts_with("live") {
-                reeplan::outcome::solve_plan_live(plan, &options, &mut warm, &mut live)
-            } else {
-                reeplan::outcome::solve_plan_warm(plan, &options, &mut warm)
+    let mut times = vec![Vec::new(); modes.len()];
+    for _ in 0..runs {
+        for (mode, name) in modes.iter().enumerate() {
+            if *name == "cold" && skip_cold {
+                continue;
             }
-            .expect("solve");
-            costs[mode].push(out.objective_value.unwrap_or(f64::NAN));
-        }
-        times[mode] = secs(t.elapsed());
-        if name.starts_with("live") {
-            eprintln!(
-                "{name}: {} block solves changed a live model, {} passed a new one",
-                live.updated(),
-                live.passed()
-            );
+            let t = Instant::now();
+            // The first point's solve is part of every warm mode's time.
+            let mut anchor = None;
+            if *name != "cold" {
+                reeplan::outcome::solve_plan_warm(&plans[0], &options, &mut anchor).expect("solve");
+            }
+            let mut live = reeplan::solve::LiveModels::new(*name == "live-reset");
+            costs[mode].clear();
+            for plan in &plans {
+                let mut warm = anchor.clone();
+                let out = if name.starts_with("live") {
+                    reeplan::outcome::solve_plan_live(plan, &options, &mut warm, &mut live)
+                } else {
+                    reeplan::outcome::solve_plan_warm(plan, &options, &mut warm)
+                }
+                .expect("solve");
+                costs[mode].push(out.objective_value.unwrap_or(f64::NAN));
+            }
+            times[mode].push(secs(t.elapsed()));
+            if name.starts_with("live") {
+                eprintln!(
+                    "{name}: {} block solves changed a live model, {} passed a new one",
+                    live.updated(),
+                    live.passed()
+                );
+            }
         }
     }
-    let t = Instant::now();
-    for plan in &plans {
-        std::hint::black_box(reeplan::model::formulate(plan, Default::default()));
-    }
-    eprintln!("formulating the 20 LPs alone: {:.2} s", secs(t.elapsed()));
-    let reference = if skip_cold { 1 } else { 0 };
-    let same = costs
-        .iter()
-        .enumerate()
-        .filter(|(m, _)| !times[*m].is_nan())
-        .all(|(_, c)| {
-            c.iter()
-                .zip(&costs[reference])
-                .all(|(a, b)| (a - b).abs() <= 1e-6 * a.abs().max(1.0))
-        });
+    let median = |v: &[f64]| -> f64 {
+        if v.is_empty() {
+            return f64::NAN;
+        }
+        let mut v = v.to_vec();
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let reference = usize::from(skip_cold);
+    let same = costs.iter().filter(|c| !c.is_empty()).all(|c| {
+        c.iter()
+            .zip(&costs[reference])
+            .all(|(a, b)| (a - b).abs() <= 1e-6 * a.abs().max(1.0))
+    });
+    let t: Vec<f64> = times.iter().map(|v| median(v)).collect();
     let lp = reeplan::model::formulate(&plans[0], Default::default()).lp;
     println!(
-        "20-point tariff sweep, {} columns × {} rows, 1 thread: cold {:.2} s, warm-started (rebuilt) {:.2} s, live model {:.2} s, live model reset to the first basis {:.2} s; live vs rebuilt {:.2}×; optima identical: {same}",
+        "20-point sweep of {path} (step {step}), {} columns × {} rows, 1 thread, median of {runs} alternating runs: cold {:.2} s, rebuilt from the first basis {:.2} s, live models {:.2} s, live models reset to the first basis {:.2} s; live vs rebuilt {:.2}×; optima identical: {same}",
         lp.num_cols(),
         lp.num_rows(),
-        times[0],
-        times[1],
-        times[2],
-        times[3],
-        times[1] / times[2],
+        t[0],
+        t[1],
+        t[2],
+        t[3],
+        t[1] / t[2],
     );
+    for (name, v) in modes.iter().zip(&times) {
+        eprintln!("  {name}: {v:.2?} s");
+    }
 }
 
 /// Key-value results a child prints on its last line: `RESULT k=v k=v …`.

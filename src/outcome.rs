@@ -98,6 +98,9 @@ pub struct SubsidyResult {
 #[derive(Clone, Debug, Serialize)]
 pub struct StockResult {
     pub stockpile: String,
+    /// The stockpile's index in the plan (for `stress`; not reported).
+    #[serde(skip)]
+    pub index: usize,
     pub year: i64,
     pub level: f64,
     pub added: f64,
@@ -163,6 +166,9 @@ pub struct Utilization {
     pub year: i64,
     pub stage: &'static str,
     pub facility: String,
+    /// The facility's stage and index in the plan (for `stress`; not reported).
+    #[serde(skip)]
+    pub at: (FacilityKind, usize),
     pub country: String,
     /// Effective capacity (t REO in or out, or t magnet).
     pub capacity: f64,
@@ -177,6 +183,9 @@ pub struct Utilization {
 pub struct Reserve {
     pub year: i64,
     pub facility: String,
+    /// The facility's stage and index in the plan (not reported).
+    #[serde(skip)]
+    pub at: (FacilityKind, usize),
     pub tonnes: f64,
 }
 
@@ -348,6 +357,7 @@ fn solve_resilience(plan: &Plan, c_star: f64, options: &SolverOptions) -> Result
                     reserves.push(Reserve {
                         year: ym.year,
                         facility: facility_id(plan, cap.kind, cap.index).to_string(),
+                        at: (cap.kind, cap.index),
                         tonnes: t,
                     });
                 }
@@ -401,14 +411,14 @@ fn solve_resilience(plan: &Plan, c_star: f64, options: &SolverOptions) -> Result
 impl Outcome {
     /// The plan's throughput plus reserves, per facility id and year: what
     /// the plan itself has to fall back on in a crisis.
-    pub fn planned_throughput(&self) -> crate::recourse::ByIdYear {
-        let mut planned = crate::recourse::ByIdYear::new();
+    pub fn planned_throughput(&self) -> crate::recourse::ByFacilityYear {
+        let mut planned = crate::recourse::ByFacilityYear::new();
         for u in &self.utilization {
-            *planned.entry((u.facility.clone(), u.year)).or_default() += u.throughput;
+            *planned.entry((u.at.0, u.at.1, u.year)).or_default() += u.throughput;
         }
         if let Some(r) = &self.resilience {
             for v in &r.reserves {
-                *planned.entry((v.facility.clone(), v.year)).or_default() += v.tonnes;
+                *planned.entry((v.at.0, v.at.1, v.year)).or_default() += v.tonnes;
             }
         }
         planned
@@ -603,6 +613,7 @@ fn read_outcome(
             cost.holding += w * stock.holding_cost.at(y) * level[s];
             out.stockpiles.push(StockResult {
                 stockpile: stock.id.clone(),
+                index: s,
                 year: y,
                 level: clean(level[s]),
                 added: clean(added[s]),
@@ -682,6 +693,7 @@ fn read_outcome(
                 year: y,
                 stage: stage_name(cap.kind),
                 facility: fac.id.clone(),
+                at: (cap.kind, cap.index),
                 country: fac.country.clone(),
                 capacity,
                 throughput,

@@ -13,14 +13,17 @@ use serde::Serialize;
 
 use crate::error::Result;
 use crate::model::lp::{Lp, Sense};
-use crate::model::{
-    add_recourse, facility, formulate, recourse_levels, BuildOptions, FacilityKind, Loss,
-};
+use crate::model::{add_recourse, formulate, recourse_levels, BuildOptions, FacilityKind, Loss};
 use crate::plan::Plan;
 use crate::solve::{self, SolverOptions, Status};
 
-/// t per facility id and year (throughput, capacity or stock level).
-pub type ByIdYear = HashMap<(String, i64), f64>;
+/// t per facility (its stage and index in the plan) and year: throughput
+/// or capacity.
+pub type ByFacilityYear = HashMap<(FacilityKind, usize, i64), f64>;
+
+/// t per stockpile (its index in the plan) and year: the level at the end
+/// of the year.
+pub type ByStockYear = HashMap<(usize, i64), f64>;
 
 /// A market's demand served under one disruption in one year
 /// (`resilience.served[]`).
@@ -50,7 +53,7 @@ pub struct LossCase {
 /// demand the plan (its throughput plus reserves) can serve.
 pub fn served_under_disruptions(
     plan: &Plan,
-    planned: &ByIdYear,
+    planned: &ByFacilityYear,
     options: &SolverOptions,
 ) -> Result<Vec<Served>> {
     let routes = formulate(plan, BuildOptions::default());
@@ -128,8 +131,8 @@ pub fn recourse_lp(
     plan: &Plan,
     routes: &crate::model::Formulation,
     case: &LossCase,
-    limits: &ByIdYear,
-    stock: Option<&ByIdYear>,
+    limits: &ByFacilityYear,
+    stock: Option<&ByStockYear>,
 ) -> (Lp, ServedCols) {
     let with_stock = stock.is_some() && !plan.stockpiles.is_empty();
     let factor = |kind: FacilityKind, index: usize| -> f64 {
@@ -154,7 +157,7 @@ pub fn recourse_lp(
         let year = ym.year;
         let limit = |cap: &crate::model::CapacityRow, a: f64, _: &Lp| {
             let bound = limits
-                .get(&(facility(plan, cap.kind, cap.index).id.clone(), year))
+                .get(&(cap.kind, cap.index, year))
                 .copied()
                 .unwrap_or(0.0);
             (Vec::new(), a * bound)
@@ -178,8 +181,7 @@ pub fn recourse_lp(
             let held = if first == plan.first_year {
                 plan.stockpiles[s].initial
             } else {
-                let id = &plan.stockpiles[s].id;
-                levels.get(&(id.clone(), first - 1)).copied().unwrap_or(0.0)
+                levels.get(&(s, first - 1)).copied().unwrap_or(0.0)
             };
             (Vec::new(), held)
         });

@@ -16,7 +16,7 @@ use crate::error::Result;
 use crate::model::{formulate, BuildOptions};
 use crate::outcome::Outcome;
 use crate::plan::Plan;
-use crate::recourse::{max_min_share, recourse_lp, ByIdYear, LossCase};
+use crate::recourse::{max_min_share, recourse_lp, ByFacilityYear, ByStockYear, LossCase};
 use crate::report::{Cell, Table};
 use crate::solve::SolverOptions;
 
@@ -119,20 +119,20 @@ pub fn stress(plan: &Plan, outcome: &Outcome, options: &SolverOptions) -> Result
 }
 
 /// Effective capacity per facility and year, capacity the plan builds included.
-fn idle_capacity(outcome: &Outcome) -> ByIdYear {
+fn idle_capacity(outcome: &Outcome) -> ByFacilityYear {
     outcome
         .utilization
         .iter()
-        .map(|u| ((u.facility.clone(), u.year), u.capacity))
+        .map(|u| ((u.at.0, u.at.1, u.year), u.capacity))
         .collect()
 }
 
 /// The plan's stock at the end of each year, per stockpile.
-fn stock_levels(outcome: &Outcome) -> ByIdYear {
+fn stock_levels(outcome: &Outcome) -> ByStockYear {
     outcome
         .stockpiles
         .iter()
-        .map(|s| ((s.stockpile.clone(), s.year), s.level))
+        .map(|s| ((s.index, s.year), s.level))
         .collect()
 }
 
@@ -146,8 +146,8 @@ fn worst_shares(
     plan: &Plan,
     routes: &crate::model::Formulation,
     case: &LossCase,
-    limits: &ByIdYear,
-    stock: &ByIdYear,
+    limits: &ByFacilityYear,
+    stock: &ByStockYear,
     options: &SolverOptions,
 ) -> Result<HashMap<usize, WorstShare>> {
     let (lp, served) = recourse_lp(plan, routes, case, limits, Some(stock));

@@ -123,7 +123,10 @@ fn live_counts(stderr: &str) -> (usize, usize) {
         .unwrap_or_else(|| panic!("no live-model line in:\n{stderr}"));
     let words: Vec<&str> = line.split_whitespace().collect();
     let at = words.iter().position(|w| *w == "of").expect("N of M");
-    (words[at - 1].parse().unwrap(), words[at + 1].parse().unwrap())
+    (
+        words[at - 1].parse().unwrap(),
+        words[at + 1].parse().unwrap(),
+    )
 }
 
 #[test]
