@@ -525,18 +525,29 @@ fn summary(plan: &Plan, source: &PlanSource) -> String {
     s
 }
 
+/// `--objective`: the plan's objective for this run, with the check the
+/// loader makes of `[plan] objective` (max-resilience needs a disruption).
+pub(crate) fn set_objective(
+    plan: &mut Plan,
+    objective: Objective,
+    file: &Path,
+) -> Result<(), Error> {
+    if objective == Objective::MaxResilience && plan.disruptions.is_empty() {
+        return Err(Error::Usage(format!(
+            "--objective max-resilience: {} has no [[disruption]] to be resilient against",
+            file.display()
+        )));
+    }
+    plan.objective = objective;
+    Ok(())
+}
+
 fn solve(args: &SolveArgs) -> Result<ExitCode, Error> {
     let options = args.solver.options()?;
     let source = load(&args.input.plan)?;
     let mut plan = source.plan_with(args.scenario.as_deref(), &args.input.overrides()?)?;
     if let Some(o) = args.objective {
-        plan.objective = o.into();
-        if plan.objective == Objective::MaxResilience && plan.disruptions.is_empty() {
-            return Err(Error::Usage(format!(
-                "--objective max-resilience: {} has no [[disruption]] to be resilient against",
-                args.input.plan.display()
-            )));
-        }
+        set_objective(&mut plan, o.into(), &args.input.plan)?;
     }
     for &year in &args.year {
         if !(plan.first_year..=plan.last_year).contains(&year) {

@@ -7,7 +7,6 @@ use clap::Args;
 
 use super::{ObjectiveArg, OutputArgs, PlanArgs, SolverArgs};
 use crate::error::Error;
-use crate::plan::Objective;
 use crate::solve::Status;
 
 #[derive(Args)]
@@ -43,12 +42,7 @@ pub fn run(args: &StressArgs) -> Result<ExitCode, Error> {
     let source = super::load(&args.input.plan)?;
     let mut plan = source.plan_with(args.scenario.as_deref(), &args.input.overrides()?)?;
     if let Some(o) = args.objective {
-        plan.objective = o.into();
-        if plan.objective == Objective::MaxResilience && plan.disruptions.is_empty() {
-            return Err(Error::Usage(
-                "--objective max-resilience: the plan has no [[disruption]]".into(),
-            ));
-        }
+        super::set_objective(&mut plan, o.into(), &args.input.plan)?;
     }
     for m in &args.market {
         if !plan.markets.iter().any(|k| &k.id == m) {
