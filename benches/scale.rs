@@ -126,6 +126,10 @@ fn split_sizes() -> Vec<(&'static str, GenerateParams)> {
         // Few, wide years: 191,192 columns in 4 blocks of ~48,000, where
         // `--solver auto` solves each block with the interior-point method.
         ("split-wide", params(120, 60, 120, 20, 4)),
+        // Issue 14's 961,786-column, 15-year plan (`reeplan generate
+        // --mines 125 --refineries 80 --plants 125 --markets 30 --years 15
+        // --seed 7`); one HiGHS-alone run takes ~1,000 s.
+        ("split-large", params(125, 80, 125, 30, 15)),
     ]
 }
 

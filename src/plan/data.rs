@@ -1,12 +1,14 @@
-//! `[data]`: facilities and markets imported from CSV files (an extension of
-//! format version 1). Each CSV row becomes one `[[mine]]` (etc.) entry of the
+//! `[data]`: facilities, markets, contracts, subsidies and stockpiles
+//! imported from CSV files (an extension of format version 1). Each CSV row
+//! becomes one `[[mine]]` (etc.) entry of the
 //! spanned tree, with spans pointing at the CSV file's row and column, so it
 //! is validated exactly like a row written in TOML and its errors name the
 //! CSV file, line and column.
 //!
 //! Columns are the plan's field names; per-element and per-year values use
-//! dotted names (`grade.NdPr`, `demand.2030`); `ramp` is a `;`-separated
-//! list; an empty cell leaves the field out; `source` and `note` are
+//! dotted names (`grade.NdPr`, `demand.2030`); lists (`ramp`, `years`,
+//! `to`, `countries`, …) are `;`-separated; booleans are `true` or `false`;
+//! an empty cell leaves the field out; `source` and `note` are
 //! documentation and are not read.
 
 use std::path::Path;
@@ -23,6 +25,9 @@ const SECTIONS: &[(&str, &str)] = &[
     ("refineries", "refinery"),
     ("magnet_plants", "magnet_plant"),
     ("markets", "market"),
+    ("contracts", "contract"),
+    ("subsidies", "subsidy"),
+    ("stockpiles", "stockpile"),
 ];
 
 /// Columns that document a row and are not read.
@@ -337,22 +342,32 @@ fn cell_value(ty: Option<Ty>, cell: &str, span: &Span) -> Value {
         Some(Ty::Str | Ty::Id | Ty::Country | Ty::CountryOrAny | Ty::OneOf(_)) => {
             Value::Str(cell.to_string())
         }
-        Some(Ty::Ramp(_)) => {
-            let items = cell
-                .split(';')
-                .map(|part| Node {
-                    span: span.clone(),
-                    value: number(part.trim()),
-                })
-                .collect();
-            Value::Array(items)
-        }
+        Some(Ty::Ramp(_) | Ty::YearRange) => list(cell, span, number),
+        Some(Ty::Strings | Ty::Countries) => list(cell, span, |p| Value::Str(p.to_string())),
+        Some(Ty::Bool) => match cell {
+            "true" => Value::Bool(true),
+            "false" => Value::Bool(false),
+            // The reader says what was expected.
+            other => Value::Str(other.to_string()),
+        },
         Some(Ty::Integer | Ty::IntegerAtLeast { .. }) => match cell.parse::<i64>() {
             Ok(i) => Value::Int(i),
             Err(_) => number(cell),
         },
         _ => number(cell),
     }
+}
+
+/// A `;`-separated cell as an array (`0.3;0.6;0.9`, `2026;2035`, `a;b`).
+fn list(cell: &str, span: &Span, item: impl Fn(&str) -> Value) -> Value {
+    Value::Array(
+        cell.split(';')
+            .map(|part| Node {
+                span: span.clone(),
+                value: item(part.trim()),
+            })
+            .collect(),
+    )
 }
 
 fn number(cell: &str) -> Value {
