@@ -22,7 +22,7 @@ use crate::error::Result;
 use crate::model::{formulate, BuildOptions, Elastic, FacilityKind, Formulation};
 use crate::outcome::{facility_id, stage_name};
 use crate::plan::{Plan, Product, Stage};
-use crate::report::{thousands, Cell, Table};
+use crate::report::thousands;
 use crate::solve::{self, SolverOptions, Status};
 
 const EPS: f64 = 1e-6;
@@ -691,116 +691,4 @@ fn summarize(plan: &Plan, findings: &[Finding], status: Status) -> Vec<String> {
             },
         })
         .collect()
-}
-
-/// The explanation as a table (same formats as `solve`).
-pub fn table(e: &Explanation) -> Table {
-    let mut t = Table::new(
-        "explain",
-        if e.status == Status::Infeasible {
-            format!("Why {} has no solution", e.plan)
-        } else {
-            format!("What {} leaves short, and why", e.plan)
-        },
-        &["year", "finding", "item", "tonnes", "unit", "in words"],
-    );
-    for (f, words) in e.findings.iter().zip(&e.summary) {
-        let (year, kind, item, tonnes, unit) = match f {
-            Finding::Unmet {
-                year,
-                market,
-                tonnes,
-            } => (
-                *year,
-                "demand short",
-                market.clone(),
-                Some(*tonnes),
-                "t magnet",
-            ),
-            Finding::RuleShort { year, rule, tonnes } => (
-                *year,
-                "share rule short",
-                rule.clone(),
-                Some(*tonnes),
-                "t clean magnet",
-            ),
-            Finding::PaidUnmet {
-                year,
-                market,
-                tonnes,
-            } => (
-                *year,
-                "demand short (penalty paid)",
-                market.clone(),
-                Some(*tonnes),
-                "t magnet",
-            ),
-            Finding::PaidRuleShort { year, rule, tonnes } => (
-                *year,
-                "soft rule short (penalty paid)",
-                rule.clone(),
-                Some(*tonnes),
-                "t clean magnet",
-            ),
-            Finding::Capacity {
-                year,
-                facility,
-                extra,
-                unit,
-                ..
-            } => (
-                *year,
-                "capacity needed",
-                facility.clone(),
-                Some(*extra),
-                *unit,
-            ),
-            Finding::Embargo {
-                year,
-                embargoes,
-                tonnes,
-                ..
-            } => (
-                *year,
-                "embargo blocks",
-                embargoes.join(", "),
-                Some(*tonnes),
-                "t",
-            ),
-            Finding::NoCleanSource { year, rule, .. } => {
-                (*year, "no clean source", rule.clone(), None, "")
-            }
-            Finding::ContractShort {
-                year,
-                contract,
-                tonnes,
-            } => (
-                *year,
-                "contract short",
-                contract.clone(),
-                Some(*tonnes),
-                "t",
-            ),
-            Finding::FloorShort {
-                year,
-                stockpile,
-                tonnes,
-            } => (
-                *year,
-                "stock floor short",
-                stockpile.clone(),
-                Some(*tonnes),
-                "t",
-            ),
-        };
-        t.rows.push(vec![
-            Cell::year(year),
-            Cell::text(kind),
-            Cell::text(item),
-            tonnes.map_or(Cell::Empty, Cell::tonnes),
-            Cell::text(unit),
-            Cell::text(words.clone()),
-        ]);
-    }
-    t
 }

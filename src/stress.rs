@@ -17,7 +17,6 @@ use crate::model::{formulate, BuildOptions};
 use crate::outcome::Outcome;
 use crate::plan::Plan;
 use crate::recourse::{max_min_share, recourse_lp, ByFacilityYear, ByStockYear, LossCase};
-use crate::report::{Cell, Table};
 use crate::solve::SolverOptions;
 
 #[derive(Clone, Debug, Serialize)]
@@ -169,36 +168,4 @@ fn worst_shares(
         out.insert(k, (Some(x[lambda] + 0.0), worst));
     }
     Ok(out)
-}
-
-/// The ranked table of exposures.
-pub fn table(plan: &Plan, exposures: &[Exposure], top: Option<usize>) -> Table {
-    let mut t = Table::new(
-        "stress",
-        format!(
-            "Stress test of {}: share of each market's demand still served in its worst year if one thing is lost (each market on its own, with all supply to itself; solve's resilience table shares the supply among all markets at once, so its shares can be lower)",
-            plan.name
-        ),
-        &[
-            "rank",
-            "lost",
-            "market",
-            "served (plan's throughput)",
-            "worst year",
-            "served (all idle capacity)",
-            "worst year ",
-        ],
-    );
-    for (i, e) in exposures.iter().take(top.unwrap_or(usize::MAX)).enumerate() {
-        t.rows.push(vec![
-            Cell::Text((i + 1).to_string()),
-            Cell::text(e.loss.clone()),
-            Cell::text(e.market.clone()),
-            Cell::opt_percent(e.planned_share),
-            e.planned_worst_year.map_or(Cell::Empty, Cell::year),
-            Cell::opt_percent(e.idle_share),
-            e.idle_worst_year.map_or(Cell::Empty, Cell::year),
-        ]);
-    }
-    t
 }

@@ -39,7 +39,7 @@ pub fn run(args: &ExplainArgs) -> Result<ExitCode, Error> {
             .push(vec![crate::report::Cell::text(e.summary.join("; "))]);
         vec![t]
     } else {
-        let mut tables = vec![explain::table(&e)];
+        let mut tables = vec![crate::report::analysis::explain_table(&e)];
         if !e.iis.is_empty() {
             let mut t = crate::report::Table::new(
                 "iis",

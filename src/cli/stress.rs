@@ -79,7 +79,7 @@ pub fn run(args: &StressArgs) -> Result<ExitCode, Error> {
     if !args.market.is_empty() {
         exposures.retain(|e| args.market.contains(&e.market));
     }
-    let table = crate::stress::table(&plan, &exposures, args.top);
+    let table = crate::report::analysis::stress_table(&plan, &exposures, args.top);
     let json = serde_json::json!({
         "plan": plan.name,
         "objective": plan.objective.name(),

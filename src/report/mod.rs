@@ -2,6 +2,7 @@
 //! (comfy-table), for reports (GitHub Markdown), for spreadsheets (CSV) or
 //! for tools (JSON).
 
+pub mod analysis;
 pub mod chart;
 pub mod glance;
 pub mod html;
