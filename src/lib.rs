@@ -19,6 +19,7 @@ pub mod recourse;
 pub mod report;
 pub mod solve;
 pub mod stress;
+pub mod variants;
 
 pub use error::{Error, Result};
 pub use outcome::{solve_plan, Outcome};

@@ -8,7 +8,6 @@ use std::process::ExitCode;
 
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use rayon::prelude::*;
 
 use super::{Format, OutputArgs, SolverArgs};
 use crate::error::Error;
@@ -16,8 +15,8 @@ use crate::plan::Override;
 use crate::report::chart::{self, AxisFormat, LineChart, Series};
 use crate::report::metrics::{metrics, stage_countries, Metrics, Unit};
 use crate::report::{Cell, Table};
-use crate::solve::{LiveModels, SolverOptions, Status};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use crate::solve::{SolverOptions, Status};
+use crate::variants::{Reuse, Variants};
 
 #[derive(Args)]
 pub struct SweepArgs {
@@ -63,12 +62,6 @@ pub struct SweepArgs {
     #[command(flatten)]
     solver: SolverArgs,
 }
-
-/// How many neighbouring points one live model solves in a row (see `run`):
-/// long enough for most of the gain (each point starts from its
-/// neighbour's optimum), short enough that a grid of a few hundred points
-/// keeps every core busy.
-const LIVE_RUN: usize = 16;
 
 /// One swept path and its values (as written, for TOML parsing).
 struct Axis {
@@ -197,87 +190,60 @@ pub fn run(args: &SweepArgs) -> Result<ExitCode, Error> {
         ProgressBar::hidden()
     };
     let pool = super::start_pool(args.jobs)?;
-    // Warm start: every point starts HiGHS from the optimal basis of the
-    // grid's first point (only costs and bounds change between points, so the
-    // LP keeps its shape). Starting every point from the same basis keeps
-    // each point's answer independent of threads and shards.
-    let anchor = if args.cold {
-        None
+    // Every point starts from the optimal basis of the grid's first point
+    // (in every shard), rebuilt or in live models (crate::variants).
+    let reuse = if args.cold {
+        Reuse::Cold
+    } else if args.rebuild {
+        Reuse::Rebuild
     } else {
-        let first: Vec<Override> = axes
-            .iter()
-            .map(|a| Override::parse(&format!("{}={}", a.path, a.values[0])))
-            .collect::<Result<_, _>>()?;
-        let mut basis = None;
-        if let Ok(plan) = source.plan_with(args.scenario.as_deref(), &first) {
-            // A failure here only means no warm start.
-            let _ = crate::outcome::solve_plan_warm(&plan, &options, &mut basis);
-        }
-        basis
+        Reuse::Live
     };
-    let solve_point = |&(index, ref point): &(usize, Vec<usize>), live: Option<&mut LiveModels>| {
-        let values: Vec<String> = point
+    let overrides_of = |point: &[usize]| -> Result<Vec<Override>, Error> {
+        point
             .iter()
             .zip(&axes)
-            .map(|(&i, a)| a.values[i].clone())
-            .collect();
-        let overrides: Result<Vec<Override>, Error> = axes
-            .iter()
-            .zip(&values)
-            .map(|(a, v)| Override::parse(&format!("{}={v}", a.path)))
-            .collect();
-        let mut warm = anchor.clone();
-        let metrics = overrides
-            .and_then(|o| source.plan_with(args.scenario.as_deref(), &o))
-            .and_then(|plan| {
-                let out = match live {
-                    Some(live) => crate::outcome::solve_plan_live(&plan, &options, &mut warm, live),
-                    None => crate::outcome::solve_plan_warm(&plan, &options, &mut warm),
-                };
-                out.map(|out| metrics(&plan, &out, &countries, &stock_years))
-            })
-            .map_err(|e| e.to_string());
+            .map(|(&i, a)| Override::parse(&format!("{}={}", a.path, a.values[i])))
+            .collect()
+    };
+    let variants = Variants {
+        source: &source,
+        scenario: args.scenario.as_deref(),
+        options: &options,
+        reuse,
+    };
+    let start = variants.anchor_basis(&overrides_of(&vec![0; axes.len()])?);
+    let points: Vec<Vec<Override>> = selected
+        .iter()
+        .map(|(_, p)| overrides_of(p))
+        .collect::<Result<_, _>>()?;
+    let (metrics_of, live) = variants.solve(&points, start.as_ref(), &pool, |solved| {
         bar.inc(1);
-        PointResult {
-            index,
-            values,
+        solved
+            .map(|(plan, out)| metrics(&plan, &out, &countries, &stock_years))
+            .map_err(|e| e.to_string())
+    });
+    if options.verbose && reuse == Reuse::Live {
+        eprintln!(
+            "reeplan: live models: {} of {} solves changed costs and bounds in the previous point's HiGHS model, {} passed a new model (--rebuild: always a new one)",
+            live.updated,
+            live.updated + live.passed,
+            live.passed
+        );
+    }
+    let mut results: Vec<PointResult> = selected
+        .iter()
+        .zip(metrics_of)
+        .map(|((index, point), metrics)| PointResult {
+            index: *index,
+            values: point
+                .iter()
+                .zip(&axes)
+                .map(|(&i, a)| a.values[i].clone())
+                .collect(),
             metrics,
-        }
-    };
-    let mut results: Vec<PointResult> = if args.cold || args.rebuild {
-        pool.install(|| selected.par_iter().map(|p| solve_point(p, None)).collect())
-    } else {
-        // Live models: the points are cut into runs of LIVE_RUN neighbours;
-        // each run is solved one point after the other in live HiGHS models
-        // (one per block), changing only costs and bounds from point to
-        // point where the matrix stays the same, and starts from the first
-        // point's basis like a rebuilt point. The runs do not depend on
-        // --jobs, so any --jobs gives the same rows.
-        let runs: Vec<&[(usize, Vec<usize>)]> = selected.chunks(LIVE_RUN).collect();
-        let (updated, passed) = (AtomicUsize::new(0), AtomicUsize::new(0));
-        let results = pool.install(|| {
-            runs.par_iter()
-                .flat_map_iter(|run| {
-                    let mut live = LiveModels::new(false);
-                    let rows: Vec<PointResult> = run
-                        .iter()
-                        .map(|p| solve_point(p, Some(&mut live)))
-                        .collect();
-                    updated.fetch_add(live.updated(), Ordering::Relaxed);
-                    passed.fetch_add(live.passed(), Ordering::Relaxed);
-                    rows
-                })
-                .collect()
-        });
-        if options.verbose {
-            let (u, p) = (updated.into_inner(), passed.into_inner());
-            eprintln!(
-                "reeplan: live models: {u} of {} solves changed costs and bounds in the previous point's HiGHS model, {p} passed a new model (--rebuild: always a new one)",
-                u + p
-            );
-        }
-        results
-    };
+        })
+        .collect();
     bar.finish_and_clear();
     results.sort_by_key(|r| r.index);
 
