@@ -287,3 +287,116 @@ fn every_cell_of_the_build_contract_subsidy_and_stock_tables_matches_the_json() 
         }
     }
 }
+
+/// The default contracts table shows the key years (first, last, each
+/// share rule's first year, as the sourcing table) and every contract-year
+/// short; `--detail` every contract-year. Checked cell by cell against the
+/// JSON on the shipped world model (14 contracts × 11 years), and on a
+/// plan whose contract falls short in a year that is not a key year.
+#[test]
+fn the_default_contracts_table_shows_key_years_and_every_shortfall() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let check = |plan: &str, extra: &[&str], want_years: &dyn Fn(&Value, &Value) -> bool| {
+        let run = |args: &[&str]| {
+            let out = std::process::Command::new(common::bin())
+                .args(args)
+                .output()
+                .expect("run reeplan");
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            out.stdout
+        };
+        let json: Value =
+            serde_json::from_slice(&run(&["solve", plan, "--format", "json"])).unwrap();
+        // Markdown: the view of the terminal (CSV and xlsx exports hold
+        // every row, as --detail does).
+        let mut args = vec!["solve", plan, "--format", "markdown"];
+        args.extend_from_slice(extra);
+        let text = String::from_utf8(run(&args)).unwrap();
+        let rows = markdown_rows(&text, "### Contracts");
+        let want: Vec<&Value> = json["contracts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| want_years(&json, c))
+            .collect();
+        assert_eq!(rows.len(), want.len(), "{plan} {extra:?}");
+        for (row, c) in rows.iter().zip(want) {
+            assert_eq!(row[0], c["contract"].as_str().unwrap());
+            assert_eq!(num(&row[1]) as i64, c["year"].as_i64().unwrap());
+            // Shown with one decimal: equal to the JSON rounded.
+            for (i, key) in [(4, "delivered"), (5, "shortfall")] {
+                let v = c[key].as_f64().unwrap();
+                assert!(
+                    (num(&row[i]) - v).abs() <= 0.05 + 1e-9,
+                    "{key}: {} vs {v}",
+                    row[i]
+                );
+            }
+        }
+        json
+    };
+    // Key years of world-2030: 2025, 2035 and 2027 (DFARS's first year),
+    // written out here; no contract is short in the base.
+    let world = format!("{root}/models/world-2030.toml");
+    let key = |_: &Value, c: &Value| [2025, 2027, 2035].contains(&c["year"].as_i64().unwrap());
+    let json = check(&world, &[], &key);
+    // 14 contracts, some of them only from 2026 or 2028.
+    assert_eq!(json["contracts"].as_array().unwrap().len(), 143);
+    check(&world, &["--detail"], &|_, _| true);
+    check(&world, &["--year", "2030"], &|_, c| c["year"] == 2030);
+    // A contract short in 2027 only (3 years 2026-2028; min 50 > the mine's
+    // 30 in 2027): its 2027 row is shown although 2027 is not a key year.
+    let dir = tempfile::tempdir().unwrap();
+    let plan = dir.path().join("short.toml");
+    std::fs::write(
+        &plan,
+        "[plan]\nfirst_year = 2026\nlast_year = 2028\n[elements.NdPr]\nprice = 1\n\
+         [[mine]]\nid = \"m\"\ncountry = \"AU\"\ncapacity = { 2026 = 100, 2027 = 30, 2028 = 100 }\ncost = 1\ngrade = { NdPr = 0.5 }\n\
+         [[refinery]]\nid = \"r\"\ncountry = \"AU\"\ncapacity = 100\ncost = 1\n\
+         [[magnet_plant]]\nid = \"p\"\ncountry = \"AU\"\ncapacity = 100\ncost = 1\nrecipe = { NdPr = 0.3 }\n\
+         [[market]]\nid = \"k\"\ncountry = \"AU\"\ndemand = 10\n\
+         [[contract]]\nid = \"c\"\nfrom = \"m\"\nto = [\"r\"]\nmin = 50\npenalty = 1000\n",
+    )
+    .unwrap();
+    let json = check(plan.to_str().unwrap(), &[], &|_, c| {
+        c["year"] != 2027 || c["shortfall"].as_f64().unwrap() > 1e-6
+    });
+    let short: Vec<i64> = json["contracts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["shortfall"].as_f64().unwrap() > 1e-6)
+        .map(|c| c["year"].as_i64().unwrap())
+        .collect();
+    // By hand: 2027 ships at most 30 of the 50 → 20 short; other years none.
+    assert_eq!(short, [2027]);
+    close(&json["contracts"][1]["shortfall"], 20.0, "2027 shortfall");
+}
+
+/// The body rows of the Markdown table under the heading that starts with
+/// `heading`, cells trimmed, thousands separators removed.
+fn markdown_rows(text: &str, heading: &str) -> Vec<Vec<String>> {
+    let mut lines = text.lines().skip_while(|l| !l.starts_with(heading)).skip(1);
+    let mut rows = Vec::new();
+    let mut in_table = false;
+    for l in lines.by_ref() {
+        if l.starts_with('|') {
+            in_table = true;
+            rows.push(
+                l.trim_matches('|')
+                    .split('|')
+                    .map(|c| c.trim().replace(',', ""))
+                    .collect::<Vec<String>>(),
+            );
+        } else if in_table {
+            break;
+        }
+    }
+    // Header and the alignment row.
+    rows.drain(..2.min(rows.len()));
+    rows
+}

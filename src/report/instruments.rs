@@ -55,17 +55,31 @@ pub fn build_plan(o: &Outcome) -> Option<Table> {
 }
 
 /// Contract status per year: delivered against min and max, shortfall.
-pub fn contract_status(o: &Outcome) -> Option<Table> {
+///
+/// `years`: the years to show (`None`: every year). A year in which a
+/// contract falls short is shown for that contract whatever `years` says:
+/// a shortfall is never hidden.
+pub fn contract_status(o: &Outcome, years: Option<&[i64]>) -> Option<Table> {
     if o.contracts.is_empty() {
         return None;
     }
+    let title = match years {
+        None => "Contracts: delivered against min and max (t of the seller's product)".to_string(),
+        Some(ys) => format!(
+            "Contracts: delivered against min and max (t of the seller's product), in {} and every year short (--detail: every year)",
+            super::glance::year_ranges(ys)
+        ),
+    };
     let mut t = Table::new(
         "contracts",
-        "Contracts: delivered against min and max (t of the seller's product)",
+        title,
         &["contract", "year", "min", "max", "delivered", "shortfall"],
     );
     let opt = |v: Option<f64>| v.map_or(Cell::Empty, Cell::tonnes);
-    for c in &o.contracts {
+    let shown = |year: i64, shortfall: f64| {
+        years.is_none_or(|ys| ys.contains(&year)) || shortfall > crate::outcome::REPORT_EPS
+    };
+    for c in o.contracts.iter().filter(|c| shown(c.year, c.shortfall)) {
         t.rows.push(vec![
             Cell::text(&c.contract),
             Cell::year(c.year),

@@ -276,7 +276,14 @@ pub fn solve_report(plan: &Plan, o: &Outcome, view: &View) -> Vec<Table> {
     };
     tables.push(glance::binds_table(o, binds_years));
     // Contracts, subsidies and stock, when the plan has them.
-    tables.extend(instruments::contract_status(o));
+    // Contracts in the key years unless every year (--detail) or given
+    // years are asked for; a year short is always shown.
+    let contract_years = match (view.detail, view.years.is_empty()) {
+        (true, true) => None,
+        (_, false) => Some(view.years.as_slice()),
+        (false, true) => Some(key.as_slice()),
+    };
+    tables.extend(instruments::contract_status(o, contract_years));
     tables.extend(instruments::subsidy_outlay(o));
     tables.extend(instruments::stock_levels(plan, o));
     if view.detail {
