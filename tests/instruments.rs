@@ -288,68 +288,117 @@ fn every_cell_of_the_build_contract_subsidy_and_stock_tables_matches_the_json() 
     }
 }
 
-/// The default contracts table shows the key years (first, last, each
-/// share rule's first year, as the sourcing table) and every contract-year
-/// short; `--detail` every contract-year. Checked cell by cell against the
-/// JSON on the shipped world model (14 contracts × 11 years), and on a
-/// plan whose contract falls short in a year that is not a key year.
+/// The default view sums each contract and each subsidy over the horizon;
+/// `--detail` shows every contract-year, `--year` the years asked for plus
+/// any year short. Checked cell by cell against the JSON (sums written out
+/// here) on the shipped world model and on a plan whose contract falls
+/// short in one year, worked by hand.
 #[test]
-fn the_default_contracts_table_shows_key_years_and_every_shortfall() {
+fn contracts_and_subsidies_are_summed_by_default_and_per_year_on_request() {
     let root = env!("CARGO_MANIFEST_DIR");
-    let check = |plan: &str, extra: &[&str], want_years: &dyn Fn(&Value, &Value) -> bool| {
-        let run = |args: &[&str]| {
-            let out = std::process::Command::new(common::bin())
-                .args(args)
-                .output()
-                .expect("run reeplan");
-            assert!(
-                out.status.success(),
-                "{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            out.stdout
-        };
-        let json: Value =
-            serde_json::from_slice(&run(&["solve", plan, "--format", "json"])).unwrap();
-        // Markdown: the view of the terminal (CSV and xlsx exports hold
-        // every row, as --detail does).
+    let run = |args: &[&str]| -> String {
+        let out = std::process::Command::new(common::bin())
+            .args(args)
+            .output()
+            .expect("run reeplan");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let json_of = |plan: &str| -> Value {
+        serde_json::from_str(&run(&["solve", plan, "--format", "json"])).unwrap()
+    };
+    // Markdown: the view of the terminal (CSV and xlsx exports hold every
+    // row, as --detail does). Cells are shown with one decimal (t) or none.
+    let near = |shown: &str, v: f64, digits: f64, what: &str| {
+        assert!(
+            (num(shown) - v).abs() <= digits + 1e-9,
+            "{what}: shown {shown}, JSON {v}"
+        );
+    };
+    let per_year = |plan: &str, extra: &[&str], keep: &dyn Fn(&Value) -> bool| -> Value {
+        let json = json_of(plan);
         let mut args = vec!["solve", plan, "--format", "markdown"];
         args.extend_from_slice(extra);
-        let text = String::from_utf8(run(&args)).unwrap();
-        let rows = markdown_rows(&text, "### Contracts");
+        let rows = markdown_rows(&run(&args), "### Contracts");
         let want: Vec<&Value> = json["contracts"]
             .as_array()
             .unwrap()
             .iter()
-            .filter(|c| want_years(&json, c))
+            .filter(|c| keep(c))
             .collect();
         assert_eq!(rows.len(), want.len(), "{plan} {extra:?}");
         for (row, c) in rows.iter().zip(want) {
             assert_eq!(row[0], c["contract"].as_str().unwrap());
             assert_eq!(num(&row[1]) as i64, c["year"].as_i64().unwrap());
-            // Shown with one decimal: equal to the JSON rounded.
-            for (i, key) in [(4, "delivered"), (5, "shortfall")] {
-                let v = c[key].as_f64().unwrap();
-                assert!(
-                    (num(&row[i]) - v).abs() <= 0.05 + 1e-9,
-                    "{key}: {} vs {v}",
-                    row[i]
-                );
-            }
+            near(&row[4], c["delivered"].as_f64().unwrap(), 0.05, "delivered");
+            near(&row[5], c["shortfall"].as_f64().unwrap(), 0.05, "shortfall");
         }
         json
     };
-    // Key years of world-2030: 2025, 2035 and 2027 (DFARS's first year),
-    // written out here; no contract is short in the base.
     let world = format!("{root}/models/world-2030.toml");
-    let key = |_: &Value, c: &Value| [2025, 2027, 2035].contains(&c["year"].as_i64().unwrap());
-    let json = check(&world, &[], &key);
+    let json = per_year(&world, &["--detail"], &|_| true);
     // 14 contracts, some of them only from 2026 or 2028.
     assert_eq!(json["contracts"].as_array().unwrap().len(), 143);
-    check(&world, &["--detail"], &|_, _| true);
-    check(&world, &["--year", "2030"], &|_, c| c["year"] == 2030);
-    // A contract short in 2027 only (3 years 2026-2028; min 50 > the mine's
-    // 30 in 2027): its 2027 row is shown although 2027 is not a key year.
+    per_year(&world, &["--year", "2030"], &|c| c["year"] == 2030);
+
+    // Default: one row per contract, in the order of the JSON.
+    let text = run(&["solve", &world, "--format", "markdown"]);
+    let rows = markdown_rows(&text, "### Contracts");
+    let contracts = json["contracts"].as_array().unwrap();
+    let mut ids: Vec<&str> = Vec::new();
+    for c in contracts {
+        let id = c["contract"].as_str().unwrap();
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    assert_eq!(rows.len(), ids.len());
+    for (row, id) in rows.iter().zip(&ids) {
+        let mine: Vec<&Value> = contracts.iter().filter(|c| c["contract"] == *id).collect();
+        assert_eq!(row[0], *id);
+        let (first, last) = (
+            mine[0]["year"].as_i64().unwrap(),
+            mine[mine.len() - 1]["year"].as_i64().unwrap(),
+        );
+        assert_eq!(row[1], format!("{first}–{last}"));
+        let min: Option<f64> = mine
+            .iter()
+            .any(|c| c["min"].is_number())
+            .then(|| mine.iter().filter_map(|c| c["min"].as_f64()).sum());
+        match min {
+            Some(m) => near(&row[2], m, 0.05, "min summed"),
+            None => assert_eq!(row[2], "–"),
+        }
+        let sum = |k: &str| mine.iter().map(|c| c[k].as_f64().unwrap()).sum::<f64>();
+        near(&row[3], sum("delivered"), 0.05, "delivered");
+        near(&row[4], sum("shortfall"), 0.05, "shortfall");
+        assert_eq!(row[5], "none", "{id}: no contract is short in the base");
+    }
+    // Subsidies: the total per subsidy, and the total of all.
+    let rows = markdown_rows(&text, "### Subsidy outlay");
+    let subsidies = json["subsidies"].as_array().unwrap();
+    for id in ["45x-oxide", "dod-ndpr-floor"] {
+        let row = rows.iter().find(|r| r[0] == id).expect(id);
+        let paid: f64 = subsidies
+            .iter()
+            .filter(|s| s["subsidy"] == id)
+            .map(|s| s["amount"].as_f64().unwrap())
+            .sum();
+        near(&row[2], paid, 0.5, id);
+    }
+    let all: f64 = subsidies
+        .iter()
+        .map(|s| s["amount"].as_f64().unwrap())
+        .sum();
+    // The total row is in bold.
+    near(rows.last().unwrap()[2].trim_matches('*'), all, 0.5, "total");
+    assert!((all + json["cost"]["subsidies"].as_f64().unwrap()).abs() < 1.0);
+
+    // A contract short in 2027 only (min 50 > the mine's 30 in 2027).
     let dir = tempfile::tempdir().unwrap();
     let plan = dir.path().join("short.toml");
     std::fs::write(
@@ -362,19 +411,15 @@ fn the_default_contracts_table_shows_key_years_and_every_shortfall() {
          [[contract]]\nid = \"c\"\nfrom = \"m\"\nto = [\"r\"]\nmin = 50\npenalty = 1000\n",
     )
     .unwrap();
-    let json = check(plan.to_str().unwrap(), &[], &|_, c| {
-        c["year"] != 2027 || c["shortfall"].as_f64().unwrap() > 1e-6
-    });
-    let short: Vec<i64> = json["contracts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|c| c["shortfall"].as_f64().unwrap() > 1e-6)
-        .map(|c| c["year"].as_i64().unwrap())
-        .collect();
-    // By hand: 2027 ships at most 30 of the 50 → 20 short; other years none.
-    assert_eq!(short, [2027]);
-    close(&json["contracts"][1]["shortfall"], 20.0, "2027 shortfall");
+    let plan = plan.to_str().unwrap();
+    // By hand: 50 shipped in 2026 and 2028, 30 in 2027 (20 short).
+    let rows = markdown_rows(
+        &run(&["solve", plan, "--format", "markdown"]),
+        "### Contracts",
+    );
+    assert_eq!(rows, [["c", "2026–2028", "150.0", "130.0", "20.0", "2027"]]);
+    // Asked for 2026 only, the year short is shown too.
+    per_year(plan, &["--year", "2026"], &|c| c["year"] != 2028);
 }
 
 /// The body rows of the Markdown table under the heading that starts with

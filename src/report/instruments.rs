@@ -92,6 +92,104 @@ pub fn contract_status(o: &Outcome, years: Option<&[i64]>) -> Option<Table> {
     Some(t)
 }
 
+/// One row per contract over the horizon: the years it applies, its
+/// minimums and deliveries summed, the shortfall and the years short (the
+/// default view; `--detail` and `--year` show [`contract_status`]).
+pub fn contract_summary(o: &Outcome) -> Option<Table> {
+    if o.contracts.is_empty() {
+        return None;
+    }
+    let mut t = Table::new(
+        "contracts",
+        "Contracts over the horizon: t of the seller's product (--detail: per year)",
+        &[
+            "contract",
+            "years",
+            "min, summed",
+            "delivered",
+            "shortfall",
+            "years short",
+        ],
+    );
+    let mut order: Vec<&str> = Vec::new();
+    for c in &o.contracts {
+        if !order.contains(&c.contract.as_str()) {
+            order.push(&c.contract);
+        }
+    }
+    for id in order {
+        let rows: Vec<_> = o.contracts.iter().filter(|c| c.contract == id).collect();
+        let years: Vec<i64> = rows.iter().map(|c| c.year).collect();
+        let short: Vec<i64> = rows
+            .iter()
+            .filter(|c| c.shortfall > crate::outcome::REPORT_EPS)
+            .map(|c| c.year)
+            .collect();
+        let min = rows
+            .iter()
+            .any(|c| c.min.is_some())
+            .then(|| rows.iter().filter_map(|c| c.min).sum::<f64>());
+        t.rows.push(vec![
+            Cell::text(id),
+            Cell::text(super::glance::year_ranges(&years)),
+            min.map_or(Cell::Empty, Cell::tonnes),
+            Cell::tonnes(rows.iter().map(|c| c.delivered).sum()),
+            Cell::tonnes(rows.iter().map(|c| c.shortfall).sum()),
+            if short.is_empty() {
+                Cell::text("none")
+            } else {
+                Cell::text(super::glance::year_ranges(&short))
+            },
+        ]);
+    }
+    Some(t)
+}
+
+/// One row per subsidy over the horizon: the years it pays and what it
+/// pays in all (discounted; the default view, `--detail` shows
+/// [`subsidy_outlay`] per year).
+pub fn subsidy_summary(o: &Outcome) -> Option<Table> {
+    if o.subsidies.is_empty() {
+        return None;
+    }
+    let cur = &o.currency;
+    let header = format!("paid ({cur}, discounted)");
+    let mut t = Table::new(
+        "subsidies",
+        "Subsidy outlay over the horizon (--detail: per year)",
+        &["subsidy", "years paid", header.as_str()],
+    );
+    let mut order: Vec<&str> = Vec::new();
+    for s in &o.subsidies {
+        if !order.contains(&s.subsidy.as_str()) {
+            order.push(&s.subsidy);
+        }
+    }
+    let mut total = 0.0;
+    for id in order {
+        let rows: Vec<_> = o.subsidies.iter().filter(|s| s.subsidy == id).collect();
+        let paid: f64 = rows.iter().map(|s| s.amount).sum();
+        total += paid;
+        let years: Vec<i64> = rows
+            .iter()
+            .filter(|s| s.amount.abs() > crate::outcome::REPORT_EPS)
+            .map(|s| s.year)
+            .collect();
+        t.rows.push(vec![
+            Cell::text(id),
+            if years.is_empty() {
+                Cell::text("none")
+            } else {
+                Cell::text(super::glance::year_ranges(&years))
+            },
+            Cell::money(paid),
+        ]);
+    }
+    t.footer
+        .push(vec![Cell::text("total"), Cell::Empty, Cell::money(total)]);
+    Some(t)
+}
+
 /// What each subsidy pays, per year (discounted).
 pub fn subsidy_outlay(o: &Outcome) -> Option<Table> {
     if o.subsidies.is_empty() {

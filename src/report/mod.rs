@@ -276,15 +276,17 @@ pub fn solve_report(plan: &Plan, o: &Outcome, view: &View) -> Vec<Table> {
     };
     tables.push(glance::binds_table(o, binds_years));
     // Contracts, subsidies and stock, when the plan has them.
-    // Contracts in the key years unless every year (--detail) or given
-    // years are asked for; a year short is always shown.
-    let contract_years = match (view.detail, view.years.is_empty()) {
-        (true, true) => None,
-        (_, false) => Some(view.years.as_slice()),
-        (false, true) => Some(key.as_slice()),
-    };
-    tables.extend(instruments::contract_status(o, contract_years));
-    tables.extend(instruments::subsidy_outlay(o));
+    // Contracts and subsidies: one row each over the horizon, unless every
+    // year (--detail) or given years are asked for (a year short is then
+    // always shown).
+    if view.detail || !view.years.is_empty() {
+        let years = (!view.years.is_empty()).then_some(view.years.as_slice());
+        tables.extend(instruments::contract_status(o, years));
+        tables.extend(instruments::subsidy_outlay(o));
+    } else {
+        tables.extend(instruments::contract_summary(o));
+        tables.extend(instruments::subsidy_summary(o));
+    }
     tables.extend(instruments::stock_levels(plan, o));
     if view.detail {
         detail_tables(o, view, &mut tables);
