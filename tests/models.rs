@@ -712,7 +712,7 @@ fn china_export_ban_headlines() {
     );
 }
 
-/// us-magnets-2035.toml (the flagship), header RESULT. A change that moves
+/// us-magnets-2035.toml (the counterfactual, the flagship until 2026-12-01), header RESULT. A change that moves
 /// these must be explained.
 #[test]
 fn us_magnets_2035_headlines() {

@@ -666,11 +666,34 @@ fn mix(by: &BTreeMap<String, f64>) -> String {
 
 #[test]
 fn sourcing_and_concern_tables_equal_the_flows() {
-    let s = solved("us-magnets-2035.toml");
+    // The free-for-all and the contracted flagship (with a build plan,
+    // contracts and subsidies between the tables).
+    sourcing_and_concern_of(
+        "us-magnets-2035.toml",
+        &["summary", "sourcing", "concern", "binds"],
+    );
+    sourcing_and_concern_of(
+        "world-2030.toml",
+        &[
+            "summary",
+            "builds",
+            "sourcing",
+            "concern",
+            "binds",
+            "contracts",
+            "subsidies",
+        ],
+    );
+}
+
+fn sourcing_and_concern_of(name: &str, want_tables: &[&str]) {
+    let s = solved(name);
     let j = &s.json;
-    let tables = reeplan::report::solve_report(&s.plan, &s.outcome, &Default::default());
-    let names: Vec<&str> = tables.iter().map(|t| t.name.as_str()).collect();
-    assert_eq!(names, ["summary", "sourcing", "concern", "binds"]);
+    let all = reeplan::report::solve_report(&s.plan, &s.outcome, &Default::default());
+    let names: Vec<&str> = all.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(names, want_tables);
+    let pick = |n: &str| all.iter().find(|t| t.name == n).expect(n);
+    let tables = [pick("summary"), pick("sourcing"), pick("concern")];
     // Key years: first, last, and each share rule's first year.
     let mut years: BTreeSet<i64> = [2025, 2035].into();
     let mut rule_first: BTreeMap<String, i64> = BTreeMap::new();
@@ -702,7 +725,7 @@ fn sourcing_and_concern_tables_equal_the_flows() {
     };
     let mut expect = Vec::new();
     let markets: Vec<String> = {
-        let text = std::fs::read_to_string(model("us-magnets-2035.toml")).unwrap();
+        let text = std::fs::read_to_string(model(name)).unwrap();
         let doc: toml::Table = text.parse().unwrap();
         doc["market"]
             .as_array()
@@ -747,7 +770,7 @@ fn sourcing_and_concern_tables_equal_the_flows() {
             }
         }
     }
-    assert_eq!(table_cells(&tables[1]), expect, "sourcing");
+    assert_eq!(table_cells(tables[1]), expect, "{name}: sourcing");
 
     // Concern shares per year: DFARS concern list CN, RU, KP, IR.
     // A row per stage, a column per year.
@@ -778,7 +801,7 @@ fn sourcing_and_concern_tables_equal_the_flows() {
         years[..],
         "concern: a column per year"
     );
-    assert_eq!(table_cells(&tables[2]), expect, "concern");
+    assert_eq!(table_cells(tables[2]), expect, "{name}: concern");
 }
 
 #[test]

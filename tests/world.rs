@@ -405,3 +405,142 @@ fn per_year_tables_interpolate_as_the_format_says() {
     assert_eq!(per_year(&t, 2027), 790.5);
     assert_eq!(per_year(&t, 2035), 1271.0);
 }
+
+/// The figures README.md states for the flagship ("What the answer means"),
+/// recomputed from the JSON: costs from `cost`, the cost per t from the
+/// magnet flows, the build from `builds[]`, China's share ranges from the
+/// flows, the DFARS shadow prices from `shares[]`, contracts and subsidies
+/// from their arrays, and the export-ban figures from that scenario.
+#[test]
+fn readme_flagship_figures() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let says = |text: &str| assert!(readme.contains(text), "README no longer says {text:?}");
+    let json = solve(&[]);
+    let bn = |k: &str| json["cost"][k].as_f64().unwrap() / 1e9;
+    let near = |got: f64, want: f64, tol: f64, what: &str| {
+        assert!((got - want).abs() <= tol, "{what}: {got} vs README {want}");
+    };
+    says("about 143.2 bn USD, undiscounted, of which 2.6 bn");
+    near(bn("total"), 143.2, 0.05, "total");
+    near(bn("tariffs"), 2.6, 0.05, "tariffs");
+    says("less 2.4 bn of subsidies");
+    near(-bn("subsidies"), 2.4, 0.05, "subsidies");
+    says("34,900 USD/t");
+    let delivered: f64 = flows(&json, "magnet")
+        .iter()
+        .map(|f| f["tonnes"].as_f64().unwrap())
+        .sum();
+    near(
+        json["cost"]["total"].as_f64().unwrap() / delivered,
+        34_900.0,
+        50.0,
+        "per t",
+    );
+    says("no unmet demand");
+    assert!(json["unmet"].as_array().unwrap().is_empty());
+    // The build: Serra Verde phase 2 only.
+    says("Serra Verde\n  phase 2 in Brazil (4,673 t REO/yr from 2032, about 1,930 more in each of\n  2033–2035)");
+    let builds = json["builds"].as_array().unwrap();
+    assert!(builds.iter().all(|b| b["facility"] == "br-serra-verde"));
+    for b in builds {
+        let (y, t) = (b["year"].as_i64().unwrap(), b["capacity"].as_f64().unwrap());
+        match y {
+            2032 => near(t, 4673.0, 0.5, "2032 build"),
+            2033..=2035 => near(t, 1930.0, 5.0, "later builds"),
+            _ => panic!("a build in {y}"),
+        }
+    }
+    // China's share of each stage: the range over the years, rounded.
+    says("China mines\n  66–71 %, separates 76–90 % and makes 88–91 %");
+    let country = countries(&plan());
+    for (stage, lo, hi) in [(0, 66.0, 71.0), (1, 76.0, 90.0), (2, 88.0, 91.0)] {
+        let s: Vec<f64> = (2025..=2035)
+            .map(|y| stage_shares(&json, &country, y)[stage])
+            .collect();
+        let min = s.iter().copied().fold(f64::INFINITY, f64::min);
+        let max = s.iter().copied().fold(0.0, f64::max);
+        near(min, lo, 0.5, "lowest share");
+        near(max, hi, 0.5, "highest share");
+    }
+    // DFARS: shadow price 0 to 2031, positive from 2032, at most ~34.
+    says("shadow price from 2032 (up to about\n  34 USD per percentage point)");
+    let dfars: Vec<&Value> = json["shares"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["rule"] == "dfars-225-7018")
+        .collect();
+    for r in &dfars {
+        let (y, p) = (
+            r["year"].as_i64().unwrap(),
+            r["shadow_price"].as_f64().unwrap(),
+        );
+        assert_eq!(p > 1e-6, y >= 2032, "{y}: {p}");
+    }
+    let top = dfars
+        .iter()
+        .map(|r| r["shadow_price"].as_f64().unwrap())
+        .fold(0.0, f64::max);
+    near(top, 34.0, 0.5, "DFARS shadow price");
+    // Contracts met, subsidies paid.
+    says("all 14\n  contracts are met (no year short), and the subsidies pay 2.40 bn USD\n  (45X 0.27 bn, the DoD NdPr floor 2.14 bn)");
+    let contracts = json["contracts"].as_array().unwrap();
+    let mut ids: Vec<&str> = contracts
+        .iter()
+        .map(|c| c["contract"].as_str().unwrap())
+        .collect();
+    ids.dedup();
+    assert_eq!(ids.len(), 14);
+    assert!(contracts
+        .iter()
+        .all(|c| c["shortfall"].as_f64().unwrap() < 1e-6));
+    let paid = |id: Option<&str>| -> f64 {
+        json["subsidies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| id.is_none_or(|id| s["subsidy"] == id))
+            .map(|s| s["amount"].as_f64().unwrap())
+            .sum::<f64>()
+            / 1e9
+    };
+    near(paid(None), 2.40, 0.005, "subsidies paid");
+    near(paid(Some("45x-oxide")), 0.27, 0.005, "45X");
+    near(paid(Some("dod-ndpr-floor")), 2.14, 0.005, "NdPr floor");
+    // The export ban.
+    says("(436.7 bn USD, 627 kt of magnet demand unmet\nover the horizon: US civil demand is short in 2026–2029, 13.4 kt falling to\n4.1 kt as the contracted US plants come up, US defense never");
+    let ban = solve(&["--scenario", "cn-export-ban"]);
+    near(
+        ban["cost"]["total"].as_f64().unwrap() / 1e9,
+        436.7,
+        0.05,
+        "ban cost",
+    );
+    let unmet = ban["unmet"].as_array().unwrap();
+    let kt: f64 = unmet
+        .iter()
+        .map(|u| u["tonnes"].as_f64().unwrap())
+        .sum::<f64>()
+        / 1e3;
+    near(kt, 627.0, 0.5, "ban unmet");
+    let short = |m: &str| -> Vec<(i64, f64)> {
+        unmet
+            .iter()
+            .filter(|u| u["market"] == m)
+            .map(|u| (u["year"].as_i64().unwrap(), u["tonnes"].as_f64().unwrap()))
+            .collect()
+    };
+    let us = short("us-other");
+    assert_eq!(
+        us.iter().map(|u| u.0).collect::<Vec<_>>(),
+        [2026, 2027, 2028, 2029]
+    );
+    near(us[0].1, 13_400.0, 50.0, "US civil short 2026");
+    near(us[3].1, 4_100.0, 50.0, "US civil short 2029");
+    assert!(us.windows(2).all(|w| w[1].1 < w[0].1), "falling: {us:?}");
+    assert!(short("us-defense").is_empty());
+    for m in ["eu", "row"] {
+        assert_eq!(short(m).len(), 10, "{m} short every year of the ban");
+    }
+    assert!(short("jp").len() >= 6, "Japan short in most years");
+}
