@@ -721,7 +721,14 @@ pub(crate) fn solve_one(
         }
     };
     let highs = &mut model.highs;
-    configure(highs, options)?;
+    if reused {
+        // This solve's options (a split block's time limit is what is left);
+        // HiGHS measures its time limit over every run of an instance, so
+        // its clocks start again at 0 (HiGHS issue #1331).
+        configure(highs, options)?;
+        // SAFETY: valid instance.
+        check(unsafe { Highs_zeroAllClocks(highs.0) }, "zeroAllClocks")?;
+    }
     configure_for(highs, options, lp, start.is_some() || reused)?;
     if let Some(b) = start.filter(|_| !reused || reset_basis) {
         // SAFETY: the arrays have the model's column and row counts. A basis
@@ -948,6 +955,35 @@ mod tests {
             let s = solve(&two_blocks((3.0, 2.0), 2.0, 12.0), &mut live);
             assert!((s.objective - 36.0).abs() < 1e-9);
         }
+    }
+
+    /// HiGHS measures its time limit over all runs of an instance: a live
+    /// model's clock must start again at every solve, or a long sweep with
+    /// `--time-limit` would end in a spurious time limit.
+    #[test]
+    fn a_live_models_clock_starts_again_at_every_solve() {
+        let options = SolverOptions {
+            monolithic: true,
+            time_limit: Some(60.0),
+            ..Default::default()
+        };
+        let mut live = LiveModels::new(false);
+        let mut last = std::time::Duration::ZERO;
+        for k in 0..50 {
+            let t = Instant::now();
+            let lp = two_blocks((1.0 + f64::from(k % 3), 2.0), 1.0, 1.0);
+            let s = solve_live(&lp, &options, None, false, &mut live).unwrap().0;
+            assert_eq!(s.status, Status::Optimal);
+            last = t.elapsed();
+        }
+        assert_eq!(live.updated(), 49);
+        let model = live.slots[0].model.as_ref().expect("kept");
+        // SAFETY: valid instance.
+        let run_time = unsafe { Highs_getRunTime(model.highs.0) };
+        assert!(
+            run_time <= last.as_secs_f64() + 1e-4,
+            "HiGHS's clock counts {run_time} s, the last solve took {last:?}"
+        );
     }
 
     #[test]
