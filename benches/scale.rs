@@ -22,7 +22,12 @@
 //! block per year, reeplan end to end (blocks solved apart, side by side)
 //! against HiGHS alone on the MPS reeplan writes, over alternating runs
 //! (`REEPLAN_BENCH_RUNS`, default 3; `REEPLAN_BENCH_SPLIT=split-small,split-9y`
-//! picks the plans), with each run's peak memory.
+//! picks the plans among split-small, split-9y, split-wide and split-large,
+//! issue 14's 961,786-column plan, ~20 minutes a run), with each run's peak
+//! memory.
+//!
+//! `REEPLAN_BENCH_SIZES=sweep` times a 20-point tariff sweep cold, rebuilt
+//! from the first point's basis and in live models (see `sweep_gain`).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
