@@ -543,6 +543,31 @@ struct LiveModel {
     lp: Lp,
 }
 
+/// `Highs_changeColsBoundsBySet` and `Highs_changeRowsBoundsBySet`.
+type BoundsBySet = unsafe extern "C" fn(
+    *mut c_void,
+    HighsInt,
+    *const HighsInt,
+    *const f64,
+    *const f64,
+) -> HighsInt;
+
+/// The indices at which any of `new`'s arrays differs from `old`'s, bitwise.
+fn changed(old: &[&Vec<f64>], new: &[&Vec<f64>]) -> Vec<HighsInt> {
+    (0..new[0].len())
+        .filter(|&i| {
+            old.iter()
+                .zip(new)
+                .any(|(a, b)| a[i].to_bits() != b[i].to_bits())
+        })
+        .map(|i| i as HighsInt)
+        .collect()
+}
+
+fn pick(v: &[f64], at: &[HighsInt]) -> Vec<f64> {
+    at.iter().map(|&i| v[i as usize]).collect()
+}
+
 /// Whether `lp` differs from `held` at most in costs and bounds.
 fn same_matrix(held: &Lp, lp: &Lp) -> bool {
     let bits = |a: &[f64], b: &[f64]| {
@@ -561,69 +586,58 @@ fn same_matrix(held: &Lp, lp: &Lp) -> bool {
 impl LiveModel {
     /// Change the live model's costs and bounds to `lp`'s (same matrix).
     fn update(&mut self, lp: &Lp) -> Result<()> {
-        let differ = |a: &[f64], b: &[f64], c: &[f64], d: &[f64]| -> Vec<HighsInt> {
-            (0..a.len())
-                .filter(|&i| a[i].to_bits() != c[i].to_bits() || b[i].to_bits() != d[i].to_bits())
-                .map(|i| i as HighsInt)
-                .collect()
-        };
-        let pick = |v: &[f64], at: &[HighsInt]| -> Vec<f64> {
-            at.iter().map(|&i| v[i as usize]).collect()
-        };
+        let h = self.highs.0;
         let held = &self.lp;
-        let cost = differ(&held.col_cost, &held.col_cost, &lp.col_cost, &lp.col_cost);
+        let cost = changed(&[&held.col_cost], &[&lp.col_cost]);
         if !cost.is_empty() {
             let v = pick(&lp.col_cost, &cost);
             // SAFETY: `cost` holds valid column indices, `v` one value each.
             let st = unsafe {
-                Highs_changeColsCostBySet(
-                    self.highs.0,
-                    cost.len() as HighsInt,
-                    cost.as_ptr(),
-                    v.as_ptr(),
-                )
+                Highs_changeColsCostBySet(h, cost.len() as HighsInt, cost.as_ptr(), v.as_ptr())
             };
             check(st, "changeColsCostBySet")?;
         }
-        let cols = differ(
+        let cols = (
             &held.col_lower,
             &held.col_upper,
             &lp.col_lower,
             &lp.col_upper,
         );
-        if !cols.is_empty() {
-            let (lo, hi) = (pick(&lp.col_lower, &cols), pick(&lp.col_upper, &cols));
-            // SAFETY: as above, one lower and one upper bound per index.
-            let st = unsafe {
-                Highs_changeColsBoundsBySet(
-                    self.highs.0,
-                    cols.len() as HighsInt,
-                    cols.as_ptr(),
-                    lo.as_ptr(),
-                    hi.as_ptr(),
-                )
-            };
-            check(st, "changeColsBoundsBySet")?;
-        }
-        let rows = differ(
+        let rows = (
             &held.row_lower,
             &held.row_upper,
             &lp.row_lower,
             &lp.row_upper,
         );
-        if !rows.is_empty() {
-            let (lo, hi) = (pick(&lp.row_lower, &rows), pick(&lp.row_upper, &rows));
-            // SAFETY: valid row indices, one lower and one upper bound each.
+        for (what, (old_lo, old_hi, lo, hi), change) in [
+            (
+                "changeColsBoundsBySet",
+                cols,
+                Highs_changeColsBoundsBySet as BoundsBySet,
+            ),
+            (
+                "changeRowsBoundsBySet",
+                rows,
+                Highs_changeRowsBoundsBySet as BoundsBySet,
+            ),
+        ] {
+            let at = changed(&[old_lo, old_hi], &[lo, hi]);
+            if at.is_empty() {
+                continue;
+            }
+            let (lo, hi) = (pick(lo, &at), pick(hi, &at));
+            // SAFETY: `at` holds valid column (row) indices, with one lower
+            // and one upper bound each.
             let st = unsafe {
-                Highs_changeRowsBoundsBySet(
-                    self.highs.0,
-                    rows.len() as HighsInt,
-                    rows.as_ptr(),
+                change(
+                    h,
+                    at.len() as HighsInt,
+                    at.as_ptr(),
                     lo.as_ptr(),
                     hi.as_ptr(),
                 )
             };
-            check(st, "changeRowsBoundsBySet")?;
+            check(st, what)?;
         }
         self.lp.col_cost.clone_from(&lp.col_cost);
         self.lp.col_lower.clone_from(&lp.col_lower);

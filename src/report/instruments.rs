@@ -92,6 +92,28 @@ pub fn contract_status(o: &Outcome, years: Option<&[i64]>) -> Option<Table> {
     Some(t)
 }
 
+/// `items` grouped by id, in the order each id first appears.
+fn grouped<T>(items: &[T], id: impl Fn(&T) -> &str) -> Vec<(&str, Vec<&T>)> {
+    let mut out: Vec<(&str, Vec<&T>)> = Vec::new();
+    for item in items {
+        let key = id(item);
+        match out.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, rows)) => rows.push(item),
+            None => out.push((key, vec![item])),
+        }
+    }
+    out
+}
+
+/// `2027–2029, 2031`, or "none".
+fn years_or_none(years: &[i64]) -> Cell {
+    if years.is_empty() {
+        Cell::text("none")
+    } else {
+        Cell::text(super::glance::year_ranges(years))
+    }
+}
+
 /// One row per contract over the horizon: the years it applies, its
 /// minimums and deliveries summed, the shortfall and the years short (the
 /// default view; `--detail` and `--year` show [`contract_status`]).
@@ -111,14 +133,7 @@ pub fn contract_summary(o: &Outcome) -> Option<Table> {
             "years short",
         ],
     );
-    let mut order: Vec<&str> = Vec::new();
-    for c in &o.contracts {
-        if !order.contains(&c.contract.as_str()) {
-            order.push(&c.contract);
-        }
-    }
-    for id in order {
-        let rows: Vec<_> = o.contracts.iter().filter(|c| c.contract == id).collect();
+    for (id, rows) in grouped(&o.contracts, |c| &c.contract) {
         let years: Vec<i64> = rows.iter().map(|c| c.year).collect();
         let short: Vec<i64> = rows
             .iter()
@@ -135,11 +150,7 @@ pub fn contract_summary(o: &Outcome) -> Option<Table> {
             min.map_or(Cell::Empty, Cell::tonnes),
             Cell::tonnes(rows.iter().map(|c| c.delivered).sum()),
             Cell::tonnes(rows.iter().map(|c| c.shortfall).sum()),
-            if short.is_empty() {
-                Cell::text("none")
-            } else {
-                Cell::text(super::glance::year_ranges(&short))
-            },
+            years_or_none(&short),
         ]);
     }
     Some(t)
@@ -159,15 +170,8 @@ pub fn subsidy_summary(o: &Outcome) -> Option<Table> {
         "Subsidy outlay over the horizon (--detail: per year)",
         &["subsidy", "years paid", header.as_str()],
     );
-    let mut order: Vec<&str> = Vec::new();
-    for s in &o.subsidies {
-        if !order.contains(&s.subsidy.as_str()) {
-            order.push(&s.subsidy);
-        }
-    }
     let mut total = 0.0;
-    for id in order {
-        let rows: Vec<_> = o.subsidies.iter().filter(|s| s.subsidy == id).collect();
+    for (id, rows) in grouped(&o.subsidies, |s| &s.subsidy) {
         let paid: f64 = rows.iter().map(|s| s.amount).sum();
         total += paid;
         let years: Vec<i64> = rows
@@ -177,11 +181,7 @@ pub fn subsidy_summary(o: &Outcome) -> Option<Table> {
             .collect();
         t.rows.push(vec![
             Cell::text(id),
-            if years.is_empty() {
-                Cell::text("none")
-            } else {
-                Cell::text(super::glance::year_ranges(&years))
-            },
+            years_or_none(&years),
             Cell::money(paid),
         ]);
     }
