@@ -11,7 +11,7 @@ use crate::model::{
     self, build_resilience, concentrate_cost, facility, magnet_cost, magnet_made_cost,
     magnet_route_cost, oxide_cost, oxide_route_cost, BuildOptions, FacilityKind, Formulation,
 };
-use crate::plan::{Objective, Plan, Stage, StockProduct};
+use crate::plan::{Objective, Plan, Stage, StageSet, StockProduct};
 use crate::solve::{self, LpSolution, SolverOptions, Status};
 
 /// Flows below this many tonnes are not reported.
@@ -225,6 +225,37 @@ pub struct Outcome {
     pub resilience: Option<ResilienceResult>,
     /// Size of the LP solved (the last stage for max-resilience).
     pub lp_size: LpSize,
+    /// The flows by origin class, for plans whose share rules tell classes
+    /// apart (empty otherwise; not reported).
+    #[serde(skip)]
+    pub lots: Lots,
+}
+
+/// Flows by origin class (FORMULATION.md's `x`, `o`, `q`, `z`, and the
+/// stockpile shipments), year by year: what the LP keeps apart for the
+/// share rules, so that a market's magnets can be traced lot by lot.
+/// Indices are into the plan's facility, market and stockpile lists;
+/// classes are stage masks. Only shipments above [`REPORT_EPS`].
+#[derive(Clone, Debug, Default)]
+pub struct Lots {
+    pub years: BTreeMap<i64, YearLots>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct YearLots {
+    /// `(mine, refinery, t REO)`; the class follows from the mine.
+    pub concentrate: Vec<(usize, usize, f64)>,
+    /// `(refinery, plant, element, class b, t)`.
+    pub oxide: Vec<(usize, usize, usize, StageSet, f64)>,
+    /// `(plant, element, oxide class b, production class d, t)`.
+    pub uses: Vec<(usize, usize, StageSet, StageSet, f64)>,
+    /// `(plant, market, production class d, t)`.
+    pub magnet: Vec<(usize, usize, StageSet, f64)>,
+    /// Into stockpiles: `(stockpile, refinery or plant, class, t)` (a magnet
+    /// stockpile's class is the magnets' class `class(p,d)`).
+    pub stock_in: Vec<(usize, usize, StageSet, f64)>,
+    /// Out of stockpiles: `(stockpile, plant or market, class, t)`.
+    pub stock_out: Vec<(usize, usize, StageSet, f64)>,
 }
 
 #[derive(Clone, Copy, Debug, Default, Serialize)]
@@ -256,6 +287,7 @@ impl Outcome {
             mip: None,
             resilience: None,
             lp_size,
+            lots: Lots::default(),
         }
     }
 }
@@ -437,6 +469,48 @@ pub fn stage_name(kind: FacilityKind) -> &'static str {
     }
 }
 
+/// The flows of a solved LP by origin class.
+fn read_lots(f: &Formulation, sol: &LpSolution) -> Lots {
+    let v = |c: model::lp::Col| sol.col_value[c.0 as usize];
+    let mut lots = Lots::default();
+    for ym in &f.years {
+        let mut y = YearLots::default();
+        let pos = |c| Some(v(c)).filter(|&t| t > REPORT_EPS);
+        for x in &ym.concentrate {
+            if let Some(t) = pos(x.col) {
+                y.concentrate.push((x.mine, x.refinery, t));
+            }
+        }
+        for o in &ym.oxide {
+            if let Some(t) = pos(o.col) {
+                y.oxide.push((o.refinery, o.plant, o.element, o.class, t));
+            }
+        }
+        for q in &ym.uses {
+            if let Some(t) = pos(q.col) {
+                y.uses.push((q.plant, q.element, q.class, q.production, t));
+            }
+        }
+        for z in &ym.magnet {
+            if let Some(t) = pos(z.col) {
+                y.magnet.push((z.plant, z.market, z.class, t));
+            }
+        }
+        for i in &ym.stock_in {
+            if let Some(t) = pos(i.col) {
+                y.stock_in.push((i.stockpile, i.from, i.class, t));
+            }
+        }
+        for o in &ym.stock_out {
+            if let Some(t) = pos(o.col) {
+                y.stock_out.push((o.stockpile, o.to, o.class, t));
+            }
+        }
+        lots.years.insert(ym.year, y);
+    }
+    lots
+}
+
 /// Read a solved LP back into flows, costs, shares and utilization.
 fn read_outcome(
     plan: &Plan,
@@ -450,6 +524,9 @@ fn read_outcome(
         return out;
     }
     out.mip = sol.mip;
+    if model::Classes::for_plan(plan).tracked != 0 {
+        out.lots = read_lots(f, sol);
+    }
     let v = |c: model::lp::Col| sol.col_value[c.0 as usize];
     let mut cost = Cost::default();
     let mut add = |w: f64, t: f64, parts: model::CostParts| {

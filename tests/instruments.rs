@@ -341,8 +341,23 @@ fn contracts_and_subsidies_are_summed_by_default_and_per_year_on_request() {
     };
     let world = format!("{root}/models/world-2030.toml");
     let json = per_year(&world, &["--detail"], &|_| true);
-    // 14 contracts, some of them only from 2026 or 2028.
-    assert_eq!(json["contracts"].as_array().unwrap().len(), 143);
+    // 14 contracts, a row for each year each applies (some only from 2026
+    // to 2029), counted from the plan's `years`.
+    let doc: toml::Table = std::fs::read_to_string(&world).unwrap().parse().unwrap();
+    let rows: i64 = doc["contract"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| match c.get("years") {
+            Some(y) => {
+                let y = y.as_array().unwrap();
+                y[1].as_integer().unwrap().min(2035) - y[0].as_integer().unwrap().max(2025) + 1
+            }
+            None => 11,
+        })
+        .sum();
+    assert_eq!(doc["contract"].as_array().unwrap().len(), 14);
+    assert_eq!(json["contracts"].as_array().unwrap().len() as i64, rows);
     per_year(&world, &["--year", "2030"], &|c| c["year"] == 2030);
 
     // Default: one row per contract, in the order of the JSON.

@@ -666,8 +666,8 @@ fn mix(by: &BTreeMap<String, f64>) -> String {
 
 #[test]
 fn sourcing_and_concern_tables_equal_the_flows() {
-    // The free-for-all and the contracted flagship (with a build plan,
-    // contracts and subsidies between the tables).
+    // The free-for-all and the contracted flagship (its contracts and
+    // subsidies after the tables; it builds nothing).
     sourcing_and_concern_of(
         "us-magnets-2035.toml",
         &["summary", "sourcing", "concern", "binds"],
@@ -676,7 +676,6 @@ fn sourcing_and_concern_tables_equal_the_flows() {
         "world-2030.toml",
         &[
             "summary",
-            "builds",
             "sourcing",
             "concern",
             "binds",
@@ -734,6 +733,37 @@ fn sourcing_and_concern_of(name: &str, want_tables: &[&str]) {
             .map(|m| m["id"].as_str().unwrap().to_string())
             .collect()
     };
+    // Share rules of the plan: (id, markets); in force in a year when the
+    // JSON has its row. Both models have one rule, min_share 1 over every
+    // stage, and no stockpile.
+    let doc: toml::Table = std::fs::read_to_string(model(name))
+        .unwrap()
+        .parse()
+        .unwrap();
+    let rules: Vec<(String, Vec<String>)> = doc
+        .get("share_rule")
+        .and_then(|r| r.as_array())
+        .into_iter()
+        .flatten()
+        .map(|r| {
+            assert_eq!(r["min_share"].as_integer(), Some(1), "{name}");
+            assert_eq!(r["stages"].as_array().unwrap().len(), 3, "{name}");
+            let ms = r["markets"].as_array().unwrap().iter();
+            let ms = ms.map(|m| m.as_str().unwrap().to_string()).collect();
+            (r["id"].as_str().unwrap().to_string(), ms)
+        })
+        .collect();
+    assert!(s.plan.stockpiles.is_empty(), "{name}");
+    let ruled = |m: &String, y: i64| {
+        rules.iter().any(|(id, ms)| {
+            ms.contains(m)
+                && j["shares"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|r| r["rule"] == id.as_str() && r["year"] == y)
+        })
+    };
     for m in &markets {
         for &y in &years {
             let (conc, ox, mag) = (
@@ -748,7 +778,58 @@ fn sourcing_and_concern_of(name: &str, want_tables: &[&str]) {
             };
             let mut st: [BTreeMap<String, f64>; 3] = Default::default();
             let mut delivered = 0.0;
-            for (plant, _, t) in mag.iter().filter(|x| &x.1 == m) {
+            if ruled(m, y) {
+                // Lot by lot: the market's magnet lots (plant, production
+                // class d), the oxide each class used (element, class b),
+                // the refineries that shipped oxide of class b, and the mines
+                // of the concentrate class b ∩ {mining} they separated.
+                let lots = &s.outcome.lots.years[&y];
+                let k = s.plan.markets.iter().position(|x| &x.id == m).unwrap();
+                let mining = 1u8 << (reeplan::plan::Stage::Mining as u8);
+                let clean = |c: &str| !s.plan.concern.iter().any(|q| q == c);
+                let of = |id: &str| s.country[id].clone();
+                for &(p, _, d, t) in lots.magnet.iter().filter(|z| z.1 == k) {
+                    delivered += t;
+                    *st[2].entry(of(&s.plan.plants[p].facility.id)).or_default() += t;
+                    let used: Vec<_> = lots.uses.iter().filter(|u| u.0 == p && u.3 == d).collect();
+                    let q_all: f64 = used.iter().map(|u| u.4).sum();
+                    for &&(_, e, b, _, q) in &used {
+                        let into: Vec<_> = lots
+                            .oxide
+                            .iter()
+                            .filter(|o| o.1 == p && o.2 == e && o.3 == b)
+                            .collect();
+                        let o_all: f64 = into.iter().map(|o| o.4).sum();
+                        for &&(r, _, _, _, o) in &into {
+                            let w = t * q / q_all * o / o_all;
+                            *st[1]
+                                .entry(of(&s.plan.refineries[r].facility.id))
+                                .or_default() += w;
+                            let feed: Vec<_> = lots
+                                .concentrate
+                                .iter()
+                                .filter(|x| x.1 == r)
+                                .filter(|x| {
+                                    let c = of(&s.plan.mines[x.0].facility.id);
+                                    (if clean(&c) { mining } else { 0 }) == b & mining
+                                })
+                                .collect();
+                            let x_all: f64 = feed.iter().map(|x| x.2).sum();
+                            for &&(mine, _, x) in &feed {
+                                *st[0]
+                                    .entry(of(&s.plan.mines[mine].facility.id))
+                                    .or_default() += w * x / x_all;
+                            }
+                        }
+                    }
+                }
+                // A rule with min_share 1 over every stage: no concern
+                // country anywhere in the market's lots.
+                for stage in &st {
+                    assert!(stage.keys().all(|c| clean(c)), "{name} {m} {y}: {st:?}");
+                }
+            }
+            for (plant, _, t) in mag.iter().filter(|x| &x.1 == m && !ruled(m, y)) {
                 delivered += t;
                 *st[2].entry(s.country[plant].clone()).or_default() += t;
                 for (r, a) in into(&ox, plant) {
@@ -771,6 +852,22 @@ fn sourcing_and_concern_of(name: &str, want_tables: &[&str]) {
         }
     }
     assert_eq!(table_cells(tables[1]), expect, "{name}: sourcing");
+    // The title says which rows follow the lots: each rule in force in a
+    // year shown, with its markets.
+    let named: Vec<String> = rules
+        .iter()
+        .filter(|(_, ms)| years.iter().any(|&y| ms.iter().any(|m| ruled(m, y))))
+        .map(|(id, ms)| format!("{id}: {}", ms.join(", ")))
+        .collect();
+    let title = &tables[1].title;
+    let want = format!(
+        "a market's rows in the years a share rule applies to it ({}) follow the lots the LP keeps apart for the rule",
+        named.join("; ")
+    );
+    assert!(
+        !named.is_empty() && title.contains(&want),
+        "{name}: {title:?} lacks {want:?}"
+    );
 
     // Concern shares per year: DFARS concern list CN, RU, KP, IR.
     // A row per stage, a column per year.
@@ -1184,6 +1281,16 @@ fn sourcing_traces_magnets_through_stockpiles() {
                 "CN 50%, initial stock 50%",
                 "US 100%",
             ]],
+        ),
+        (
+            // 47: def's lots are AU-mined (the rule); civ takes r_my's
+            // output as mixed, CN 100 / 150 and AU 50 / 150 (header).
+            "47_sourcing_lots.toml",
+            vec![2026],
+            vec![
+                ["def", "2026", "40", "AU 100%", "MY 100%", "JP 100%"],
+                ["civ", "2026", "110", "CN 67%, AU 33%", "MY 100%", "JP 100%"],
+            ],
         ),
         (
             "43_resilience_stock_bridge.toml",

@@ -177,7 +177,7 @@ fn shares_2025_are_in_the_public_range() {
     let country = countries(&plan);
     let json = solve(&[]);
     let [mining, separation, magnets] = stage_shares(&json, &country, 2025);
-    // Measured 68.5 / 89.8 / 91.0 % (header of the model).
+    // Measured 68.8 / 90.2 / 91.7 % (header of the model).
     assert!(
         (60.0..=72.0).contains(&mining),
         "2025 China mining {mining:.1} %"
@@ -195,7 +195,7 @@ fn separation_2030_is_within_8_pp_of_the_iea_outlook() {
     let country = countries(&plan);
     let json = solve(&[]);
     let [_, separation, _] = stage_shares(&json, &country, 2030);
-    // IEA GCMO 2024: China 77 % of refining in 2030 (S11). Measured 75.9 %.
+    // IEA GCMO 2024: China 77 % of refining in 2030 (S11). Measured 73.6 %.
     assert!(
         (separation - 77.0).abs() <= 8.0,
         "2030 China separation {separation:.1} % vs IEA 77 %"
@@ -203,10 +203,12 @@ fn separation_2030_is_within_8_pp_of_the_iea_outlook() {
 }
 
 #[test]
-#[ignore = "measured 67.4 % in 2030 vs the IEA's 54 % (band 46-62 %): China's mines are \
-            the cheapest and (light RE) run at their quota-path cap: 360 kt REO of 534 kt mined; \
-            only cn-quota-flat (54.6 %, 29 kt of magnet demand unmet) reaches the band. \
-            Not tuned; see docs/data-notes.md"]
+#[ignore = "measured 66.0 % in 2030 vs the IEA's 54 % (band 46-62 %): the least-cost plan \
+            mines only what the magnet chain needs, cheapest first, and China's mines are the \
+            cheapest (353 kt REO of 534 kt mined); the band is reached only if every non-Chinese \
+            mine sells its full capacity (scenario mines-sell-capacity, 60.9 %, inferred) or \
+            China's quota stays flat (cn-quota-flat, 54.6 %, 29 kt unmet). Not tuned; see \
+            docs/data-notes.md"]
 fn mining_2030_is_within_8_pp_of_the_iea_outlook() {
     let plan = plan();
     let country = countries(&plan);
@@ -346,8 +348,8 @@ fn header_headline_shares() {
     let base = solve(&[]);
     let none = solve(&["--scenario", "no-contracts"]);
     for (json, name, year, want) in [
-        (&base, "base", 2025, [68.5, 89.8, 91.0]),
-        (&base, "base", 2030, [67.4, 75.9, 87.9]),
+        (&base, "base", 2025, [68.8, 90.2, 91.7]),
+        (&base, "base", 2030, [66.0, 73.6, 87.9]),
         (&none, "no-contracts", 2025, [69.0, 90.6, 94.3]),
         (&none, "no-contracts", 2030, [70.4, 88.1, 98.7]),
     ] {
@@ -357,7 +359,7 @@ fn header_headline_shares() {
         }
     }
     let total = base["cost"]["total"].as_f64().unwrap() / 1e9;
-    assert!((total - 143.23).abs() <= 0.01, "base cost {total:.3} bn");
+    assert!((total - 143.66).abs() <= 0.01, "base cost {total:.3} bn");
     let unmet: f64 = base["unmet"]
         .as_array()
         .unwrap()
@@ -378,7 +380,7 @@ fn contracts_move_the_2030_shares() {
     let none = stage_shares(&solve(&["--scenario", "no-contracts"]), &country, 2030);
     assert!(none[1] - base[1] > 5.0, "separation {base:?} -> {none:?}");
     assert!(none[2] - base[2] > 5.0, "magnets {base:?} -> {none:?}");
-    // Lynas's captive chain alone: +9.1 pp of separation when switched off.
+    // Lynas's captive chain alone: +8.2 pp of separation when switched off.
     let no_lynas = stage_shares(
         &solve(&[
             "--set",
@@ -390,7 +392,7 @@ fn contracts_move_the_2030_shares() {
         2030,
     );
     assert!(
-        (no_lynas[1] - base[1] - 9.1).abs() <= 0.1,
+        (no_lynas[1] - base[1] - 8.2).abs() <= 0.1,
         "lynas-captive off: separation {:.2} -> {:.2}",
         base[1],
         no_lynas[1]
@@ -420,40 +422,77 @@ fn readme_flagship_figures() {
     let near = |got: f64, want: f64, tol: f64, what: &str| {
         assert!((got - want).abs() <= tol, "{what}: {got} vs README {want}");
     };
-    says("about 143.2 bn USD, undiscounted, of which 2.6 bn");
-    near(bn("total"), 143.2, 0.05, "total");
-    near(bn("tariffs"), 2.6, 0.05, "tariffs");
+    says("about 143.7 bn USD, undiscounted, of which 2.8 bn");
+    near(bn("total"), 143.7, 0.05, "total");
+    near(bn("tariffs"), 2.8, 0.05, "tariffs");
     says("less 2.4 bn of subsidies");
     near(-bn("subsidies"), 2.4, 0.05, "subsidies");
-    says("34,900 USD/t");
+    says("35,000 USD/t");
     let delivered: f64 = flows(&json, "magnet")
         .iter()
         .map(|f| f["tonnes"].as_f64().unwrap())
         .sum();
     near(
         json["cost"]["total"].as_f64().unwrap() / delivered,
-        34_900.0,
+        35_000.0,
         50.0,
         "per t",
     );
     says("no unmet demand");
     assert!(json["unmet"].as_array().unwrap().is_empty());
-    // The build: Serra Verde phase 2 only.
-    says("Serra Verde\n  phase 2 in Brazil (4,673 t REO/yr from 2032, about 1,930 more in each of\n  2033–2035)");
-    let builds = json["builds"].as_array().unwrap();
-    assert!(builds.iter().all(|b| b["facility"] == "br-serra-verde"));
-    for b in builds {
-        let (y, t) = (b["year"].as_i64().unwrap(), b["capacity"].as_f64().unwrap());
-        match y {
-            2032 => near(t, 4673.0, 0.5, "2032 build"),
-            2033..=2035 => near(t, 1930.0, 5.0, "later builds"),
-            _ => panic!("a build in {y}"),
+    // No build in the base; high-demand builds Serra Verde phase 2 and
+    // Seadrift, 15,000 and 7,000 t REO/yr in 2028.
+    says("- **Build plan**: none.");
+    assert!(json["builds"].as_array().unwrap().is_empty());
+    says("`--scenario high-demand` builds Serra\n  Verde phase 2 and Lynas Seadrift (15,000 and 7,000 t REO/yr, 2028)");
+    let high = solve(&["--scenario", "high-demand"]);
+    let built: Vec<(String, i64, f64)> = high["builds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            (
+                b["facility"].as_str().unwrap().to_string(),
+                b["year"].as_i64().unwrap(),
+                b["capacity"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(built.len(), 2, "{built:?}");
+    for (id, t) in [("br-serra-verde", 15000.0), ("lynas-seadrift", 7000.0)] {
+        assert!(
+            built
+                .iter()
+                .any(|b| b.0 == id && b.1 == 2028 && (b.2 - t).abs() < 0.5),
+            "{id}: {built:?}"
+        );
+    }
+    // The sourcing example rows are the table's own rows; us-defense's
+    // (DFARS from 2027) are its clean lots: no Chinese stage.
+    let text = Command::new(env!("CARGO_BIN_EXE_reeplan"))
+        .args(["solve", MODEL])
+        .current_dir(root())
+        .output()
+        .expect("run reeplan");
+    let text = String::from_utf8_lossy(&text.stdout);
+    for key in ["│ us-defense ┆ 2027", "│ us-other   ┆ 2035"] {
+        let row = text.lines().find(|l| l.starts_with(key)).expect(key);
+        says(&format!("  {row}\n"));
+    }
+    for row in text.lines().filter(|l| l.starts_with("│ us-defense ┆ 20")) {
+        let year: i64 = row.split('┆').nth(1).unwrap().trim().parse().unwrap();
+        if year >= 2027 {
+            assert!(!row.contains("CN"), "{row}");
         }
     }
+    says("so us-defense's 880 t of 2027 show\n  where its DFARS-clean magnets came from");
+    for r in json["shares"].as_array().unwrap() {
+        assert!((r["achieved"].as_f64().unwrap() - 1.0).abs() < 1e-9, "{r}");
+    }
     // China's share of each stage: the range over the years, rounded.
-    says("China mines\n  66–71 %, separates 76–90 % and makes 88–91 %");
+    says("China mines\n  65–69 %, separates 73–90 % and makes 88–92 %");
     let country = countries(&plan());
-    for (stage, lo, hi) in [(0, 66.0, 71.0), (1, 76.0, 90.0), (2, 88.0, 91.0)] {
+    for (stage, lo, hi) in [(0, 65.0, 69.0), (1, 73.0, 90.0), (2, 88.0, 92.0)] {
         let s: Vec<f64> = (2025..=2035)
             .map(|y| stage_shares(&json, &country, y)[stage])
             .collect();
@@ -462,28 +501,20 @@ fn readme_flagship_figures() {
         near(min, lo, 0.5, "lowest share");
         near(max, hi, 0.5, "highest share");
     }
-    // DFARS: shadow price 0 to 2031, positive from 2032, at most ~34.
-    says("shadow price from 2032 (up to about\n  34 USD per percentage point)");
+    // DFARS: shadow price 0 in every year.
+    says("The DFARS rule costs\n  nothing at the margin (shadow price 0 in every year)");
     let dfars: Vec<&Value> = json["shares"]
         .as_array()
         .unwrap()
         .iter()
         .filter(|r| r["rule"] == "dfars-225-7018")
         .collect();
+    assert_eq!(dfars.len(), 9, "2027-2035");
     for r in &dfars {
-        let (y, p) = (
-            r["year"].as_i64().unwrap(),
-            r["shadow_price"].as_f64().unwrap(),
-        );
-        assert_eq!(p > 1e-6, y >= 2032, "{y}: {p}");
+        assert!(r["shadow_price"].as_f64().unwrap().abs() < 1e-9, "{r}");
     }
-    let top = dfars
-        .iter()
-        .map(|r| r["shadow_price"].as_f64().unwrap())
-        .fold(0.0, f64::max);
-    near(top, 34.0, 0.5, "DFARS shadow price");
     // Contracts met, subsidies paid.
-    says("all 14\n  contracts are met (no year short), and the subsidies pay 2.40 bn USD\n  (45X 0.27 bn, the DoD NdPr floor 2.14 bn)");
+    says("all 14\n  contracts are met (no year short), and the subsidies pay 2.41 bn USD\n  (45X 0.28 bn, the DoD NdPr floor 2.14 bn)");
     let contracts = json["contracts"].as_array().unwrap();
     let mut ids: Vec<&str> = contracts
         .iter()
@@ -504,15 +535,15 @@ fn readme_flagship_figures() {
             .sum::<f64>()
             / 1e9
     };
-    near(paid(None), 2.40, 0.005, "subsidies paid");
-    near(paid(Some("45x-oxide")), 0.27, 0.005, "45X");
+    near(paid(None), 2.41, 0.005, "subsidies paid");
+    near(paid(Some("45x-oxide")), 0.28, 0.005, "45X");
     near(paid(Some("dod-ndpr-floor")), 2.14, 0.005, "NdPr floor");
     // The export ban.
-    says("(436.7 bn USD, 627 kt of magnet demand unmet\nover the horizon: US civil demand is short in 2026–2029, 13.4 kt falling to\n4.1 kt as the contracted US plants come up, US defense never");
+    says("(437.3 bn USD, 627 kt of magnet demand unmet\nover the horizon: US civil demand is short in 2026–2029, 13.4 kt falling to\n4.1 kt as the contracted US plants come up, US defense never");
     let ban = solve(&["--scenario", "cn-export-ban"]);
     near(
         ban["cost"]["total"].as_f64().unwrap() / 1e9,
-        436.7,
+        437.3,
         0.05,
         "ban cost",
     );
@@ -543,4 +574,166 @@ fn readme_flagship_figures() {
         assert_eq!(short(m).len(), 10, "{m} short every year of the ban");
     }
     assert!(short("jp").len() >= 6, "Japan short in most years");
+}
+
+/// Iluka, Arafura and Energy Fuels fill their own separation with their
+/// own feed (decision 79): each captive mine ships its contract's `min`
+/// (read from the plan) to its own refinery, and nothing elsewhere, in every
+/// year the contract applies.
+#[test]
+fn captive_chains_fill_their_own_separation() {
+    let plan = plan();
+    let json = solve(&[]);
+    for (contract, mine, refinery) in [
+        ("iluka-captive", "au-eneabba-feed", "iluka-eneabba"),
+        ("nolans-captive", "au-nolans", "arafura-nolans-ref"),
+        ("ef-captive", "us-ef-monazite", "ef-white-mesa"),
+    ] {
+        let c = entry(&plan, "contract", contract);
+        assert_eq!(c["from"].as_str(), Some(mine));
+        assert_eq!(c["exclusive"].as_bool(), Some(true), "{contract}");
+        let first = c
+            .get("years")
+            .map(|y| y.as_array().unwrap()[0].as_integer().unwrap())
+            .unwrap_or(2025);
+        for year in first..=2035 {
+            let min = per_year(&c["min"], year);
+            let all = shipped(&json, "concentrate", year, mine, &[]);
+            let own = shipped(&json, "concentrate", year, mine, &[refinery]);
+            assert!(min > 0.0, "{contract} {year}");
+            assert!(
+                own >= min - 1e-3,
+                "{year}: {mine} -> {refinery} {own:.0} t, min {min:.0}"
+            );
+            assert!(
+                (all - own).abs() < 1e-3,
+                "{year}: {mine} ore left {refinery}"
+            );
+        }
+    }
+    // The volumes are the refineries' ramped capacities [D]: Eneabba
+    // 15,000 x 0.3 / 0.6 / 0.9 / 1 from 2027, Nolans 17,700 x the same from
+    // 2029, White Mesa Phase 1 4,800.
+    for (mine, year, t) in [
+        ("au-eneabba-feed", 2027, 4500.0),
+        ("au-eneabba-feed", 2029, 13500.0),
+        ("au-eneabba-feed", 2030, 15000.0),
+        ("au-nolans", 2030, 10620.0),
+        ("au-nolans", 2032, 17700.0),
+        ("us-ef-monazite", 2025, 4800.0),
+    ] {
+        let got = shipped(&json, "concentrate", year, mine, &[]);
+        assert!(
+            (got - t).abs() < 1e-3,
+            "{year} {mine}: {got} t, expected {t}"
+        );
+    }
+}
+
+/// The supply-outlook reading (scenario mines-sell-capacity): every
+/// non-Chinese mine ships its whole capacity, Mt Weld's ore beyond Kuantan
+/// goes to a Seadrift build, and China's 2030 mining share falls into the
+/// IEA band -- a scenario, not the base (decision 80).
+#[test]
+fn mines_sell_capacity_reading() {
+    let plan = plan();
+    let country = countries(&plan);
+    let json = solve(&["--scenario", "mines-sell-capacity"]);
+    for m in plan["mine"].as_array().unwrap() {
+        let id = m["id"].as_str().unwrap();
+        if m["country"].as_str() == Some("CN") {
+            continue;
+        }
+        let online = m.get("online").and_then(|v| v.as_integer()).unwrap_or(2025);
+        let ramp: Vec<f64> = m
+            .get("ramp")
+            .map(|r| {
+                r.as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|v| v.as_float().unwrap())
+                    .collect()
+            })
+            .unwrap_or_default();
+        for year in 2028..=2035 {
+            if year < online {
+                continue;
+            }
+            let share = ramp.get((year - online) as usize).copied().unwrap_or(1.0);
+            let cap = per_year(&m["capacity"], year) * share;
+            let got = shipped(&json, "concentrate", year, id, &[]);
+            // Mountain Pass is bound by MP's own separation (60,000 from
+            // 2030; 46,667 and 53,333 in 2028-2029 against 60,000 mined).
+            if id == "us-mountain-pass" && year < 2030 {
+                assert!(got < cap, "{year}: {got}");
+                continue;
+            }
+            assert!(
+                (got - cap).abs() < 1e-3,
+                "{year} {id}: {got:.0} of {cap:.0} t REO"
+            );
+        }
+    }
+    let [mining, separation, _] = stage_shares(&json, &country, 2030);
+    assert!((mining - 60.9).abs() <= 0.1, "2030 mining {mining:.2} %");
+    assert!((mining - 54.0).abs() <= 8.0);
+    assert!(
+        (separation - 72.4).abs() <= 0.1,
+        "2030 separation {separation:.2} %"
+    );
+    let builds = json["builds"].as_array().unwrap();
+    assert_eq!(builds.len(), 1, "{builds:?}");
+    assert_eq!(builds[0]["facility"], "lynas-seadrift");
+    assert_eq!(builds[0]["year"], 2028);
+    assert!((builds[0]["capacity"].as_f64().unwrap() - 7000.0).abs() < 0.5);
+    let base = solve(&[]);
+    let more =
+        (json["cost"]["total"].as_f64().unwrap() - base["cost"]["total"].as_f64().unwrap()) / 1e9;
+    assert!((more - 0.5).abs() <= 0.05, "{more:.3} bn more");
+}
+
+/// README's paragraph on the flagship ("The world as contracted and
+/// announced"), recomputed from the solves.
+#[test]
+fn readme_world_section_figures() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let readme = readme.split_whitespace().collect::<Vec<_>>().join(" ");
+    let says = |text: &str| assert!(readme.contains(text), "README no longer says {text:?}");
+    let country = countries(&plan());
+    let base = solve(&[]);
+    let [a, b, c] = stage_shares(&base, &country, 2025);
+    let [d, e, f] = stage_shares(&base, &country, 2030);
+    says(&format!(
+        "China's share comes out at {a:.1} % of mining, {b:.1} % of separation and {c:.1} % of magnets in 2025, and at {d:.1} %, {e:.1} % and {f:.1} % in 2030 — separation {:.1} pp from the IEA outlook (77 %), mining {:.1} pp above it (54 %).",
+        77.0 - e,
+        d - 54.0
+    ));
+    let sell = solve(&["--scenario", "mines-sell-capacity"]);
+    let m = stage_shares(&sell, &country, 2030)[0];
+    let more =
+        (sell["cost"]["total"].as_f64().unwrap() - base["cost"]["total"].as_f64().unwrap()) / 1e9;
+    says(&format!(
+        "China's 2030 mining share is then {m:.1} %, inside the IEA band, for {more:.1} bn USD more."
+    ));
+    let none = stage_shares(&solve(&["--scenario", "no-contracts"]), &country, 2030);
+    says(&format!(
+        "gives China {:.0} % of mining, {:.0} % of separation and {:.0} % of magnets in 2030",
+        none[0], none[1], none[2]
+    ));
+    let us_made: f64 = flows(&base, "magnet")
+        .iter()
+        .filter(|x| x["year"] == 2030 && x["to"] == "us-other")
+        .filter(|x| country[x["from"].as_str().unwrap()] == "US")
+        .map(|x| x["tonnes"].as_f64().unwrap())
+        .sum();
+    let us_all: f64 = flows(&base, "magnet")
+        .iter()
+        .filter(|x| x["year"] == 2030 && x["to"] == "us-other")
+        .map(|x| x["tonnes"].as_f64().unwrap())
+        .sum();
+    says(&format!(
+        "({:.1} kt of {:.0} kt of US civil demand made in the US in 2030)",
+        us_made / 1e3,
+        us_all / 1e3
+    ));
 }

@@ -192,6 +192,19 @@ pub struct MagnetVar {
     pub col: Col,
 }
 
+/// `q[p,e,b,d]`: t of oxide of element `e`, class `b`, that plant `p` uses
+/// for magnets of production class `d`.
+#[derive(Clone, Copy, Debug)]
+pub struct UseVar {
+    pub plant: usize,
+    pub element: usize,
+    /// Oxide class `b`.
+    pub class: StageSet,
+    /// Production class `d ⊆ b`.
+    pub production: StageSet,
+    pub col: Col,
+}
+
 #[derive(Clone, Copy, Debug)]
 pub struct UnmetVar {
     pub market: usize,
@@ -235,6 +248,8 @@ pub struct YearModel {
     pub concentrate: Vec<ConcentrateVar>,
     pub oxide: Vec<OxideVar>,
     pub magnet: Vec<MagnetVar>,
+    /// Oxide use per production class (for tracing lots, not costed).
+    pub uses: Vec<UseVar>,
     pub unmet: Vec<UnmetVar>,
     pub share_rows: Vec<ShareRow>,
     pub capacity_rows: Vec<CapacityRow>,
@@ -550,7 +565,7 @@ impl<'a> YearBuild<'a> {
         self.concentrate_vars(lp, ym, &mut cols);
         self.oxide_vars(lp, ym, &mut cols);
         self.oxide_release_vars(lp, ym, &mut cols);
-        self.use_vars(lp, &mut cols);
+        self.use_vars(lp, ym, &mut cols);
         self.magnet_vars(lp, ym, &mut cols);
         self.magnet_release_vars(lp, ym);
         self.unmet_vars(lp, ym);
@@ -710,7 +725,7 @@ impl<'a> YearBuild<'a> {
 
     /// `q[p,e,b,d]` for every production class `d ⊆ b`, where oxide of
     /// class `b` arrives at a plant that operates and uses element `e`.
-    fn use_vars(&self, lp: &mut Lp, cols: &mut YearCols) {
+    fn use_vars(&self, lp: &mut Lp, ym: &mut YearModel, cols: &mut YearCols) {
         let plan = self.plan;
         for (p, plant) in plan.plants.iter().enumerate() {
             for e in 0..plan.elements.len() {
@@ -725,6 +740,13 @@ impl<'a> YearBuild<'a> {
                         let q = lp.add_col(0.0);
                         cols.q_of.push(p, e, b, q);
                         cols.q_for.push(p, e, d, q);
+                        ym.uses.push(UseVar {
+                            plant: p,
+                            element: e,
+                            class: b,
+                            production: d,
+                            col: q,
+                        });
                     }
                 }
             }

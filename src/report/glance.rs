@@ -92,7 +92,7 @@ pub fn country_mix(by_country: &BTreeMap<String, f64>) -> String {
 /// Per stage, where one t of something came from: `[mined in, separated
 /// in, made in]`, each a map country → share (empty: that stage has not
 /// happened to it yet).
-type Mix = [BTreeMap<String, f64>; 3];
+pub(super) type Mix = [BTreeMap<String, f64>; 3];
 
 /// What a stockpile's initial stock is labelled as: its origin is not known.
 pub const INITIAL_STOCK: &str = "initial stock";
@@ -110,9 +110,12 @@ pub struct Sources<'a> {
     pools: BTreeMap<String, (Mix, f64)>,
     /// Year → node id → mix of one t of its output that year.
     years: BTreeMap<i64, BTreeMap<String, Mix>>,
+    /// The lot-by-lot trace, for plans whose share rules tell origin
+    /// classes apart.
+    lots: Option<super::lots::LotTrace<'a>>,
 }
 
-fn add_scaled(into: &mut Mix, from: &Mix, weight: f64) {
+pub(super) fn add_scaled(into: &mut Mix, from: &Mix, weight: f64) {
     for (i, m) in from.iter().enumerate() {
         for (c, v) in m {
             *into[i].entry(c.clone()).or_default() += v * weight;
@@ -120,7 +123,7 @@ fn add_scaled(into: &mut Mix, from: &Mix, weight: f64) {
     }
 }
 
-fn normalized(mut mix: Mix) -> Mix {
+pub(super) fn normalized(mut mix: Mix) -> Mix {
     for m in &mut mix {
         let total: f64 = m.values().sum();
         if total > 0.0 {
@@ -149,11 +152,13 @@ impl<'a> Sources<'a> {
                 (s.id.clone(), (mix, s.initial))
             })
             .collect();
+        let lots = (!o.lots.years.is_empty()).then(|| super::lots::LotTrace::new(plan, &o.lots));
         Sources {
             plan,
             o,
             pools,
             years: BTreeMap::new(),
+            lots,
         }
     }
 
@@ -281,9 +286,33 @@ impl<'a> Sources<'a> {
         }
     }
 
+    /// The market's index when a share rule applies to it in `year` and the
+    /// outcome carries the lots the LP kept apart for it.
+    fn ruled(&self, year: i64, market: &str) -> Option<usize> {
+        self.lots.as_ref()?;
+        let k = self.plan.markets.iter().position(|m| m.id == market)?;
+        let in_force = |rule: &crate::plan::ShareRule| {
+            rule.markets.contains(&k)
+                && self
+                    .o
+                    .shares
+                    .iter()
+                    .any(|r| r.rule == rule.id && r.year == year)
+        };
+        self.plan.share_rules.iter().any(in_force).then_some(k)
+    }
+
     /// Where one market's magnets of one year come from, stage by stage, in
-    /// tonnes by country: `[mined in, separated in, made in]`.
+    /// tonnes by country: `[mined in, separated in, made in]`. A market under
+    /// a share rule that year is traced lot by lot (its clean lots are what
+    /// the LP sent it); the others take each facility's output as mixed from
+    /// all its inputs.
     pub fn of_market(&mut self, year: i64, market: &str) -> Mix {
+        if let Some(k) = self.ruled(year, market) {
+            if let Some(lots) = &mut self.lots {
+                return lots.of_market(year, k);
+            }
+        }
         self.trace(year);
         let mixes = &self.years[&year];
         let mut out: Mix = Default::default();
@@ -305,11 +334,40 @@ impl<'a> Sources<'a> {
 /// Sourcing per market: for each market and year shown, the share of its
 /// magnets by country at each stage.
 pub fn sourcing_table(plan: &Plan, o: &Outcome, years: &[i64]) -> Table {
-    let title = if plan.stockpiles.is_empty() {
-        "Sourcing per market: share of its magnets by country at each stage (each facility's output taken as mixed from its inputs)"
+    let ruled: Vec<String> = plan
+        .share_rules
+        .iter()
+        .filter(|_| !o.lots.years.is_empty())
+        .filter(|r| {
+            o.shares
+                .iter()
+                .any(|s| s.rule == r.id && years.contains(&s.year))
+        })
+        .map(|r| {
+            let ms: Vec<&str> = r
+                .markets
+                .iter()
+                .map(|&k| plan.markets[k].id.as_str())
+                .collect();
+            format!("{}: {}", r.id, ms.join(", "))
+        })
+        .collect();
+    let mixed = if ruled.is_empty() {
+        "each facility's output taken as mixed from its inputs".to_string()
     } else {
-        "Sourcing per market: share of its magnets by country at each stage (each facility's output taken as mixed from its inputs; a stockpile releases the mix it holds, its initial stock of unknown origin)"
+        format!(
+            "each facility's output taken as mixed from its inputs; a market's rows in the years a share rule applies to it ({}) follow the lots the LP keeps apart for the rule",
+            ruled.join("; ")
+        )
     };
+    let stock = if plan.stockpiles.is_empty() {
+        ""
+    } else {
+        "; a stockpile releases the mix it holds, its initial stock of unknown origin"
+    };
+    let title = format!(
+        "Sourcing per market: share of its magnets by country at each stage ({mixed}{stock})"
+    );
     let mut t = Table::new(
         "sourcing",
         title,

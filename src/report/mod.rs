@@ -7,6 +7,7 @@ pub mod chart;
 pub mod glance;
 pub mod html;
 pub mod instruments;
+mod lots;
 pub mod metrics;
 mod render;
 pub mod xlsx;
