@@ -1283,6 +1283,84 @@ fn sourcing_traces_magnets_through_stockpiles() {
             ]],
         ),
         (
+            // 48-52: the rows worked out in each plan's header (ruled
+            // markets by their lots; stock pools per class in 50 and 51).
+            "48_sourcing_lots_refining_rule.toml",
+            vec![2026],
+            vec![
+                ["def", "2026", "40", "AU 75%, CN 25%", "MY 100%", "JP 100%"],
+                [
+                    "civ",
+                    "2026",
+                    "110",
+                    "CN 67%, AU 33%",
+                    "CN 73%, MY 27%",
+                    "JP 100%",
+                ],
+            ],
+        ),
+        (
+            "49_sourcing_lots_two_rules.toml",
+            vec![2026],
+            vec![
+                ["def", "2026", "20", "AU 100%", "CN 100%", "JP 100%"],
+                ["civ", "2026", "30", "CN 100%", "MY 100%", "JP 100%"],
+                [
+                    "oth",
+                    "2026",
+                    "50",
+                    "CN 80%, AU 20%",
+                    "CN 70%, MY 30%",
+                    "JP 100%",
+                ],
+            ],
+        ),
+        (
+            "50_sourcing_lots_oxide_stock.toml",
+            vec![2027],
+            vec![
+                [
+                    "def",
+                    "2027",
+                    "40",
+                    "initial stock 100%",
+                    "initial stock 100%",
+                    "JP 100%",
+                ],
+                [
+                    "civ",
+                    "2027",
+                    "60",
+                    "CN 60%, initial stock 40%",
+                    "CN 60%, initial stock 40%",
+                    "JP 100%",
+                ],
+            ],
+        ),
+        (
+            "51_sourcing_lots_magnet_stock.toml",
+            vec![2027],
+            vec![
+                ["def", "2027", "40", "AU 100%", "MY 100%", "US 100%"],
+                [
+                    "civ",
+                    "2027",
+                    "60",
+                    "CN 60%, AU 40%",
+                    "MY 100%",
+                    "CN 60%, US 40%",
+                ],
+            ],
+        ),
+        (
+            "52_sourcing_lots_magnet_rule.toml",
+            vec![2027],
+            vec![
+                ["def", "2027", "40", "CN 100%", "MY 100%", "US 100%"],
+                ["civ", "2027", "60", "CN 100%", "MY 100%", "CN 60%, US 40%"],
+            ],
+        ),
+        (
             // 47: def's lots are AU-mined (the rule); civ takes r_my's
             // output as mixed, CN 100 / 150 and AU 50 / 150 (header).
             "47_sourcing_lots.toml",
@@ -1309,5 +1387,83 @@ fn sourcing_traces_magnets_through_stockpiles() {
             .map(|r| r.iter().map(|c| c.to_string()).collect())
             .collect();
         assert_eq!(table_cells(&t), want, "{file}");
+    }
+}
+
+/// The flows by origin class the sourcing table traces (`Outcome::lots`)
+/// add up to the reported flows, route by route and year by year, and every
+/// magnet lot's production class is one its plant's oxide use covers.
+#[test]
+fn lots_add_up_to_the_reported_flows() {
+    for name in ["us-magnets-2035.toml", "world-2030.toml", "dfars-2027.toml"] {
+        let s = solved(name);
+        assert!(
+            !s.outcome.lots.years.is_empty(),
+            "{name}: a plan with a share rule"
+        );
+        let mut by_route: BTreeMap<(i64, &str, String, String), f64> = BTreeMap::new();
+        for (kind, list) in [
+            ("concentrate", &s.json["flows"]["concentrate"]),
+            ("oxide", &s.json["flows"]["oxide"]),
+            ("magnet", &s.json["flows"]["magnet"]),
+        ] {
+            for x in list.as_array().unwrap() {
+                let key = (
+                    x["year"].as_i64().unwrap(),
+                    kind,
+                    x["from"].as_str().unwrap().to_string(),
+                    x["to"].as_str().unwrap().to_string(),
+                );
+                *by_route.entry(key).or_default() += f(&x["tonnes"]);
+            }
+        }
+        let mut lots: BTreeMap<(i64, &str, String, String), f64> = BTreeMap::new();
+        let p = &s.plan;
+        for (&y, l) in &s.outcome.lots.years {
+            for &(m, r, t) in &l.concentrate {
+                let k = (
+                    y,
+                    "concentrate",
+                    p.mines[m].facility.id.clone(),
+                    p.refineries[r].facility.id.clone(),
+                );
+                *lots.entry(k).or_default() += t;
+            }
+            for &(r, q, _, _, t) in &l.oxide {
+                let k = (
+                    y,
+                    "oxide",
+                    p.refineries[r].facility.id.clone(),
+                    p.plants[q].facility.id.clone(),
+                );
+                *lots.entry(k).or_default() += t;
+            }
+            for &(q, k, d, t) in &l.magnet {
+                let key = (
+                    y,
+                    "magnet",
+                    p.plants[q].facility.id.clone(),
+                    p.markets[k].id.clone(),
+                );
+                *lots.entry(key).or_default() += t;
+                assert!(
+                    l.uses.iter().any(|u| u.0 == q && u.3 == d),
+                    "{name} {y}: magnets of class {d} from {} without oxide use",
+                    p.plants[q].facility.id
+                );
+            }
+        }
+        assert_eq!(
+            by_route.keys().collect::<Vec<_>>(),
+            lots.keys().collect::<Vec<_>>(),
+            "{name}: the same routes"
+        );
+        for (k, t) in &by_route {
+            assert!(
+                (lots[k] - t).abs() <= 1e-6 * t.max(1.0),
+                "{name} {k:?}: {} vs {t}",
+                lots[k]
+            );
+        }
     }
 }
