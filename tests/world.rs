@@ -760,3 +760,134 @@ fn readme_world_section_figures() {
         us_all / 1e3
     ));
 }
+
+/// The civil target of us-build-2030.toml on the contracted world (scenario
+/// us-civil-target): no build and no cost; README's frontier figures,
+/// recomputed by point solves with the share set in every year (what
+/// `frontier` does) and compared with `frontier`'s own rows.
+#[test]
+fn us_civil_target_needs_no_build_on_the_contracted_world() {
+    let base = solve(&[]);
+    let cost = |j: &Value| j["cost"]["total"].as_f64().unwrap();
+    let target = solve(&["--scenario", "us-civil-target"]);
+    assert!(target["builds"].as_array().unwrap().is_empty());
+    assert!(target["unmet"].as_array().unwrap().is_empty());
+    assert!(
+        (cost(&target) - cost(&base)).abs() < 1.0,
+        "{}",
+        cost(&target) - cost(&base)
+    );
+    let rows: Vec<&Value> = target["shares"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["rule"] == "us-civil-half")
+        .collect();
+    assert_eq!(rows.len(), 8, "2028-2035");
+    for r in &rows {
+        let (got, want) = (
+            r["achieved"].as_f64().unwrap(),
+            r["required"].as_f64().unwrap(),
+        );
+        assert!(got >= want - 1e-9, "{r}");
+    }
+    let at = |share: &str| {
+        solve(&[
+            "--scenario",
+            "us-civil-target",
+            "--set",
+            &format!("share_rule.us-civil-half.min_share={share}"),
+        ])
+    };
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let readme = readme.split_whitespace().collect::<Vec<_>>().join(" ");
+    let says = |text: &str| assert!(readme.contains(text), "README no longer says {text:?}");
+    let (half, sixty, ninety, all) = (at("0.5"), at("0.6"), at("0.9"), at("1"));
+    let added = |j: &Value| cost(j) - cost(&base);
+    let grouped = |v: f64| {
+        let s = format!("{:.0}", v);
+        let mut out = String::new();
+        for (i, c) in s.chars().enumerate() {
+            if i > 0 && (s.len() - i) % 3 == 0 {
+                out.push(',');
+            }
+            out.push(c);
+        }
+        out
+    };
+    says(&format!(
+        "{} USD more at 50 %, {:.1} M USD at 60 %, {:.2} bn at 90 % and {:.2} bn at 100 %",
+        grouped(added(&half)),
+        added(&sixty) / 1e6,
+        added(&ninety) / 1e9,
+        added(&all) / 1e9
+    ));
+    let builds: Vec<(String, i64, f64)> = all["builds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            (
+                b["facility"].as_str().unwrap().into(),
+                b["year"].as_i64().unwrap(),
+                b["capacity"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(builds.len(), 1, "{builds:?}");
+    assert_eq!((builds[0].0.as_str(), builds[0].1), ("neo-narva", 2028));
+    let unmet = all["unmet"].as_array().unwrap();
+    assert_eq!(unmet.len(), 1, "{unmet:?}");
+    assert_eq!(
+        (unmet[0]["market"].as_str(), unmet[0]["year"].as_i64()),
+        (Some("us-other"), Some(2028))
+    );
+    let clean_2028 = all["shares"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["rule"] == "us-civil-half" && r["year"] == 2028)
+        .unwrap()["delivered"]
+        .as_f64()
+        .unwrap();
+    says(&format!(
+        "At 100 % the LP builds Narva phase 2 ({} t/yr, 2028) and still leaves {} t of US civil demand unmet in 2028, because the China-free chain has {} t that year.",
+        grouped(builds[0].2),
+        grouped(unmet[0]["tonnes"].as_f64().unwrap()),
+        grouped(clean_2028)
+    ));
+    // `frontier` gives the same totals.
+    let out = Command::new(env!("CARGO_BIN_EXE_reeplan"))
+        .args([
+            "frontier",
+            MODEL,
+            "--scenario",
+            "us-civil-target",
+            "--rule",
+            "us-civil-half",
+            "--format",
+            "csv",
+        ])
+        .current_dir(root())
+        .output()
+        .expect("run reeplan frontier");
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    for (share, j) in [
+        ("0.5", &half),
+        ("0.6", &sixty),
+        ("0.9", &ninety),
+        ("1", &all),
+    ] {
+        let row = text
+            .lines()
+            .find(|l| l.starts_with(&format!("{share},")))
+            .unwrap_or_else(|| panic!("no frontier row {share}: {text}"));
+        let total: f64 = row.split(',').nth(2).unwrap().parse().unwrap();
+        assert!(
+            (total - cost(j)).abs() <= 1e-6 * total,
+            "{share}: {total} vs {}",
+            cost(j)
+        );
+    }
+}
