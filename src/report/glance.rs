@@ -115,6 +115,20 @@ pub struct Sources<'a> {
     lots: Option<super::lots::LotTrace<'a>>,
 }
 
+/// The mix of a stockpile's initial stock: [`INITIAL_STOCK`] at every stage
+/// it has passed (mining and separation for oxide, also making for magnets).
+pub(super) fn initial_mix(stock: &crate::plan::Stockpile) -> Mix {
+    let stages = match stock.product {
+        crate::plan::StockProduct::Oxide(_) => 2,
+        crate::plan::StockProduct::Magnet => 3,
+    };
+    let mut mix: Mix = Default::default();
+    for m in mix.iter_mut().take(stages) {
+        m.insert(INITIAL_STOCK.to_string(), 1.0);
+    }
+    mix
+}
+
 pub(super) fn add_scaled(into: &mut Mix, from: &Mix, weight: f64) {
     for (i, m) in from.iter().enumerate() {
         for (c, v) in m {
@@ -140,17 +154,7 @@ impl<'a> Sources<'a> {
         let pools = plan
             .stockpiles
             .iter()
-            .map(|s| {
-                let mut mix: Mix = Default::default();
-                let stages = match s.product {
-                    crate::plan::StockProduct::Oxide(_) => 2,
-                    crate::plan::StockProduct::Magnet => 3,
-                };
-                for m in mix.iter_mut().take(stages) {
-                    m.insert(INITIAL_STOCK.to_string(), 1.0);
-                }
-                (s.id.clone(), (mix, s.initial))
-            })
+            .map(|s| (s.id.clone(), (initial_mix(s), s.initial)))
             .collect();
         let lots = (!o.lots.years.is_empty()).then(|| super::lots::LotTrace::new(plan, &o.lots));
         Sources {

@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use super::glance::{add_scaled, normalized, Mix, INITIAL_STOCK};
+use super::glance::{add_scaled, initial_mix, normalized, Mix};
 use crate::model::Classes;
 use crate::outcome::{Lots, YearLots};
 use crate::plan::{Plan, Stage, StageSet, StockProduct};
@@ -48,16 +48,8 @@ impl<'a> LotTrace<'a> {
         let classes = Classes::for_plan(plan);
         let mut pools = BTreeMap::new();
         for (s, stock) in plan.stockpiles.iter().enumerate() {
-            let stages = match stock.product {
-                StockProduct::Oxide(_) => 2,
-                StockProduct::Magnet => 3,
-            };
-            let mut mix: Mix = Default::default();
-            for m in mix.iter_mut().take(stages) {
-                m.insert(INITIAL_STOCK.to_string(), 1.0);
-            }
             let class = stock.initial_clean & classes.tracked;
-            pools.insert((s, class), (mix, stock.initial));
+            pools.insert((s, class), (initial_mix(stock), stock.initial));
         }
         LotTrace {
             plan,
