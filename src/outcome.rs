@@ -55,6 +55,13 @@ impl Cost {
         ]
     }
 
+    /// The total less the penalties charged on what did not happen (demand
+    /// left unmet, soft share rules missed, contract volumes short): what the
+    /// delivered magnets cost.
+    pub fn of_delivery(&self) -> f64 {
+        self.total - self.unmet - self.rules - self.contracts
+    }
+
     /// The sum of the parts.
     pub fn sum_of_parts(&self) -> f64 {
         self.parts().iter().map(|p| p.2).sum()
@@ -779,7 +786,9 @@ fn read_outcome(
                 } else {
                     0.0
                 },
-                binding: throughput >= capacity * (1.0 - 1e-6) - 1e-9,
+                // A facility with no capacity that year (not online, not
+                // built) has nothing to run at: it is not "at capacity".
+                binding: capacity > REPORT_EPS && throughput >= capacity * (1.0 - 1e-6) - 1e-9,
             });
         }
     }

@@ -758,6 +758,21 @@ pub(crate) fn solve_one(
         status = run(highs)?;
         retried = true;
     }
+    if status == MODEL_STATUS_UNBOUNDED {
+        // Every LP reeplan builds has a bounded objective (each flow, stock
+        // and build is capped, λ lies in [0, 1]), so "unbounded" is simplex
+        // losing its way on a badly scaled model (a max-resilience budget
+        // row of 5e10 against grades of 2e-4, say). The interior-point
+        // solver, which scales differently, is the second opinion; a MIP is
+        // solved again without presolve.
+        if lp.is_mip() {
+            highs.set_string("presolve", "off")?;
+        } else {
+            highs.set_string("solver", "ipm")?;
+        }
+        status = run(highs)?;
+        retried = true;
+    }
     let solved = Instant::now();
     let record = |finished| {
         LAST_SOLVE.with(|last| {

@@ -180,7 +180,11 @@ fn expected(
         return cost.map(|_| magnets);
     }
     if label.starts_with("cost per t magnet delivered") {
-        return cost.and_then(|c| (magnets > 0.0).then(|| f(&c["total"]) / magnets));
+        // The penalties on what did not happen are not a cost of delivery.
+        return cost.and_then(|c| {
+            let penalties = f(&c["unmet"]) + f(&c["rules"]) + f(&c["contracts"]);
+            (magnets > 0.0).then(|| (f(&c["total"]) - penalties) / magnets)
+        });
     }
     if label == "unmet demand (t)" {
         return cost.map(|_| unmet);
@@ -639,8 +643,17 @@ fn table_cells(t: &reeplan::report::Table) -> Vec<Vec<String>> {
         .collect()
 }
 
+/// A whole-percent share as the sourcing cells write it: a share that is
+/// not whole (beyond 1e-6) never reads 100% or 0%.
 fn pct0(v: f64) -> String {
-    format!("{:.0}%", v * 100.0)
+    let p = format!("{:.0}", v * 100.0);
+    if p == "100" && v < 1.0 - 1e-6 {
+        return ">99%".into();
+    }
+    if p == "0" && v > 1e-6 {
+        return "<1%".into();
+    }
+    format!("{p}%")
 }
 
 /// Shares by country as the sourcing table writes them, largest first,
@@ -657,6 +670,12 @@ fn mix(by: &BTreeMap<String, f64>) -> String {
         let rest = 1.0 - v[0].1 - v[1].1;
         v.truncate(2);
         v.push(("other".into(), rest));
+    } else {
+        // The countries under 0.5 % are a rest of their own.
+        let rest = 1.0 - v.iter().map(|x| x.1).sum::<f64>();
+        if rest > 1e-6 {
+            v.push(("other".into(), rest));
+        }
     }
     v.iter()
         .map(|(c, s)| format!("{c} {}", pct0(*s)))
@@ -1127,6 +1146,60 @@ fn set_warns_when_a_share_field_gets_a_percent() {
         .output()
         .unwrap();
     assert!(!String::from_utf8_lossy(&out.stderr).contains("warning"));
+}
+
+/// `--year 2030,2031`: the per-year subsidy table shows those years only,
+/// each row the JSON's amount, and its total is their sum.
+#[test]
+fn subsidy_outlay_follows_the_years_asked_for() {
+    let s = solved("world-2030.toml");
+    let view = reeplan::report::View {
+        detail: true,
+        years: vec![2030, 2031],
+    };
+    let tables = reeplan::report::solve_report(&s.plan, &s.outcome, &view);
+    let t = tables
+        .iter()
+        .find(|t| t.name == "subsidies")
+        .expect("the subsidy table");
+    let mut expect = Vec::new();
+    let mut total = 0.0;
+    for r in s.json["subsidies"].as_array().unwrap() {
+        let year = r["year"].as_i64().unwrap();
+        if year == 2030 || year == 2031 {
+            total += f(&r["amount"]);
+            expect.push(vec![
+                r["subsidy"].as_str().unwrap().to_string(),
+                year.to_string(),
+                grouped(f(&r["amount"]), 0),
+            ]);
+        }
+    }
+    assert!(!expect.is_empty());
+    assert_eq!(table_cells(t), expect);
+    let foot: Vec<String> = t.footer[0].iter().map(|c| c.display()).collect();
+    assert_eq!(foot, ["total", "–", &grouped(total, 0)]);
+    assert!(t.title.ends_with("in 2030–2031"), "{}", t.title);
+}
+
+/// Plan 15 by hand (its header): 60 t delivered from p_cheap at 500 USD/t,
+/// 40 t left unmet at 800 USD/t. The magnets delivered cost 30,000 / 60 =
+/// 500 USD/t; the 32,000 of penalty is no price of them (decision 82).
+#[test]
+fn cost_per_tonne_delivered_leaves_the_unmet_penalty_out() {
+    let s = solved_file(&root().join("tests/plans/15_unmet_penalty.toml").to_string_lossy());
+    let tables = reeplan::report::solve_report(&s.plan, &s.outcome, &Default::default());
+    let cells = table_cells(&tables[0]);
+    let row = |label: &str| {
+        cells
+            .iter()
+            .find(|r| r[0] == label)
+            .unwrap_or_else(|| panic!("no row {label}"))[1]
+            .clone()
+    };
+    assert_eq!(row("total cost (USD)"), "62,000");
+    assert_eq!(row("magnets delivered (t)"), "60.0");
+    assert_eq!(row("cost per t magnet delivered, before penalties (USD/t)"), "500");
 }
 
 fn solved_file(path: &str) -> Solved {

@@ -199,7 +199,7 @@ fn run_in_pool(args: &FrontierArgs, options: SolverOptions) -> Result<ExitCode, 
             price_pts.push((p.share, price));
         }
         table.rows.push(vec![
-            Cell::Percent(p.share),
+            Cell::Setting(p.share),
             Cell::text(p.outcome.status.name()),
             cost.map_or(Cell::Empty, Cell::money),
             cost.map_or(Cell::Empty, |c| Cell::money(c - zero_cost)),
@@ -594,7 +594,7 @@ fn budget_curve(
             pts.push((*b, l));
         }
         table.rows.push(vec![
-            Cell::Percent(*b),
+            Cell::Setting(*b),
             Cell::text(o.status.name()),
             o.objective_value.map_or(Cell::Empty, Cell::Percent),
             o.cost

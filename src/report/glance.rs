@@ -57,7 +57,8 @@ pub fn year_ranges(years: &[i64]) -> String {
 
 /// Shares by country, largest first: `CN 62%, AU 20%, US 18%`; with more
 /// than three countries the third entry is the rest: `other 18%`.
-/// Countries under 0.5 % are left out (they would read 0%).
+/// Countries under 0.5 % are not named (they would read 0%) but counted in
+/// a rest: `CN >99%, other <1%`.
 pub fn country_mix(by_country: &BTreeMap<String, f64>) -> String {
     let total: f64 = by_country.values().sum();
     if total <= REPORT_EPS {
@@ -70,13 +71,21 @@ pub fn country_mix(by_country: &BTreeMap<String, f64>) -> String {
         .filter(|(_, s)| *s >= 0.005)
         .collect();
     v.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
-    let pct = |s: f64| super::percent(s, 0).replace(" %", "%");
+    let pct = |s: f64| {
+        super::percent(s, 0)
+            .replace(" %", "%")
+            .replace("> ", ">")
+            .replace("< ", "<")
+    };
     if v.len() <= 3 {
-        return v
-            .iter()
-            .map(|(c, s)| format!("{c} {}", pct(*s)))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let mut parts: Vec<String> = v.iter().map(|(c, s)| format!("{c} {}", pct(*s))).collect();
+        // The countries left out are still named as a rest, so that the
+        // cell never implies fewer sources than there are.
+        let rest = 1.0 - v.iter().map(|(_, s)| s).sum::<f64>();
+        if rest > super::SHARE_EPS {
+            parts.push(format!("other {}", pct(rest)));
+        }
+        return parts.join(", ");
     }
     let rest = 1.0 - v[0].1 - v[1].1;
     format!(

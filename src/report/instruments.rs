@@ -190,20 +190,25 @@ pub fn subsidy_summary(o: &Outcome) -> Option<Table> {
     Some(t)
 }
 
-/// What each subsidy pays, per year (discounted).
-pub fn subsidy_outlay(o: &Outcome) -> Option<Table> {
+/// What each subsidy pays, per year (discounted), in `years` (`None`: all);
+/// the total is over the years shown, and the title says which.
+pub fn subsidy_outlay(o: &Outcome, years: Option<&[i64]>) -> Option<Table> {
     if o.subsidies.is_empty() {
         return None;
     }
     let cur = &o.currency;
     let header = format!("paid ({cur}, discounted)");
-    let mut t = Table::new(
-        "subsidies",
-        "Subsidy outlay per subsidy and year",
-        &["subsidy", "year", header.as_str()],
-    );
+    let title = match years {
+        None => "Subsidy outlay per subsidy and year".to_string(),
+        Some(ys) => format!(
+            "Subsidy outlay per subsidy and year, in {}",
+            super::glance::year_ranges(ys)
+        ),
+    };
+    let mut t = Table::new("subsidies", title, &["subsidy", "year", header.as_str()]);
     let mut total = 0.0;
-    for s in &o.subsidies {
+    let shown = |year: i64| years.is_none_or(|ys| ys.contains(&year));
+    for s in o.subsidies.iter().filter(|s| shown(s.year)) {
         total += s.amount;
         t.rows.push(vec![
             Cell::text(&s.subsidy),

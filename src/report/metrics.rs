@@ -116,9 +116,9 @@ pub fn metrics(
     );
     push(
         "cost.per_tonne".into(),
-        format!("cost per t magnet delivered ({cur}/t)"),
+        per_tonne_label(cur),
         Unit::MoneyPerTonne,
-        cost.and_then(|c| (delivered > 0.0).then(|| c.total / delivered)),
+        cost_per_tonne(plan, o),
     );
     // `+ 0.0`: an empty f64 sum is -0.0, which would print as "-0".
     let unmet: f64 = o.unmet.iter().map(|u| u.tonnes).sum::<f64>() + 0.0;
@@ -282,6 +282,21 @@ pub fn stock_key_years(plan: &Plan) -> Vec<i64> {
     years.sort();
     years.dedup();
     years
+}
+
+/// The label of [`cost_per_tonne`].
+pub fn per_tonne_label(cur: &str) -> String {
+    format!("cost per t magnet delivered, before penalties ({cur}/t)")
+}
+
+/// What a delivered t of magnet cost: the total less the penalties on demand
+/// left unmet, soft rules missed and contracts short
+/// ([`crate::outcome::Cost::of_delivery`]),
+/// over the t delivered. `None` unsolved or when nothing was delivered.
+pub fn cost_per_tonne(plan: &Plan, o: &Outcome) -> Option<f64> {
+    let delivered = delivered_to_markets(plan, o);
+    let c = o.cost.as_ref()?;
+    (delivered > 0.0).then(|| c.of_delivery() / delivered)
 }
 
 /// t of magnet delivered to markets over the horizon (shipments into

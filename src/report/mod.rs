@@ -30,6 +30,9 @@ pub enum Cell {
     },
     /// A share shown as a percentage.
     Percent(f64),
+    /// A share the user set (a grid point): shown with every decimal it has,
+    /// up to four (`0.625 %`), so that the points' spacing reads true.
+    Setting(f64),
     /// A figure already written out (e.g. `12,345 (+678)`): aligned like a number.
     Figure(String),
     Empty,
@@ -64,6 +67,7 @@ impl Cell {
             Cell::Text(s) => s.clone(),
             Cell::Number { value, decimals } => thousands(*value, *decimals),
             Cell::Percent(p) => percent(*p, 1),
+            Cell::Setting(p) => setting_percent(*p),
             Cell::Figure(s) => s.clone(),
             Cell::Empty => "–".into(),
         }
@@ -74,7 +78,9 @@ impl Cell {
         match self {
             Cell::Text(s) | Cell::Figure(s) => s.clone(),
             // `+ 0.0` turns -0 into 0 (a -0 from the solver is no sign).
-            Cell::Number { value, .. } | Cell::Percent(value) => (value + 0.0).to_string(),
+            Cell::Number { value, .. } | Cell::Percent(value) | Cell::Setting(value) => {
+                (value + 0.0).to_string()
+            }
             Cell::Empty => String::new(),
         }
     }
@@ -82,20 +88,49 @@ impl Cell {
     pub fn is_numeric(&self) -> bool {
         matches!(
             self,
-            Cell::Number { .. } | Cell::Percent(_) | Cell::Figure(_)
+            Cell::Number { .. } | Cell::Percent(_) | Cell::Setting(_) | Cell::Figure(_)
         )
     }
 }
 
 /// A share as a percentage, `0.4123` → `41.2 %` (with `decimals` = 1); a
-/// value that rounds to zero has no minus sign (`-1e-12` → `0.0 %`).
+/// value that rounds to zero has no minus sign (`-1e-12` → `0.0 %`). A share
+/// that is not whole never reads as whole: `0.9998` → `> 99.9 %` and
+/// `0.0002` → `< 0.1 %` (`> 99 %`, `< 1 %` with no decimals); within
+/// [`SHARE_EPS`] of 0 or 1 it is solver noise and reads `0.0 %`, `100.0 %`.
 pub fn percent(share: f64, decimals: usize) -> String {
     let mut s = format!("{:.*}", decimals, share * 100.0);
     if s.starts_with('-') && s[1..].chars().all(|c| c == '0' || c == '.') {
         s.remove(0);
     }
+    let step = format!("{:.*}", decimals, 10f64.powi(-(decimals as i32)));
+    let below_100 = format!("{:.*}", decimals, 100.0 - 10f64.powi(-(decimals as i32)));
+    let rounded: f64 = s.parse().unwrap_or(f64::NAN);
+    if rounded == 100.0 && share < 1.0 - SHARE_EPS {
+        return format!("> {below_100} %");
+    }
+    if rounded == 0.0 && share > SHARE_EPS {
+        return format!("< {step} %");
+    }
     format!("{s} %")
 }
+
+/// A share set by the user as a percentage with the decimals it needs (one
+/// at least, four at most): `0.5` → `50.0 %`, `0.00625` → `0.625 %`.
+pub fn setting_percent(share: f64) -> String {
+    let v = share * 100.0;
+    let decimals = (1..=4)
+        .find(|&d| {
+            let scale = 10f64.powi(d);
+            ((v * scale).round() / scale - v).abs() < 1e-9 * v.abs().max(1.0)
+        })
+        .unwrap_or(4);
+    percent(share, decimals as usize)
+}
+
+/// Shares this close to 0 or 1 are shown as 0 % or 100 %: LP noise, not a
+/// quantity (1 t in 1,000,000 t).
+pub const SHARE_EPS: f64 = 1e-6;
 
 /// `1234567.891` → `1,234,567.9` (with `decimals` = 1).
 pub fn thousands(v: f64, decimals: usize) -> String {
@@ -221,10 +256,10 @@ pub fn solve_report(plan: &Plan, o: &Outcome, view: &View) -> Vec<Table> {
             Cell::text("magnets delivered (t)"),
             Cell::tonnes(delivered),
         ]);
-        if delivered > 0.0 {
+        if let Some(per_tonne) = metrics::cost_per_tonne(plan, o) {
             summary.rows.push(vec![
-                Cell::text(format!("cost per t magnet delivered ({cur}/t)")),
-                Cell::money(c.total / delivered),
+                Cell::text(metrics::per_tonne_label(cur)),
+                Cell::money(per_tonne),
             ]);
         }
         let unmet: f64 = o.unmet.iter().map(|u| u.tonnes).sum::<f64>() + 0.0;
@@ -283,7 +318,7 @@ pub fn solve_report(plan: &Plan, o: &Outcome, view: &View) -> Vec<Table> {
     if view.detail || !view.years.is_empty() {
         let years = (!view.years.is_empty()).then_some(view.years.as_slice());
         tables.extend(instruments::contract_status(o, years));
-        tables.extend(instruments::subsidy_outlay(o));
+        tables.extend(instruments::subsidy_outlay(o, years));
     } else {
         tables.extend(instruments::contract_summary(o));
         tables.extend(instruments::subsidy_summary(o));
@@ -570,6 +605,18 @@ mod tests {
         assert_eq!(percent(-1e-12, 1), "0.0 %");
         assert_eq!(percent(-0.002, 1), "-0.2 %");
         assert_eq!(percent(1.0, 0), "100 %");
+        assert_eq!(percent(0.9998, 1), "> 99.9 %");
+        assert_eq!(percent(0.9958, 0), "> 99 %");
+        assert_eq!(percent(1.0 - 1e-9, 1), "100.0 %");
+        assert_eq!(percent(0.0002, 1), "< 0.1 %");
+        assert_eq!(percent(0.004, 0), "< 1 %");
+        assert_eq!(percent(1e-9, 1), "0.0 %");
+        assert_eq!(percent(0.9994, 1), "99.9 %");
+        assert_eq!(setting_percent(0.5), "50.0 %");
+        assert_eq!(setting_percent(0.00625), "0.625 %");
+        assert_eq!(setting_percent(0.0125), "1.25 %");
+        assert_eq!(setting_percent(0.0), "0.0 %");
+        assert_eq!(Cell::Setting(0.00625).raw(), "0.00625");
         assert_eq!(Cell::Percent(-0.0).display(), "0.0 %");
         assert_eq!(Cell::Percent(-0.0).raw(), "0");
         assert_eq!(Cell::money(-0.0).raw(), "0");

@@ -48,6 +48,7 @@ pub fn workbook(tables: &[Table]) -> Result<Vec<u8>, Error> {
     let money = Format::new().set_num_format("#,##0");
     let tonnes = Format::new().set_num_format("#,##0.0");
     let percent = Format::new().set_num_format("0.0%");
+    let setting = Format::new().set_num_format("0.0###%");
     let mut used = Vec::new();
     for t in tables {
         let ws = wb.add_worksheet();
@@ -75,6 +76,10 @@ pub fn workbook(tables: &[Table]) -> Result<Vec<u8>, Error> {
                     }
                     Cell::Percent(v) => {
                         ws.write_number_with_format(r, c, *v, &percent)
+                            .map_err(err)?;
+                    }
+                    Cell::Setting(v) => {
+                        ws.write_number_with_format(r, c, *v, &setting)
                             .map_err(err)?;
                     }
                     Cell::Empty => {}
