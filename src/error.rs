@@ -107,6 +107,10 @@ pub enum Error {
     /// (exit code 1, like any other I/O error).
     #[error("{0}")]
     Output(String),
+    /// An input other than the plan (e.g. a shard given to `merge`) is
+    /// missing, unreadable or malformed (exit code 1).
+    #[error("{0}")]
+    Input(String),
 }
 
 fn format_diagnostics(diags: &[Diagnostic]) -> String {

@@ -169,13 +169,104 @@ fn merge_rejects_overlapping_shards() {
         .args(["merge", a.to_str().unwrap(), b.to_str().unwrap()])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("point 0 also in"), "{err}");
     // The header alone, then rows 0 and 1, when they do not overlap.
     std::fs::write(&b, "1,2,optimal\n").unwrap();
     let merged = merge(dir.path());
     assert_eq!(merged, "point,x,status\n0,1,optimal\n1,2,optimal\n");
+}
+
+fn merge_fails(args: &[&str], says: &str) {
+    let out = Command::new(exe())
+        .arg("merge")
+        .args(args)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+    assert!(err.contains(says), "{args:?}: {err}");
+    assert!(out.stdout.is_empty(), "{args:?}: printed a partial table");
+}
+
+/// An incomplete or broken shard set is bad input (exit 1), never a table
+/// with points silently missing; and `-o` never overwrites a shard.
+#[test]
+fn merge_rejects_incomplete_sets_and_will_not_overwrite_a_shard() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    std::fs::write(
+        p("sweep-shard-0-of-3.csv"),
+        "point,x,status
+0,1,optimal
+3,4,optimal
+",
+    )
+    .unwrap();
+    std::fs::write(
+        p("sweep-shard-1-of-3.csv"),
+        "1,2,optimal
+",
+    )
+    .unwrap();
+    std::fs::write(
+        p("sweep-shard-2-of-3.csv"),
+        "2,3,optimal
+",
+    )
+    .unwrap();
+    let (s0, s1, s2) = (
+        p("sweep-shard-0-of-3.csv"),
+        p("sweep-shard-1-of-3.csv"),
+        p("sweep-shard-2-of-3.csv"),
+    );
+    // Shard 0 left out: named as a set, so the name says which.
+    merge_fails(&[&s1, &s2], "shard 0 of 3 is missing");
+    merge_fails(&[&s0, &s1], "shard 2 of 3 is missing");
+    merge_fails(&[&s0, &s1, &s1, &s2], "shard 1 of 3 is given twice");
+    // Renamed files: the gap in the points and the missing header show it.
+    std::fs::copy(&s0, p("a.csv")).unwrap();
+    std::fs::copy(&s2, p("c.csv")).unwrap();
+    std::fs::copy(&s1, p("b.csv")).unwrap();
+    merge_fails(&[&p("a.csv"), &p("c.csv")], "point 1 missing");
+    merge_fails(&[&p("b.csv"), &p("c.csv")], "point 0 missing");
+    std::fs::write(
+        p("h.csv"),
+        "0,1,optimal
+",
+    )
+    .unwrap();
+    merge_fails(&[&p("h.csv")], "no header row");
+    std::fs::write(p("empty.csv"), "").unwrap();
+    merge_fails(&[&p("empty.csv")], "hold no sweep points");
+    std::fs::write(
+        p("junk.csv"),
+        "point,x
+abc,1
+",
+    )
+    .unwrap();
+    merge_fails(&[&p("junk.csv")], "expected a point number");
+    // -o onto one of the inputs, directly or through a symlink.
+    let before = std::fs::read(&s1).unwrap();
+    merge_fails(&[&s0, &s1, &s2, "-o", &s1], "it is an input of this run");
+    std::os::unix::fs::symlink(&s1, p("link.csv")).unwrap();
+    merge_fails(&[&s0, &s1, &s2, "-o", &p("link.csv")], "cannot write");
+    assert_eq!(
+        std::fs::read(&s1).unwrap(),
+        before,
+        "shard 1 was overwritten"
+    );
+    // The whole set merges.
+    let out = Command::new(exe())
+        .args(["merge", &s0, &s1, &s2])
+        .output()
+        .unwrap();
+    assert_eq!(
+        ok(out, "merge"),
+        "point,x,status\n0,1,optimal\n1,2,optimal\n2,3,optimal\n3,4,optimal\n"
+    );
 }
 
 /// The Kubernetes manifest: parsed as YAML, the fields an Indexed Job needs,

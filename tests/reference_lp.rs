@@ -1533,11 +1533,22 @@ fn report<S: Solution>(plan: &Plan, lp: &Lp, sol: &S, reserves: f64) -> RefResul
     }
 }
 
+thread_local! {
+    /// Solve the reference with HiGHS's interior-point solver (this test
+    /// thread only): the second opinion on a plan simplex cannot scale.
+    static REFERENCE_IPM: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 /// Solves a MIP to a tight gap (the hand plans expect the true optimum).
 fn tight(
     model: good_lp::solvers::highs::HighsProblem,
     integer: bool,
 ) -> good_lp::solvers::highs::HighsProblem {
+    let model = if REFERENCE_IPM.with(|c| c.get()) {
+        model.set_option("solver", "ipm")
+    } else {
+        model
+    };
     if integer {
         model
             .set_option("mip_rel_gap", 1e-9)
@@ -3899,6 +3910,33 @@ fn dump_reference_of_file() {
     println!("{:?}", r.contracts);
     println!("{:?}", r.stockpiles);
     println!("{:?}", r.builds);
+}
+
+/// A valid max-resilience plan on which HiGHS's simplex reports
+/// "unbounded" (a budget row of 5e10 against grades of 2e-4; found by
+/// fuzzing): reeplan retries with the interior-point solver and must agree
+/// with the reference solved that way from the start.
+#[test]
+fn badly_scaled_resilience_plan_is_solved_not_called_unbounded() {
+    let path = plans_dir().join("53_resilience_badly_scaled.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    REFERENCE_IPM.with(|c| c.set(true));
+    let r = solve_reference_text(&text, None);
+    REFERENCE_IPM.with(|c| c.set(false));
+    assert!(
+        matches!(r.status, Status::Optimal),
+        "reference: {:?}",
+        r.status
+    );
+    let b = run_reeplan(&path, &[]);
+    assert_eq!(b.code, 0, "{}", b.json);
+    assert_eq!(b.json["status"], "optimal");
+    let got = b.json["objective_value"].as_f64().unwrap();
+    assert!(
+        (got - r.objective).abs() <= 1e-5,
+        "λ* {got} vs reference {}",
+        r.objective
+    );
 }
 
 /// Instruments that cannot act leave the reference optimum unchanged: an

@@ -1187,7 +1187,11 @@ fn subsidy_outlay_follows_the_years_asked_for() {
 /// 500 USD/t; the 32,000 of penalty is no price of them (decision 82).
 #[test]
 fn cost_per_tonne_delivered_leaves_the_unmet_penalty_out() {
-    let s = solved_file(&root().join("tests/plans/15_unmet_penalty.toml").to_string_lossy());
+    let s = solved_file(
+        &root()
+            .join("tests/plans/15_unmet_penalty.toml")
+            .to_string_lossy(),
+    );
     let tables = reeplan::report::solve_report(&s.plan, &s.outcome, &Default::default());
     let cells = table_cells(&tables[0]);
     let row = |label: &str| {
@@ -1199,7 +1203,10 @@ fn cost_per_tonne_delivered_leaves_the_unmet_penalty_out() {
     };
     assert_eq!(row("total cost (USD)"), "62,000");
     assert_eq!(row("magnets delivered (t)"), "60.0");
-    assert_eq!(row("cost per t magnet delivered, before penalties (USD/t)"), "500");
+    assert_eq!(
+        row("cost per t magnet delivered, before penalties (USD/t)"),
+        "500"
+    );
 }
 
 fn solved_file(path: &str) -> Solved {

@@ -337,6 +337,25 @@ fn wrong_solver_flags_are_usage_errors() {
             "expected a number",
         ),
         (vec!["--highs-option", "presolve"], "expected KEY=VALUE"),
+        // Options that read or write files (fuzzing found solution_file
+        // overwriting the plan itself).
+        (
+            vec![
+                "--highs-option",
+                "write_solution_to_file=true",
+                "--highs-option",
+                "solution_file=plan.toml",
+            ],
+            "HiGHS options that read or write files are not passed on",
+        ),
+        (
+            vec!["--highs-option", "read_solution_file=/etc/passwd"],
+            "HiGHS options that read or write files are not passed on",
+        ),
+        (
+            vec!["--highs-option", "log_file=x.log"],
+            "HiGHS options that read or write files are not passed on",
+        ),
         (
             vec!["--mip-gap=-0.1"],
             "--mip-gap -0.1: must be a number >= 0",
@@ -349,6 +368,24 @@ fn wrong_solver_flags_are_usage_errors() {
         assert_eq!(code, Some(2), "{args:?}: {err}");
         assert!(err.contains(says), "{args:?}: {err}");
     }
+}
+
+/// `--highs-option threads=N` is held to the machine's cores, as `--threads`
+/// is (100,000 threads had stalled HiGHS past 30 s).
+#[test]
+fn highs_option_threads_is_clamped_like_threads() {
+    let plan = root().join("tests/plans/01_minimal.toml");
+    let (code, _, err) = run(&[
+        "solve",
+        plan.to_str().unwrap(),
+        "--highs-option",
+        "threads=100000",
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        err.contains("warning: --highs-option threads 100000: this machine has"),
+        "{err}"
+    );
 }
 
 #[test]

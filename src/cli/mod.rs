@@ -171,9 +171,27 @@ impl SolverArgs {
                 )));
             };
             let (k, v) = (k.trim(), v.trim());
+            // Files are reeplan's to read and write (atomically, never an
+            // input): a HiGHS option that reads or writes one is refused.
+            if k.contains("file") || k.starts_with("write_") || k.starts_with("read_") {
+                return Err(Error::Usage(format!(
+                    "--highs-option {kv}: HiGHS options that read or write files are not \
+                     passed on (reeplan writes its outputs itself: --write-model, -o)"
+                )));
+            }
             crate::solve::check_highs_option(k, v)
                 .map_err(|e| Error::Usage(format!("--highs-option {kv}: {e}")))?;
-            highs_options.push((k.to_string(), v.to_string()));
+            // Threads: the same limit as --threads (more threads than cores
+            // only cost memory; HiGHS may stall starting 100,000).
+            let v = if k == "threads" {
+                match v.parse::<usize>() {
+                    Ok(n) if n > 0 => clamp_threads("--highs-option threads", n).to_string(),
+                    _ => v.to_string(),
+                }
+            } else {
+                v.to_string()
+            };
+            highs_options.push((k.to_string(), v));
         }
         let threads = self
             .threads
@@ -385,7 +403,7 @@ pub fn main() -> ExitCode {
             ExitCode::from(match e {
                 Error::Usage(_) => 2,
                 Error::Solver(_) => 4,
-                Error::Plan(_) | Error::Io { .. } | Error::Output(_) => 1,
+                Error::Plan(_) | Error::Io { .. } | Error::Output(_) | Error::Input(_) => 1,
             })
         }
     }

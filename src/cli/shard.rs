@@ -153,10 +153,20 @@ pub fn merge(args: &MergeArgs) -> Result<ExitCode, Error> {
             "merge: the inputs mix CSV and JSON lines; merge one format at a time".into(),
         ));
     }
+    complete_set(&files)?;
+    // Read through the input reader: regular files only, and each one an
+    // input of this run, so `-o` cannot overwrite a shard.
+    let texts = files
+        .iter()
+        .map(|f| crate::fsio::read_input(f).map_err(Error::Input))
+        .collect::<Result<Vec<_>, _>>()?;
+    if let Some(out) = &args.out {
+        crate::fsio::check_target(out)?;
+    }
     let bytes = if csv {
-        merge_csv(&files)?
+        merge_csv(&files, &texts)?
     } else {
-        merge_jsonl(&files)?
+        merge_jsonl(&files, &texts)?
     };
     match &args.out {
         Some(path) => super::output::write_file(path, &bytes)?,
@@ -169,12 +179,90 @@ pub fn merge(args: &MergeArgs) -> Result<ExitCode, Error> {
 }
 
 fn bad(path: &Path, line: usize, what: String) -> Error {
-    Error::Usage(format!("merge: {}:{line}: {what}", path.display()))
+    Error::Input(format!("merge: {}:{line}: {what}", path.display()))
 }
 
-/// Sort rows by point; a point seen twice is an error (shards overlap).
+/// `sweep-shard-K-of-N.csv` → `(K, N)`.
+fn shard_of(path: &Path) -> Option<(usize, usize)> {
+    let stem = path.file_stem()?.to_str()?;
+    let (k, n) = stem.strip_prefix("sweep-shard-")?.split_once("-of-")?;
+    Some((k.parse().ok()?, n.parse().ok()?))
+}
+
+/// When every input is named as `sweep --shard` names it, the names must
+/// make one whole set: the same N, each K from 0 to N−1 once. (A lost
+/// shard need not leave a gap in the points: the last ones are dealt
+/// round-robin.)
+fn complete_set(files: &[PathBuf]) -> Result<(), Error> {
+    let Some(shards) = files
+        .iter()
+        .map(|f| shard_of(f))
+        .collect::<Option<Vec<_>>>()
+    else {
+        return Ok(());
+    };
+    let n = shards[0].1;
+    if let Some((f, (_, m))) = files.iter().zip(&shards).find(|(_, (_, m))| *m != n) {
+        return Err(Error::Input(format!(
+            "merge: {} is a shard of {m}, the others of {n} (two different sweeps?)",
+            f.display()
+        )));
+    }
+    let mut seen = vec![0usize; n];
+    for (k, _) in &shards {
+        if *k < n {
+            seen[*k] += 1;
+        }
+    }
+    if let Some((f, _)) = files.iter().zip(&shards).find(|(_, (k, _))| *k >= n) {
+        return Err(Error::Input(format!(
+            "merge: {}: shard numbers run from 0 to {}",
+            f.display(),
+            n - 1
+        )));
+    }
+    let missing: Vec<String> = (0..n)
+        .filter(|k| seen[*k] == 0)
+        .map(|k| k.to_string())
+        .collect();
+    if !missing.is_empty() {
+        return Err(Error::Input(format!(
+            "merge: shard {} of {n} is missing (give every sweep-shard-K-of-{n} file)",
+            missing.join(", ")
+        )));
+    }
+    if let Some(k) = (0..n).find(|k| seen[*k] > 1) {
+        return Err(Error::Input(format!(
+            "merge: shard {k} of {n} is given twice"
+        )));
+    }
+    Ok(())
+}
+
+/// Sort rows by point; a point seen twice is an error (shards overlap), and
+/// so is a point missing below the highest (a shard left out).
 fn sorted<T>(mut rows: Vec<(usize, PathBuf, usize, T)>) -> Result<Vec<T>, Error> {
+    if rows.is_empty() {
+        return Err(Error::Input(
+            "merge: the inputs hold no sweep points".into(),
+        ));
+    }
     rows.sort_by_key(|r| r.0);
+    let missing: Vec<String> = {
+        let have: std::collections::BTreeSet<usize> = rows.iter().map(|r| r.0).collect();
+        let top = rows[rows.len() - 1].0;
+        (0..top)
+            .filter(|p| !have.contains(p))
+            .take(10)
+            .map(|p| p.to_string())
+            .collect()
+    };
+    if !missing.is_empty() {
+        return Err(Error::Input(format!(
+            "merge: point {} missing (a shard left out?)",
+            missing.join(", ")
+        )));
+    }
     for w in rows.windows(2) {
         if w[0].0 == w[1].0 {
             return Err(bad(
@@ -192,15 +280,14 @@ fn sorted<T>(mut rows: Vec<(usize, PathBuf, usize, T)>) -> Result<Vec<T>, Error>
     Ok(rows.into_iter().map(|r| r.3).collect())
 }
 
-fn merge_csv(files: &[PathBuf]) -> Result<Vec<u8>, Error> {
+fn merge_csv(files: &[PathBuf], texts: &[String]) -> Result<Vec<u8>, Error> {
     let mut header: Option<csv::StringRecord> = None;
     let mut rows = Vec::new();
-    for path in files {
+    for (path, text) in files.iter().zip(texts) {
         let mut r = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
-            .from_path(path)
-            .map_err(|e| Error::io(path, std::io::Error::other(e.to_string())))?;
+            .from_reader(text.as_bytes());
         for (i, rec) in r.records().enumerate() {
             let rec = rec.map_err(|e| bad(path, i + 1, e.to_string()))?;
             let first = rec.get(0).unwrap_or("");
@@ -226,6 +313,11 @@ fn merge_csv(files: &[PathBuf]) -> Result<Vec<u8>, Error> {
         }
     }
     let rows = sorted(rows)?;
+    if header.is_none() {
+        return Err(Error::Input(
+            "merge: no header row: shard 0's output (sweep-shard-0-of-N.csv) holds it and is not among the inputs".into(),
+        ));
+    }
     let mut w = csv::Writer::from_writer(Vec::new());
     let e = |e: csv::Error| Error::Solver(format!("CSV: {e}"));
     if let Some(h) = &header {
@@ -238,10 +330,9 @@ fn merge_csv(files: &[PathBuf]) -> Result<Vec<u8>, Error> {
         .map_err(|e| Error::Solver(format!("CSV: {e}")))
 }
 
-fn merge_jsonl(files: &[PathBuf]) -> Result<Vec<u8>, Error> {
+fn merge_jsonl(files: &[PathBuf], texts: &[String]) -> Result<Vec<u8>, Error> {
     let mut rows = Vec::new();
-    for path in files {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    for (path, text) in files.iter().zip(texts) {
         for (i, line) in text.lines().enumerate() {
             if line.trim().is_empty() {
                 continue;
