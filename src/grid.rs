@@ -51,7 +51,7 @@ pub fn parse(text: &str, non_negative: bool, max_points: usize) -> Result<Range,
             if n < 1e15 {
                 format!("{}", n as u64)
             } else {
-                "so many".to_string()
+                "more than 10^15".to_string()
             }
         ));
     }

@@ -404,7 +404,7 @@ fn solve_resilience(plan: &Plan, c_star: f64, options: &SolverOptions) -> Result
         }
     }
     let mut outcome = read_outcome(plan, &rlp.formulation, &stage3, false, Some(reserve_cost));
-    outcome.objective_value = Some(lambda_star);
+    outcome.objective_value = Some(lambda_star + 0.0); // `+ 0.0`: no -0 from the solver
     outcome.mip = stage3.mip;
     outcome.resilience = Some(ResilienceResult {
         lambda: lambda_star,
@@ -855,7 +855,7 @@ fn read_outcome(
     }
     cost.reserves = reserve_cost.unwrap_or(0.0);
     cost.total = cost.sum_of_parts();
-    out.objective_value = Some(sol.objective);
+    out.objective_value = Some(sol.objective + 0.0);
     out.cost = Some(cost);
     out
 }

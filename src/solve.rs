@@ -339,6 +339,10 @@ fn check(status: HighsInt, what: &str) -> Result<()> {
 
 fn configure(highs: &mut Highs, options: &SolverOptions) -> Result<()> {
     highs.set_bool("output_flag", options.verbose)?;
+    // Keep every matrix entry the plan can make (a grade × a recovery of at
+    // least 1e-5 each, schema::MIN_COEFFICIENT): HiGHS drops entries up to
+    // 1e-9 by default; 1e-12 is its floor.
+    highs.set_double("small_matrix_value", 1e-12)?;
     if options.verbose && cfg!(unix) {
         // HiGHS logs to stdout, where the report goes: send it to stderr.
         highs.set_bool("log_to_console", false)?;

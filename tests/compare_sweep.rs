@@ -1532,3 +1532,58 @@ fn sweep_out_with_chart_in_another_directory() {
         assert_svg(&path);
     }
 }
+
+/// The same `--set PATH` twice is a usage error, in a sweep (which had
+/// labelled its rows 0 and 5 while solving both at 0.25) and in a solve.
+#[test]
+fn a_path_set_twice_is_a_usage_error() {
+    let dir = plan_dir(TOY);
+    let p = "tariff.s301.ad_valorem";
+    for args in [
+        vec![
+            "sweep",
+            "plan.toml",
+            "--set",
+            "tariff.s301.ad_valorem=0,0.5",
+            "--set",
+            "tariff.s301.ad_valorem=0.25",
+        ],
+        vec![
+            "solve",
+            "plan.toml",
+            "--set",
+            "tariff.s301.ad_valorem=0",
+            "--set",
+            " tariff.s301.ad_valorem =0.5",
+        ],
+        vec![
+            "compare",
+            "plan.toml",
+            "--set",
+            "tariff.s301.ad_valorem=0",
+            "--set",
+            "tariff.s301.ad_valorem=0.5",
+        ],
+    ] {
+        let run = run_in(dir.path(), &args);
+        assert_eq!(run.code, Some(2), "{args:?}: {}", run.stderr);
+        assert!(
+            run.stderr.contains(&format!("--set {p}: given twice")),
+            "{args:?}: {}",
+            run.stderr
+        );
+        assert!(run.stdout.is_empty(), "{args:?}");
+    }
+    // Distinct paths on one tariff stay allowed.
+    ok(
+        dir.path(),
+        &[
+            "solve",
+            "plan.toml",
+            "--set",
+            "tariff.s301.ad_valorem=0",
+            "--set",
+            "tariff.s301.per_tonne=5",
+        ],
+    );
+}

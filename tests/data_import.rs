@@ -115,6 +115,25 @@ fn a_bad_csv_cell_names_file_line_and_column() {
         err.contains("mines.csv:1:12: unknown column \"capcity\""),
         "{err}"
     );
+    // A column given twice (fuzzing: the second cell had silently won).
+    for (header, at) in [
+        // Column 32 (1-based characters) is the second grade.NdPr, of column 4.
+        (
+            "id,country,capacity,grade.NdPr,grade.NdPr\nm1,AU,1000,0.2,0.9\n",
+            "mines.csv:1:32: duplicate column \"grade.NdPr\" (also column 4)",
+        ),
+        // Column 37 is the second capacity.2026, of column 3.
+        (
+            "id,country,capacity.2026,grade.NdPr,capacity.2026\nm1,AU,1000,0.2,10\n",
+            "mines.csv:1:37: duplicate column \"capacity.2026\" (also column 3)",
+        ),
+    ] {
+        std::fs::write(dir.path().join("mines.csv"), header).expect("write");
+        let out = run(dir.path(), &["check", "plan.toml"]);
+        assert_eq!(out.status.code(), Some(1));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(at), "{err}");
+    }
 }
 
 /// data/contracts.csv and data/subsidies.csv are the contracts and

@@ -374,7 +374,7 @@ fn recovery_zero() {
     fails(
         &plan,
         &[format!(
-            "{}: refinery \"r1\" recovery = 0: must be greater than 0 and at most 1",
+            "{}: refinery \"r1\" recovery = 0: must be between 0.00001 and 1",
             at(&plan, "recovery = |0")
         )],
     );
@@ -386,7 +386,7 @@ fn recovery_zero_in_a_table() {
     fails(
         &plan,
         &[format!(
-            "{}: refinery \"r1\" recovery NdPr = 0: must be greater than 0 and at most 1",
+            "{}: refinery \"r1\" recovery NdPr = 0: must be between 0.00001 and 1",
             at(&plan, "recovery = { NdPr = |0 }")
         )],
     );
@@ -1304,6 +1304,22 @@ fn scenario_adding_a_duplicate_id() {
 }
 
 #[test]
+fn scenario_giving_one_id_twice() {
+    let plan = with(
+        "[scenario.s]\n[[scenario.s.market]]\nid = \"m9\"\ncountry = \"US\"\ndemand = 5\n\n\
+         [[scenario.s.market]]\nid = \"m9\" # again\ncountry = \"US\"\ndemand = 7\n",
+    );
+    fails(
+        &plan,
+        &[format!(
+            "{}: scenario \"s\" market id \"m9\" is given twice in this scenario (first at {}); give each id once",
+            at(&plan, "id = |\"m9\" # again"),
+            at(&plan, "id = |\"m9\"\ncountry = \"US\"\ndemand = 5")
+        )],
+    );
+}
+
+#[test]
 fn scenario_with_a_misspelt_plan_key() {
     let plan = with("[scenario.s.plan]\nfirst_yar = 2020\n");
     fails(
@@ -1547,6 +1563,53 @@ fn resilience_markets_must_name_markets() {
         &[format!(
             "{}: [resilience] markets: must name at least one market (leave it out to count every market)",
             at(&plan, "markets = |[]")
+        )],
+    );
+}
+
+/// Names and notes reach terminals, Markdown and HTML: a control character
+/// in a plan's string is refused (fuzzing: an ESC sequence in a scenario's
+/// description was printed raw), and an unknown key is echoed escaped.
+#[test]
+fn control_characters_in_strings_and_keys() {
+    let plan = with("[scenario.s]\ndescription = \"a\\u001b[2Jb\"\n");
+    fails(
+        &plan,
+        &[format!(
+            "{}: scenario \"s\" description = \"a\\u{{1b}}[2Jb\": control characters (such as ESC, NUL, a tab or a line break) are not allowed in a plan's strings",
+            at(&plan, "description = |\"a")
+        )],
+    );
+    let plan = edit(
+        MINIMAL,
+        "[elements.NdPr]\n",
+        "[elements.NdPr]\n\"x\\u001b[2J\" = 1\n",
+    );
+    let run = run_plan(&plan, &["check"]);
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("unknown key \"x\\u{1b}[2J\""),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !run.stderr.contains('\u{1b}'),
+        "an ESC reached the terminal: {:?}",
+        run.stderr
+    );
+}
+
+/// Grades, recoveries and recipes are matrix coefficients: a nonzero one
+/// under 1e-5 is refused (fuzzing: HiGHS dropped a grade × recovery of
+/// 1e-10 and called a feasible plan infeasible), and 1e-5 × 1e-5 solves.
+#[test]
+fn coefficients_below_what_the_solver_resolves() {
+    let plan = edit(MINIMAL, "grade = { NdPr = 0.2 }", "grade = { NdPr = 1e-6 }");
+    fails(
+        &plan,
+        &[format!(
+            "{}: mine \"m1\" grade NdPr = 0.000001: must be 0 or at least 0.00001 (a smaller amount per t is below what the solver resolves)",
+            at(&plan, "grade = { NdPr = |1e-6 }")
         )],
     );
 }

@@ -3918,7 +3918,7 @@ fn dump_reference_of_file() {
 /// with the reference solved that way from the start.
 #[test]
 fn badly_scaled_resilience_plan_is_solved_not_called_unbounded() {
-    let path = plans_dir().join("53_resilience_badly_scaled.toml");
+    let path = plans_dir().join("../fuzz/resilience_badly_scaled.toml");
     let text = std::fs::read_to_string(&path).unwrap();
     REFERENCE_IPM.with(|c| c.set(true));
     let r = solve_reference_text(&text, None);

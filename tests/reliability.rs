@@ -117,6 +117,13 @@ fn too_many_jobs_are_clamped_and_zero_jobs_or_top_are_usage_errors() {
     let run = run_in(dir.path(), &["stress", "plan.toml", "--top", "0"]);
     code(&run, 2);
     assert!(run.stderr.contains("--top 0: must be at least 1"));
+    let run = run_in(dir.path(), &["compare", "plan.toml", "--top", "0"]);
+    code(&run, 2);
+    assert!(
+        run.stderr.contains("--top 0: must be at least 1"),
+        "{}",
+        run.stderr
+    );
 }
 
 /// Threads the system refuses (RLIMIT_NPROC, which binds only non-root
@@ -833,8 +840,11 @@ fn country_codes_with_control_characters_are_errors() {
         let run = check_text(&text);
         code(&run, 1);
         assert!(
-            run.stderr
-                .contains("a country code is at most 64 characters, without control characters"),
+            // Caught as any string of a plan is (decision 83), at the field.
+            run.stderr.contains("mine \"m1\" country = ")
+                && run.stderr.contains(
+                    "control characters (such as ESC, NUL, a tab or a line break) are not allowed"
+                ),
             "{bad}: {}",
             run.stderr
         );
@@ -982,4 +992,24 @@ fn output_failures_exit_1_not_as_solver_failures() {
         "{}",
         run.stderr
     );
+}
+
+/// The smallest coefficients a plan may give (grade 1e-5, recovery 1e-5)
+/// still solve to the optimum: 1 t of magnet (recipe 1 t NdPr) needs
+/// 1 / (1e-5 × 1e-5) = 1e10 t REO, mined at 1 USD/t, so the cost is 1e10.
+/// (HiGHS's default small_matrix_value, 1e-9, had dropped the 1e-10 entry
+/// and called the plan infeasible; found by fuzzing.)
+#[test]
+fn the_smallest_coefficients_still_solve_to_the_optimum() {
+    let plan = "[plan]\nfirst_year = 2026\nlast_year = 2026\n[elements.NdPr]\nprice = 0\n\
+        [[mine]]\nid = \"m1\"\ncountry = \"AU\"\ncapacity = 1e12\ncost = 1\ngrade = { NdPr = 1e-5 }\n\
+        [[refinery]]\nid = \"r1\"\ncountry = \"MY\"\ncapacity = 1e12\ncost = 0\nrecovery = 1e-5\n\
+        [[magnet_plant]]\nid = \"p1\"\ncountry = \"US\"\ncapacity = 1e12\ncost = 0\nrecipe = { NdPr = 1 }\n\
+        [[market]]\nid = \"us\"\ncountry = \"US\"\ndemand = 1\n";
+    let dir = plan_dir(plan);
+    let run = run_in(dir.path(), &["solve", "plan.toml", "--format", "json"]);
+    code(&run, 0);
+    let j: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let cost = j["objective_value"].as_f64().unwrap();
+    assert!((cost - 1e10).abs() <= 1e-6 * 1e10, "{cost}");
 }

@@ -58,6 +58,11 @@ fn format_delta(unit: Unit, v: f64) -> String {
 }
 
 pub fn run(args: &CompareArgs) -> Result<ExitCode, Error> {
+    if args.top == 0 {
+        return Err(Error::Usage(
+            "--top 0: must be at least 1 (countries shown per stage)".into(),
+        ));
+    }
     let options = args.solver.options()?;
     args.output.check()?;
     let source = super::load(&args.input.plan)?;

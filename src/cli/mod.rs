@@ -295,8 +295,33 @@ impl PlanArgs {
         for s in &self.set {
             warn_if_percent(s);
         }
-        self.set.iter().map(|s| Override::parse(s)).collect()
+        let set: Vec<Override> = self
+            .set
+            .iter()
+            .map(|s| Override::parse(s))
+            .collect::<Result<_, _>>()?;
+        no_repeated_paths("--set", set.iter().map(|o| o.path.as_str()))?;
+        Ok(set)
     }
+}
+
+/// The same `--set PATH` twice is a usage error: one of the two values would
+/// be silently dropped (and a sweep would label its rows with a value it
+/// never solved).
+pub(crate) fn no_repeated_paths<'a>(
+    flag: &str,
+    paths: impl Iterator<Item = &'a str>,
+) -> Result<(), Error> {
+    let mut seen = std::collections::BTreeSet::new();
+    for p in paths {
+        if !seen.insert(p.trim()) {
+            return Err(Error::Usage(format!(
+                "{flag} {}: given twice; give each path once",
+                p.trim()
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Fields that hold a share (1 = 100 %) but have no upper bound in the plan

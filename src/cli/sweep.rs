@@ -148,6 +148,7 @@ pub fn run(args: &SweepArgs) -> Result<ExitCode, Error> {
         .iter()
         .map(|s| parse_axis(s))
         .collect::<Result<_, _>>()?;
+    super::no_repeated_paths("--set", axes.iter().map(|a| a.path.as_str()))?;
     let shard = args
         .shard
         .as_deref()

@@ -94,7 +94,7 @@ pub fn expand(root: &mut Node, plan_dir: &Path) -> Result<(), Vec<Diagnostic>> {
             diags.push(diag(
                 &key.span,
                 format!(
-                    "[data]: unknown key \"{}\" (expected one of: {})",
+                    "[data]: unknown key {:?} (expected one of: {})",
                     key.name,
                     names.join(", ")
                 ),
@@ -216,6 +216,7 @@ fn read_csv(file: &Arc<SourceFile>, section: &str) -> Result<Vec<Node>, Vec<Diag
     let mut diags = Vec::new();
     // Check the header once: every column must be a field of this section.
     let mut columns = Vec::new();
+    let mut first_at: std::collections::BTreeMap<&str, usize> = Default::default();
     for (i, h) in headers.iter().enumerate() {
         let h = h.trim();
         let span = Span::new(
@@ -223,6 +224,18 @@ fn read_csv(file: &Arc<SourceFile>, section: &str) -> Result<Vec<Node>, Vec<Diag
             header_offsets.get(i).copied().unwrap_or(0)
                 ..header_offsets.get(i).copied().unwrap_or(0),
         );
+        // A column given twice: one of its cells would silently win.
+        if let Some(&j) = first_at.get(h) {
+            diags.push(diag(
+                &span,
+                format!(
+                    "duplicate column {h:?} (also column {}); give each column once",
+                    j + 1
+                ),
+            ));
+            continue;
+        }
+        first_at.insert(h, i);
         let (base, sub) = match h.split_once('.') {
             Some((b, s)) => (b, Some(s)),
             None => (h, None),
@@ -233,7 +246,7 @@ fn read_csv(file: &Arc<SourceFile>, section: &str) -> Result<Vec<Node>, Vec<Diag
             diags.push(diag(
                 &span,
                 format!(
-                    "unknown column \"{h}\" for {section} rows (expected {}, {}, with field.ELEMENT or field.YEAR for {})",
+                    "unknown column {h:?} for {section} rows (expected {}, {}, with field.ELEMENT or field.YEAR for {})",
                     allowed.join(", "),
                     DOC_COLUMNS.join(", "),
                     dotted.join(", ")

@@ -157,7 +157,7 @@ impl Reader {
         };
         self.error(
             &key.span,
-            format!("{what}: unknown key \"{}\"{hint}", key.name),
+            format!("{what}: unknown key {:?}{hint}", key.name),
         );
     }
 
@@ -174,6 +174,18 @@ impl Reader {
 
     fn string(&mut self, node: &Node, what: &str) -> Option<String> {
         match &node.value {
+            // Names and notes are echoed to terminals, Markdown and HTML: a
+            // control character (an escape sequence, NUL, a line break)
+            // would reach them raw, so no string of a plan holds one.
+            Value::Str(s) if s.chars().any(char::is_control) => {
+                self.error(
+                    &node.span,
+                    format!(
+                        "{what} = {s:?}: control characters (such as ESC, NUL, a tab or a line break) are not allowed in a plan's strings"
+                    ),
+                );
+                None
+            }
             Value::Str(s) => Some(s.clone()),
             _ => {
                 self.error(
@@ -483,11 +495,31 @@ impl Reader {
                 continue;
             };
             match self.number(value, &format!("{what} {}", key.name), bounds) {
-                Some(v) => out[e] = v,
-                None => ok = false,
+                Some(v) if self.resolvable(value, &format!("{what} {}", key.name), v) => out[e] = v,
+                _ => ok = false,
             }
         }
         ok.then_some(out)
+    }
+
+    /// Grades, recoveries and recipes are coefficients of the LP's matrix,
+    /// which HiGHS treats as 0 below a threshold: a nonzero one under
+    /// [`schema::MIN_COEFFICIENT`] (and so a product of two, under 1e-12) is
+    /// refused rather than silently dropped (fuzzing: grade 1e-9 made a
+    /// feasible plan "infeasible").
+    pub fn resolvable(&mut self, node: &Node, what: &str, v: f64) -> bool {
+        if v != 0.0 && v.abs() < schema::MIN_COEFFICIENT {
+            self.error(
+                &node.span,
+                format!(
+                    "{what} = {}: must be 0 or at least {} (a smaller amount per t is below what the solver resolves)",
+                    node.show(),
+                    schema::MIN_COEFFICIENT
+                ),
+            );
+            return false;
+        }
+        true
     }
 
     fn element_ref(&mut self, node: &Node, what: &str, elements: &[Element]) -> Option<usize> {

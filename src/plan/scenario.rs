@@ -82,13 +82,19 @@ pub fn split(root: &Node) -> Result<(Node, Vec<ScenarioNode>), Vec<Diagnostic>> 
                 diags.push(diag(
                     &k.span,
                     format!(
-                        "scenario \"{name}\": unknown key \"{}\" (expected one of: {})",
+                        "scenario \"{name}\": unknown key {:?} (expected one of: {})",
                         k.name,
                         allowed.join(", ")
                     ),
                 ));
             } else if k.name == "description" {
                 match &v.value {
+                    Value::Str(s) if s.chars().any(char::is_control) => diags.push(diag(
+                        &v.span,
+                        format!(
+                            "scenario \"{name}\" description = {s:?}: control characters (such as ESC, NUL, a tab or a line break) are not allowed in a plan's strings"
+                        ),
+                    )),
                     Value::Str(s) => description = Some(s.clone()),
                     other => diags.push(diag(
                         &v.span,
@@ -121,6 +127,13 @@ fn entry_id(node: &Node) -> Option<&str> {
             Some(Value::Str(s)) => Some(s),
             _ => None,
         },
+        _ => None,
+    }
+}
+
+fn id_node(node: &Node) -> Option<&Node> {
+    match &node.value {
+        Value::Table(t) => t.get("id"),
         _ => None,
     }
 }
@@ -233,6 +246,28 @@ pub fn apply(base: &Node, sc: &ScenarioNode) -> Result<Node, Vec<Diagnostic>> {
         else {
             continue; // the base has a non-array here; reading it reports that
         };
+        // Two entries of one section with the same id: one would silently
+        // replace the other, as in the base plan that is an error.
+        let mut seen: std::collections::BTreeMap<&str, &Node> = Default::default();
+        for entry in patch_entries {
+            let Some(id_node) = id_node(entry) else {
+                continue;
+            };
+            let Value::Str(id) = &id_node.value else {
+                continue;
+            };
+            let first = *seen.entry(id.as_str()).or_insert(id_node);
+            if !std::ptr::eq(first, id_node) {
+                diags.push(diag(
+                    &id_node.span,
+                    format!(
+                        "scenario \"{name}\" {} id \"{id}\" is given twice in this scenario (first at {}); give each id once",
+                        key.name,
+                        first.span.location()
+                    ),
+                ));
+            }
+        }
         for entry in patch_entries {
             let target = entry_id(entry)
                 .and_then(|id| base_entries.iter_mut().find(|b| entry_id(b) == Some(id)));

@@ -27,6 +27,11 @@ pub struct Bounds {
 /// values of 1e15 and more, and products of such numbers overflow its
 /// tolerances long before (docs/reliability.md, decision 30).
 pub const MAX_AMOUNT: f64 = 1e12;
+/// The smallest nonzero grade, recovery or recipe amount (t per t, 10 ppm):
+/// the product of two is then at least 1e-10, a hundred times what reeplan
+/// tells HiGHS to keep (`small_matrix_value` 1e-12, its floor, in
+/// `solve.rs`; HiGHS's default 1e-9 had dropped a grade × recovery of 1e-10).
+pub const MIN_COEFFICIENT: f64 = 1e-5;
 /// The largest multiple of a reference value: `ad_valorem`, the resilience
 /// `budget` and `reserve_cost` (10,000 %).
 pub const MAX_MULTIPLE: f64 = 100.0;
@@ -82,9 +87,10 @@ pub const SHARE: Bounds = Bounds {
     max: 1.0,
     why: None,
 };
-/// A share that must be more than nothing, in `(0, 1]`.
+/// A share that must be more than nothing: at least [`MIN_COEFFICIENT`]
+/// (a recovery is a coefficient of the LP's matrix), at most 1.
 const POSITIVE_SHARE: Bounds = Bounds {
-    exclusive_min: true,
+    min: MIN_COEFFICIENT,
     ..SHARE
 };
 
