@@ -188,3 +188,67 @@ fn the_data_example_imports_the_shipped_csv_files() {
     let root_arg = dir.path().to_str().unwrap();
     checks_and_solves(&path, &["--data-root", root_arg], &[]);
 }
+
+/// README's output excerpts: after each `sh` block that runs one reeplan
+/// command with `--format markdown`, every table row shown is a row of that
+/// command's own output, word for word (labels, columns, differences).
+#[test]
+fn the_readme_markdown_excerpts_are_the_commands_output() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let lines: Vec<&str> = readme.lines().collect();
+    let mut checked = 0;
+    let mut i = 0;
+    while i < lines.len() {
+        if lines[i] != "```sh" {
+            i += 1;
+            continue;
+        }
+        let end = i + lines[i..].iter().position(|l| *l == "```").unwrap();
+        let block: Vec<&str> = lines[i + 1..end].to_vec();
+        i = end + 1;
+        // One command, on one line, asking for markdown.
+        let [command] = block.as_slice() else {
+            continue;
+        };
+        let Some(args) = command.strip_prefix("cargo run --release -- ") else {
+            continue;
+        };
+        if !args.contains("--format markdown") {
+            continue;
+        }
+        // The table that follows, before the next code block.
+        let rows: Vec<&str> = lines[i..]
+            .iter()
+            .take_while(|l| !l.starts_with("```"))
+            .skip_while(|l| !l.starts_with('|'))
+            .take_while(|l| l.starts_with('|'))
+            .copied()
+            .collect();
+        assert!(rows.len() >= 3, "no table after {command}");
+        let args: Vec<String> = args
+            .split_whitespace()
+            .map(|a| {
+                if a.starts_with("models/") {
+                    root().join(a).to_string_lossy().into_owned()
+                } else {
+                    a.to_string()
+                }
+            })
+            .collect();
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (code, out, err) = reeplan(&args);
+        assert_eq!(code, Some(0), "{command}: {err}");
+        // Cells compared trimmed (the renderer may pad a repeated header).
+        let cells =
+            |l: &str| -> Vec<String> { l.split('|').map(|c| c.trim().to_string()).collect() };
+        let printed: Vec<Vec<String>> = out.lines().map(cells).collect();
+        for row in rows {
+            assert!(
+                printed.contains(&cells(row)),
+                "{command}: README row not in the output: {row}\n{out}"
+            );
+        }
+        checked += 1;
+    }
+    assert!(checked >= 4, "only {checked} excerpts found");
+}
