@@ -211,6 +211,8 @@ fn reserve_sizing_keeps_going_past_values_the_plan_cannot_take() {
         ])
         .output()
         .expect("run");
+    // The values it cannot take are bad input: exit 1, the table still whole.
+    assert_eq!(out.status.code(), Some(1));
     let j: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
     let points = j["points"].as_array().expect("points");
     assert_eq!(points.len(), 6);

@@ -531,9 +531,14 @@ fn stock_curve(
     let title = table.title.clone();
     args.output
         .emit_report(&[table], &json, &charts, &title, &figures)?;
+    // A value the plan cannot take is bad input (exit 1), as it would be
+    // for `solve --set`; its row says why. Otherwise the worst status.
+    if points.iter().any(|(_, o)| o.is_err()) {
+        return Ok(ExitCode::from(1));
+    }
     let worst = points
         .iter()
-        .map(|(_, o)| o.as_ref().map_or(Status::Error, |o| o.status))
+        .filter_map(|(_, o)| o.as_ref().ok().map(|o| o.status))
         .find(|s| *s != Status::Optimal)
         .unwrap_or(Status::Optimal);
     Ok(super::exit_code(worst))
