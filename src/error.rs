@@ -113,6 +113,31 @@ pub enum Error {
     Input(String),
 }
 
+/// Characters that must not reach a terminal or a document raw: control
+/// characters (ESC, NUL, BEL, line breaks) and the invisible Unicode
+/// controls that reorder or break displayed text (bidirectional overrides
+/// and isolates, the line and paragraph separators).
+pub fn is_unsafe_char(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200E}' | '\u{200F}' | '\u{2028}' | '\u{2029}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// `text` with every [`is_unsafe_char`] written as `\u{..}`.
+pub fn escape_controls(text: &str) -> String {
+    if !text.chars().any(is_unsafe_char) {
+        return text.to_string();
+    }
+    text.chars()
+        .map(|c| {
+            if is_unsafe_char(c) {
+                format!("\\u{{{:x}}}", c as u32)
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
 fn format_diagnostics(diags: &[Diagnostic]) -> String {
     let mut out = String::new();
     for (i, d) in diags.iter().enumerate() {

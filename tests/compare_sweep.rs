@@ -1574,6 +1574,25 @@ fn a_path_set_twice_is_a_usage_error() {
         );
         assert!(run.stdout.is_empty(), "{args:?}");
     }
+    // A table and a key inside it: one would replace the other.
+    let run = run_in(
+        dir.path(),
+        &[
+            "sweep",
+            "plan.toml",
+            "--set",
+            "mine.m1.grade.NdPr=0.2,0.5",
+            "--set",
+            "mine.m1.grade={NdPr=0.3}",
+        ],
+    );
+    assert_eq!(run.code, Some(2), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("--set mine.m1.grade.NdPr and --set mine.m1.grade: one is inside the other"),
+        "{}",
+        run.stderr
+    );
     // Distinct paths on one tariff stay allowed.
     ok(
         dir.path(),

@@ -248,6 +248,25 @@ abc,1
     )
     .unwrap();
     merge_fails(&[&p("junk.csv")], "expected a point number");
+    // A row cut short (or of a sweep with other columns), N = 0, and JSON
+    // lines of a sweep over other paths.
+    std::fs::write(p("r0.csv"), "point,x,status\n0,1,optimal\n").unwrap();
+    std::fs::write(p("r1.csv"), "1,2\n").unwrap();
+    merge_fails(
+        &[&p("r0.csv"), &p("r1.csv")],
+        "r1.csv:1: 2 fields where the header (shard 0) has 3",
+    );
+    std::fs::write(p("sweep-shard-0-of-0.csv"), "point,x,status\n").unwrap();
+    merge_fails(
+        &[&p("sweep-shard-0-of-0.csv")],
+        "a sweep has at least one shard",
+    );
+    std::fs::write(p("j0.jsonl"), "{\"point\":0,\"set\":{\"a\":1}}\n").unwrap();
+    std::fs::write(p("j1.jsonl"), "{\"point\":1,\"set\":{\"b\":1}}\n").unwrap();
+    merge_fails(
+        &[&p("j0.jsonl"), &p("j1.jsonl")],
+        "j1.jsonl:1: sets [\"b\"] where",
+    );
     // -o onto one of the inputs, directly or through a symlink.
     let before = std::fs::read(&s1).unwrap();
     merge_fails(&[&s0, &s1, &s2, "-o", &s1], "it is an input of this run");

@@ -1580,6 +1580,28 @@ fn control_characters_in_strings_and_keys() {
             at(&plan, "description = |\"a")
         )],
     );
+    // An element's name (a key), and an invisible bidirectional override.
+    let plan = edit(
+        MINIMAL,
+        "[elements.NdPr]\n",
+        "[elements.NdPr]\n\n[elements.\"Dy\\u0007\"]\n",
+    );
+    fails(
+        &plan,
+        &[format!(
+            "{}: [elements.\"Dy\\u{{7}}\"]: control characters (such as ESC, NUL, a tab or a line break) are not allowed in an element's name",
+            at(&plan, "[elements.|\"Dy")
+        )],
+    );
+    let plan = with("[scenario.s]\ndescription = \"abc\\u202Edef\"\n");
+    let run = run_plan(&plan, &["check"]);
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("description = \"abc\\u{202e}def\""),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains('\u{202e}'), "{:?}", run.stderr);
     let plan = edit(
         MINIMAL,
         "[elements.NdPr]\n",

@@ -236,3 +236,37 @@ fn reserve_sizing_keeps_going_past_values_the_plan_cannot_take() {
         "a curve with invalid points is not a clean success"
     );
 }
+
+/// `frontier` sets its own swept value at every point: a `--set` of it (or
+/// of a table holding it) would be silently overwritten, so it is a usage
+/// error in each mode (fuzzing).
+#[test]
+fn frontier_refuses_a_set_of_its_own_swept_value() {
+    for (plan, args, says) in [
+        (
+            "04_share_forces_dearer_refinery.toml",
+            vec!["--rule", "nonchina", "--set", "share_rule.nonchina.min_share=0.2"],
+            "--set share_rule.nonchina.min_share: --rule sets share_rule.nonchina.min_share at every point",
+        ),
+        (
+            "44_resilience_initial_stock.toml",
+            vec!["--budget", "0:0.2:0.1", "--set", "resilience.budget=0.5"],
+            "--set resilience.budget: --budget sets resilience.budget at every point",
+        ),
+        (
+            "44_resilience_initial_stock.toml",
+            vec!["--stockpile", "s_us.capacity=60:100:20", "--set", "stockpile.s_us.capacity=70"],
+            "--set stockpile.s_us.capacity: --stockpile sets stockpile.s_us.capacity at every point",
+        ),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_reeplan"))
+            .arg("frontier")
+            .arg(plan_path(plan))
+            .args(&args)
+            .output()
+            .expect("run");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
+}

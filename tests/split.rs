@@ -356,6 +356,11 @@ fn wrong_solver_flags_are_usage_errors() {
             vec!["--highs-option", "log_file=x.log"],
             "HiGHS options that read or write files are not passed on",
         ),
+        // HiGHS's log would land on stdout, in the report.
+        (
+            vec!["--highs-option", "output_flag=true"],
+            "HiGHS's log is shown with --verbose",
+        ),
         (
             vec!["--mip-gap=-0.1"],
             "--mip-gap -0.1: must be a number >= 0",

@@ -92,6 +92,7 @@ fn run_in_pool(args: &FrontierArgs, options: SolverOptions) -> Result<ExitCode, 
         }
     };
     let args_rule = &rule;
+    super::not_swept(&fixed, &format!("share_rule.{rule}.min_share"), "--rule")?;
     if !base.share_rules.iter().any(|r| &r.id == args_rule) {
         let known: Vec<&str> = base.share_rules.iter().map(|r| r.id.as_str()).collect();
         return Err(Error::Usage(format!(
@@ -363,6 +364,7 @@ fn stock_curve(
     };
     let (path, range) = spec.split_once('=').ok_or_else(usage)?;
     let (id, key) = path.trim().rsplit_once('.').ok_or_else(usage)?;
+    super::not_swept(fixed, &format!("stockpile.{id}.{key}"), "--stockpile")?;
     if !matches!(key, "capacity" | "min_level") {
         return Err(usage());
     }
@@ -552,6 +554,7 @@ fn budget_curve(
     range: &str,
     options: &SolverOptions,
 ) -> Result<ExitCode, Error> {
+    super::not_swept(fixed, "resilience.budget", "--budget")?;
     let (budgets, step) = grid("--budget", range)?;
     let base = source.plan_with(args.scenario.as_deref(), fixed)?;
     if base.disruptions.is_empty() {

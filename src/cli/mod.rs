@@ -179,6 +179,13 @@ impl SolverArgs {
                      passed on (reeplan writes its outputs itself: --write-model, -o)"
                 )));
             }
+            // HiGHS logs to stdout, where the report goes: its log is
+            // --verbose's, sent to stderr.
+            if matches!(k, "output_flag" | "log_to_console") {
+                return Err(Error::Usage(format!(
+                    "--highs-option {kv}: HiGHS's log is shown with --verbose (on stderr, so that the report on stdout stays whole)"
+                )));
+            }
             crate::solve::check_highs_option(k, v)
                 .map_err(|e| Error::Usage(format!("--highs-option {kv}: {e}")))?;
             // Threads: the same limit as --threads (more threads than cores
@@ -305,23 +312,51 @@ impl PlanArgs {
     }
 }
 
-/// The same `--set PATH` twice is a usage error: one of the two values would
-/// be silently dropped (and a sweep would label its rows with a value it
-/// never solved).
+/// Whether two `--set` paths set the same value: equal, or one a table the
+/// other is inside (`mine.m1.grade` and `mine.m1.grade.NdPr`).
+fn overlap(a: &str, b: &str) -> bool {
+    let (a, b) = (a.trim(), b.trim());
+    a == b || a.starts_with(&format!("{b}.")) || b.starts_with(&format!("{a}."))
+}
+
+/// The same `--set PATH` twice, or a table and a key inside it, is a usage
+/// error: one of the two values would be silently dropped (and a sweep would
+/// label its rows with a value it never solved).
 pub(crate) fn no_repeated_paths<'a>(
     flag: &str,
     paths: impl Iterator<Item = &'a str>,
 ) -> Result<(), Error> {
-    let mut seen = std::collections::BTreeSet::new();
-    for p in paths {
-        if !seen.insert(p.trim()) {
-            return Err(Error::Usage(format!(
-                "{flag} {}: given twice; give each path once",
-                p.trim()
-            )));
+    let paths: Vec<&str> = paths.collect();
+    for (i, a) in paths.iter().enumerate() {
+        for b in &paths[..i] {
+            if a.trim() == b.trim() {
+                return Err(Error::Usage(format!(
+                    "{flag} {}: given twice; give each path once",
+                    a.trim()
+                )));
+            }
+            if overlap(a, b) {
+                return Err(Error::Usage(format!(
+                    "{flag} {} and {flag} {}: one is inside the other, so one value would replace the other; give one",
+                    b.trim(),
+                    a.trim()
+                )));
+            }
         }
     }
     Ok(())
+}
+
+/// A `--set` of the value a command sweeps itself is a usage error (it would
+/// be overwritten at every point).
+pub(crate) fn not_swept(fixed: &[Override], swept: &str, by: &str) -> Result<(), Error> {
+    match fixed.iter().find(|o| overlap(&o.path, swept)) {
+        Some(o) => Err(Error::Usage(format!(
+            "--set {}: {by} sets {swept} at every point; leave the --set out",
+            o.path.trim()
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// Fields that hold a share (1 = 100 %) but have no upper bound in the plan
@@ -421,9 +456,10 @@ pub fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            // One "error: " line per problem.
+            // One "error: " line per problem; a control character from the
+            // plan or the command line is shown escaped, never sent raw.
             for line in e.to_string().lines() {
-                eprintln!("error: {line}");
+                eprintln!("error: {}", crate::error::escape_controls(line));
             }
             ExitCode::from(match e {
                 Error::Usage(_) => 2,
@@ -454,7 +490,7 @@ fn run(command: Command) -> Result<ExitCode, Error> {
 fn load(path: &Path) -> Result<PlanSource, Error> {
     let source = PlanSource::load(path)?;
     for w in &source.warnings {
-        eprintln!("warning: {w}");
+        eprintln!("warning: {}", crate::error::escape_controls(&w.to_string()));
     }
     Ok(source)
 }

@@ -202,6 +202,12 @@ fn complete_set(files: &[PathBuf]) -> Result<(), Error> {
         return Ok(());
     };
     let n = shards[0].1;
+    if n == 0 {
+        return Err(Error::Input(format!(
+            "merge: {}: a sweep has at least one shard (sweep-shard-K-of-N with N >= 1)",
+            files[0].display()
+        )));
+    }
     if let Some((f, (_, m))) = files.iter().zip(&shards).find(|(_, (_, m))| *m != n) {
         return Err(Error::Input(format!(
             "merge: {} is a shard of {m}, the others of {n} (two different sweeps?)",
@@ -312,6 +318,21 @@ fn merge_csv(files: &[PathBuf], texts: &[String]) -> Result<Vec<u8>, Error> {
             rows.push((point, path.clone(), i + 1, rec));
         }
     }
+    // Every row as wide as the header: a row cut short, or a shard of a
+    // sweep with other axes, would put values under the wrong columns.
+    if let Some(h) = &header {
+        if let Some((_, path, line, rec)) = rows.iter().find(|r| r.3.len() != h.len()) {
+            return Err(bad(
+                path,
+                *line,
+                format!(
+                    "{} fields where the header (shard 0) has {}: a row cut short, or a shard of another sweep",
+                    rec.len(),
+                    h.len()
+                ),
+            ));
+        }
+    }
     let rows = sorted(rows)?;
     if header.is_none() {
         return Err(Error::Input(
@@ -319,7 +340,7 @@ fn merge_csv(files: &[PathBuf], texts: &[String]) -> Result<Vec<u8>, Error> {
         ));
     }
     let mut w = csv::Writer::from_writer(Vec::new());
-    let e = |e: csv::Error| Error::Solver(format!("CSV: {e}"));
+    let e = |e: csv::Error| Error::Output(format!("merge: CSV: {e}"));
     if let Some(h) = &header {
         w.write_record(h).map_err(e)?;
     }
@@ -327,11 +348,12 @@ fn merge_csv(files: &[PathBuf], texts: &[String]) -> Result<Vec<u8>, Error> {
         w.write_record(r).map_err(e)?;
     }
     w.into_inner()
-        .map_err(|e| Error::Solver(format!("CSV: {e}")))
+        .map_err(|e| Error::Output(format!("merge: CSV: {e}")))
 }
 
 fn merge_jsonl(files: &[PathBuf], texts: &[String]) -> Result<Vec<u8>, Error> {
     let mut rows = Vec::new();
+    let mut set_keys: Option<(Vec<String>, PathBuf, usize)> = None;
     for (path, text) in files.iter().zip(texts) {
         for (i, line) in text.lines().enumerate() {
             if line.trim().is_empty() {
@@ -346,6 +368,25 @@ fn merge_jsonl(files: &[PathBuf], texts: &[String]) -> Result<Vec<u8>, Error> {
                     "expected an object with a \"point\" number".into(),
                 )
             })?;
+            // Every point of one sweep sets the same paths.
+            let keys: Vec<String> = v["set"]
+                .as_object()
+                .map(|o| o.keys().cloned().collect())
+                .unwrap_or_default();
+            match &set_keys {
+                None => set_keys = Some((keys, path.clone(), i + 1)),
+                Some((first, at, line)) if *first != keys => {
+                    return Err(bad(
+                        path,
+                        i + 1,
+                        format!(
+                            "sets {keys:?} where {}:{line} sets {first:?}: a shard of another sweep",
+                            at.display()
+                        ),
+                    ));
+                }
+                Some(_) => {}
+            }
             rows.push((point as usize, path.clone(), i + 1, line.to_string()));
         }
     }

@@ -177,7 +177,7 @@ impl Reader {
             // Names and notes are echoed to terminals, Markdown and HTML: a
             // control character (an escape sequence, NUL, a line break)
             // would reach them raw, so no string of a plan holds one.
-            Value::Str(s) if s.chars().any(char::is_control) => {
+            Value::Str(s) if s.chars().any(crate::error::is_unsafe_char) => {
                 self.error(
                     &node.span,
                     format!(

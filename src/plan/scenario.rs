@@ -89,7 +89,7 @@ pub fn split(root: &Node) -> Result<(Node, Vec<ScenarioNode>), Vec<Diagnostic>> 
                 ));
             } else if k.name == "description" {
                 match &v.value {
-                    Value::Str(s) if s.chars().any(char::is_control) => diags.push(diag(
+                    Value::Str(s) if s.chars().any(crate::error::is_unsafe_char) => diags.push(diag(
                         &v.span,
                         format!(
                             "scenario \"{name}\" description = {s:?}: control characters (such as ESC, NUL, a tab or a line break) are not allowed in a plan's strings"

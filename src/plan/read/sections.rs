@@ -153,6 +153,14 @@ pub(super) fn read_elements(r: &mut Reader, root: &Node, root_table: &Table) -> 
                     if key.name.trim().is_empty() {
                         r.error(&key.span, format!("{what}: an element needs a name"));
                     }
+                    // Element names head table columns and CSV fields.
+                    if key.name.chars().any(crate::error::is_unsafe_char) {
+                        r.error(
+                            &key.span,
+                            format!("[elements.{:?}]: control characters (such as ESC, NUL, a tab or a line break) are not allowed in an element's name", key.name),
+                        );
+                        continue;
+                    }
                     let Some(ef) = r.table(value, &what, "elements") else {
                         continue;
                     };
