@@ -1606,3 +1606,18 @@ fn a_path_set_twice_is_a_usage_error() {
         ],
     );
 }
+
+/// A value the plan cannot take at a later sweep point keeps its row (with
+/// the reason) and makes the run bad input, exit 1, as at point 0.
+#[test]
+fn a_bad_value_at_any_sweep_point_is_bad_input() {
+    let dir = plan_dir(TOY);
+    for values in ["-1,500", "500,-1"] {
+        let set = format!("mine.m1.capacity={values}");
+        let run = run_in(
+            dir.path(),
+            &["sweep", "plan.toml", "--set", &set, "--format", "csv"],
+        );
+        assert_eq!(run.code, Some(1), "{values}: {}", run.stderr);
+    }
+}

@@ -1223,6 +1223,18 @@ fn scenario_removing_a_missing_id() {
 }
 
 #[test]
+fn scenario_removing_an_id_twice() {
+    let plan = with("[scenario.s]\nremove = [\"m1\", \"m1\"]\n");
+    fails(
+        &plan,
+        &[format!(
+            "{}: scenario \"s\" remove = \"m1\": given twice in remove; give each id once",
+            at(&plan, "remove = [\"m1\", |\"m1\"]")
+        )],
+    );
+}
+
+#[test]
 fn scenario_remove_not_an_array() {
     let plan = with("[scenario.s]\nremove = \"m1\"\n");
     fails(

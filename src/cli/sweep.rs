@@ -220,10 +220,15 @@ pub fn run(args: &SweepArgs) -> Result<ExitCode, Error> {
         .collect::<Result<_, _>>()?;
     let (metrics_of, live) = variants.solve(&points, start.as_ref(), &pool, |solved| {
         bar.inc(1);
-        solved
+        // A value the plan cannot take is bad input, not a solver failure.
+        let bad_input = matches!(solved, Err(Error::Plan(_)));
+        let metrics = solved
             .map(|(plan, out)| metrics(&plan, &out, &countries, &stock_years))
-            .map_err(|e| e.to_string())
+            .map_err(|e| e.to_string());
+        (metrics, bad_input)
     });
+    let bad_input = metrics_of.iter().any(|(_, bad)| *bad);
+    let metrics_of: Vec<Result<Metrics, String>> = metrics_of.into_iter().map(|(m, _)| m).collect();
     if options.verbose && reuse == Reuse::Live {
         eprintln!(
             "reeplan: live models: {} of {} solves changed costs and bounds in the previous point's HiGHS model, {} passed a new model (--rebuild: always a new one)",
@@ -330,6 +335,11 @@ pub fn run(args: &SweepArgs) -> Result<ExitCode, Error> {
             _ => 2,
         })
         .unwrap_or(Status::Optimal);
+    // Points with a value the plan cannot take keep their rows (with the
+    // reason) and make the run bad input, exit 1, as point 0 would.
+    if bad_input {
+        return Ok(ExitCode::from(1));
+    }
     Ok(super::exit_code(worst))
 }
 

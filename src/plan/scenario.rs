@@ -161,7 +161,18 @@ pub fn apply(base: &Node, sc: &ScenarioNode) -> Result<Node, Vec<Diagnostic>> {
     if let Some(remove) = sc.body.get("remove") {
         match &remove.value {
             Value::Array(items) => {
+                let mut removed: Vec<&str> = Vec::new();
                 for item in items {
+                    if let Value::Str(id) = &item.value {
+                        if removed.contains(&id.as_str()) {
+                            diags.push(diag(
+                                &item.span,
+                                format!("scenario \"{name}\" remove = {id:?}: given twice in remove; give each id once"),
+                            ));
+                            continue;
+                        }
+                        removed.push(id);
+                    }
                     let Value::Str(id) = &item.value else {
                         diags.push(diag(
                             &item.span,
