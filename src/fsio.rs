@@ -24,6 +24,9 @@ use crate::error::{Error, Result};
 
 /// The largest plan or CSV file reeplan reads: 64 MiB.
 pub const MAX_INPUT_BYTES: u64 = 64 << 20;
+/// The most a sweep shard may hold for `merge`: a whole sweep of the most
+/// points (1,000,000) at up to 2 KiB a row (world-2030's rows are 558 bytes).
+pub const MAX_SHARD_BYTES: u64 = 2 << 30;
 
 /// Files read by this run (plans, CSVs), by identity.
 static INPUTS: Mutex<Vec<FileId>> = Mutex::new(Vec::new());
@@ -58,6 +61,12 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// Why an input file cannot be read; the text names the file (and the line
 /// and column of a bad byte).
 pub fn read_input(path: &Path) -> std::result::Result<String, String> {
+    read_input_up_to(path, MAX_INPUT_BYTES)
+}
+
+/// [`read_input`] with another size limit (`merge`'s shards, which `sweep`
+/// writes up to [`MAX_SHARD_BYTES`]).
+pub fn read_input_up_to(path: &Path, max: u64) -> std::result::Result<String, String> {
     let shown = path.display();
     // stat before open: opening a FIFO would block until someone writes.
     let meta = std::fs::metadata(path).map_err(|e| format!("{shown}: {e}"))?;
@@ -81,16 +90,16 @@ pub fn read_input(path: &Path) -> std::result::Result<String, String> {
             "{shown}: not a regular file (reeplan reads plans and CSV files only from regular files)"
         ));
     }
-    if meta.len() > MAX_INPUT_BYTES {
-        return Err(too_big(path, meta.len()));
+    if meta.len() > max {
+        return Err(too_big(path, meta.len(), max));
     }
     let mut bytes = Vec::with_capacity(meta.len() as usize);
     // Read at most one byte more than allowed, in case the file grows.
-    file.take(MAX_INPUT_BYTES + 1)
+    file.take(max + 1)
         .read_to_end(&mut bytes)
         .map_err(|e| format!("{shown}: {e}"))?;
-    if bytes.len() as u64 > MAX_INPUT_BYTES {
-        return Err(too_big(path, bytes.len() as u64));
+    if bytes.len() as u64 > max {
+        return Err(too_big(path, bytes.len() as u64, max));
     }
     if let Some(id) = file_id(path) {
         lock(&INPUTS).push(id);
@@ -98,12 +107,12 @@ pub fn read_input(path: &Path) -> std::result::Result<String, String> {
     decode(path, bytes)
 }
 
-fn too_big(path: &Path, len: u64) -> String {
+fn too_big(path: &Path, len: u64, max: u64) -> String {
     format!(
         "{}: {} bytes is larger than the {} MiB reeplan reads",
         path.display(),
         len,
-        MAX_INPUT_BYTES >> 20
+        max >> 20
     )
 }
 

@@ -762,7 +762,7 @@ pub(crate) fn solve_one(
         status = run(highs)?;
         retried = true;
     }
-    if status == MODEL_STATUS_UNBOUNDED {
+    if status == MODEL_STATUS_UNBOUNDED && !(retried && lp.is_mip()) {
         // Every LP reeplan builds has a bounded objective (each flow, stock
         // and build is capped, λ lies in [0, 1]), so "unbounded" is simplex
         // losing its way on a badly scaled model (a max-resilience budget

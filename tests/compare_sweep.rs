@@ -1619,5 +1619,17 @@ fn a_bad_value_at_any_sweep_point_is_bad_input() {
             &["sweep", "plan.toml", "--set", &set, "--format", "csv"],
         );
         assert_eq!(run.code, Some(1), "{values}: {}", run.stderr);
+        // A later bad point is solved around: the good point's row and the
+        // bad one's reason are both there.
+        if values == "500,-1" {
+            let lines: Vec<&str> = run.stdout.lines().collect();
+            assert!(lines[1].starts_with("0,500,optimal,"), "{}", run.stdout);
+            assert!(
+                lines[2].starts_with("1,-1,\"error: --set mine.m1.capacity=-1")
+                    && lines[2].contains("must be >= 0"),
+                "{}",
+                run.stdout
+            );
+        }
     }
 }

@@ -401,3 +401,32 @@ fn kubernetes_indexed_job_manifest() {
     assert_eq!(whole.lines().count(), 1 + 21);
     assert_eq!(merge(out_dir.path()), whole);
 }
+
+/// A shard over 64 MiB (the plan-file limit) still merges: `sweep` writes
+/// rows of ~0.5 KiB for up to 1,000,000 points, so shards are read up to
+/// 2 GiB (review finding).
+#[test]
+fn merge_reads_shards_larger_than_a_plan_may_be() {
+    let dir = tempfile::tempdir().unwrap();
+    let shard = dir.path().join("sweep-shard-0-of-1.csv");
+    let pad = "x".repeat(1000);
+    let mut text = String::from("point,note,status\n");
+    let rows = 70_000;
+    for i in 0..rows {
+        text.push_str(&format!("{i},{pad},optimal\n"));
+    }
+    assert!(text.len() > 64 << 20);
+    std::fs::write(&shard, &text).unwrap();
+    let out_path = dir.path().join("merged.csv");
+    let out = Command::new(exe())
+        .args([
+            "merge",
+            shard.to_str().unwrap(),
+            "-o",
+            out_path.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    ok(out, "merge");
+    assert_eq!(std::fs::read_to_string(&out_path).unwrap(), text);
+}

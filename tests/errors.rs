@@ -1635,7 +1635,8 @@ fn control_characters_in_strings_and_keys() {
 
 /// Grades, recoveries and recipes are matrix coefficients: a nonzero one
 /// under 1e-5 is refused (fuzzing: HiGHS dropped a grade × recovery of
-/// 1e-10 and called a feasible plan infeasible), and 1e-5 × 1e-5 solves.
+/// 1e-10 and called a feasible plan infeasible). That 1e-5 × 1e-5 solves is
+/// tests/reliability.rs's `the_smallest_coefficients_still_solve_to_the_optimum`.
 #[test]
 fn coefficients_below_what_the_solver_resolves() {
     let plan = edit(MINIMAL, "grade = { NdPr = 0.2 }", "grade = { NdPr = 1e-6 }");

@@ -713,8 +713,9 @@ fn solve(args: &SolveArgs) -> Result<ExitCode, Error> {
         Status::TimeLimit => eprintln!("HiGHS reached the time limit before proving an optimum"),
         Status::Unbounded => eprintln!(
             "HiGHS reports the LP unbounded, which no plan can be (every flow is capped): \
-             a numerical failure, also with the interior-point solver; the plan's numbers \
-             span too many orders of magnitude (see the Matrix and RHS ranges with --verbose)"
+             a numerical failure, also on a second try (interior point for an LP, no presolve \
+             for a MIP); the plan's numbers span too many orders of magnitude (see the Matrix \
+             and RHS ranges with --verbose)"
         ),
         Status::Error => eprintln!(
             "HiGHS could not solve the LP (numbers too large or too small to handle? check capacities, costs and demands)"

@@ -158,7 +158,10 @@ pub fn merge(args: &MergeArgs) -> Result<ExitCode, Error> {
     // input of this run, so `-o` cannot overwrite a shard.
     let texts = files
         .iter()
-        .map(|f| crate::fsio::read_input(f).map_err(Error::Input))
+        .map(|f| {
+            crate::fsio::read_input_up_to(f, crate::fsio::MAX_SHARD_BYTES)
+                .map_err(|e| Error::Input(format!("merge: {e}")))
+        })
         .collect::<Result<Vec<_>, _>>()?;
     if let Some(out) = &args.out {
         crate::fsio::check_target(out)?;

@@ -224,8 +224,9 @@ fn read_csv(file: &Arc<SourceFile>, section: &str) -> Result<Vec<Node>, Vec<Diag
             header_offsets.get(i).copied().unwrap_or(0)
                 ..header_offsets.get(i).copied().unwrap_or(0),
         );
-        // A column given twice: one of its cells would silently win.
-        if let Some(&j) = first_at.get(h) {
+        // A column given twice: one of its cells would silently win (the
+        // documentation columns are never read, so they may repeat).
+        if let Some(&j) = first_at.get(h).filter(|_| !DOC_COLUMNS.contains(&h)) {
             diags.push(diag(
                 &span,
                 format!(
