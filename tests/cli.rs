@@ -595,3 +595,26 @@ fn a_misspelt_set_path_of_each_kind_of_section_names_its_closest_path() {
         );
     }
 }
+
+/// A year in a `--set` path written with a leading zero is that year: it
+/// replaces the plan's own entry (it had been added beside it, and the
+/// plan file was then blamed for "year 2026 is given twice").
+#[test]
+fn a_set_year_with_a_leading_zero_is_that_year() {
+    let plan = edit(MINIMAL, "demand = 100", "demand = { 2026 = 100 }");
+    let dir = plan_dir(&plan);
+    let objective = |year: &str| {
+        let set = format!("market.us.demand.{year}=50");
+        let run = run_in(
+            dir.path(),
+            &["solve", "plan.toml", "--format", "json", "--set", &set],
+        );
+        assert_eq!(run.code, Some(0), "{year}: {}", run.stderr);
+        num(&json_of(&run.stdout)["objective_value"], "objective_value")
+    };
+    // Demand 50 instead of 100: every cost of MINIMAL is per t, so half
+    // its optimum (tests/common: 30 t NdPr at 100 t demand).
+    let at_2026 = objective("2026");
+    assert!(close(at_2026, MINIMAL_OPTIMUM / 2.0), "{at_2026}");
+    assert!(close(objective("02026"), MINIMAL_OPTIMUM / 2.0));
+}

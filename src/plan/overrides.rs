@@ -438,6 +438,24 @@ fn apply_to_entry(
                     }
                 }
             };
+            // A year written another way (`02026`) is that year: it
+            // replaces the plan's own `2026` rather than adding a second
+            // key the reader would then blame on the plan file.
+            let inner = match inner.parse::<i64>() {
+                Ok(year) => {
+                    let same: Vec<String> = target
+                        .entries
+                        .iter()
+                        .map(|(k, _)| k.name.clone())
+                        .filter(|k| k.parse::<i64>() == Ok(year))
+                        .collect();
+                    for k in same {
+                        target.remove(&k);
+                    }
+                    year.to_string()
+                }
+                Err(_) => inner,
+            };
             target.set(key_named(&inner, &span), o.value.clone());
             Ok(())
         }
