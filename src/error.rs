@@ -122,6 +122,10 @@ pub fn is_unsafe_char(c: char) -> bool {
         || matches!(c, '\u{200E}' | '\u{200F}' | '\u{2028}' | '\u{2029}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
+/// What an error says of a string holding an [`is_unsafe_char`].
+pub const UNSAFE_CHARS: &str =
+    "control characters (such as ESC, NUL, a tab or a line break) are not allowed";
+
 /// `text` with every [`is_unsafe_char`] written as `\u{..}`.
 pub fn escape_controls(text: &str) -> String {
     if !text.chars().any(is_unsafe_char) {

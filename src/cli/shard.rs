@@ -217,18 +217,16 @@ fn complete_set(files: &[PathBuf]) -> Result<(), Error> {
             f.display()
         )));
     }
-    let mut seen = vec![0usize; n];
-    for (k, _) in &shards {
-        if *k < n {
-            seen[*k] += 1;
-        }
-    }
     if let Some((f, _)) = files.iter().zip(&shards).find(|(_, (k, _))| *k >= n) {
         return Err(Error::Input(format!(
             "merge: {}: shard numbers run from 0 to {}",
             f.display(),
             n - 1
         )));
+    }
+    let mut seen = vec![0usize; n];
+    for (k, _) in &shards {
+        seen[*k] += 1;
     }
     let missing: Vec<String> = (0..n)
         .filter(|k| seen[*k] == 0)
@@ -257,15 +255,12 @@ fn sorted<T>(mut rows: Vec<(usize, PathBuf, usize, T)>) -> Result<Vec<T>, Error>
         ));
     }
     rows.sort_by_key(|r| r.0);
-    let missing: Vec<String> = {
-        let have: std::collections::BTreeSet<usize> = rows.iter().map(|r| r.0).collect();
-        let top = rows[rows.len() - 1].0;
-        (0..top)
-            .filter(|p| !have.contains(p))
-            .take(10)
-            .map(|p| p.to_string())
-            .collect()
-    };
+    // Sorted, the missing points are those below the first and in the gaps.
+    let missing: Vec<String> = (0..rows[0].0)
+        .chain(rows.windows(2).flat_map(|w| w[0].0 + 1..w[1].0))
+        .take(10)
+        .map(|p| p.to_string())
+        .collect();
     if !missing.is_empty() {
         return Err(Error::Input(format!(
             "merge: point {} missing (a shard left out?)",

@@ -227,8 +227,9 @@ pub fn run(args: &SweepArgs) -> Result<ExitCode, Error> {
             .map_err(|e| e.to_string());
         (metrics, bad_input)
     });
-    let bad_input = metrics_of.iter().any(|(_, bad)| *bad);
-    let metrics_of: Vec<Result<Metrics, String>> = metrics_of.into_iter().map(|(m, _)| m).collect();
+    let (metrics_of, bad): (Vec<Result<Metrics, String>>, Vec<bool>) =
+        metrics_of.into_iter().unzip();
+    let bad_input = bad.contains(&true);
     if options.verbose && reuse == Reuse::Live {
         eprintln!(
             "reeplan: live models: {} of {} solves changed costs and bounds in the previous point's HiGHS model, {} passed a new model (--rebuild: always a new one)",

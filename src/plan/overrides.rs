@@ -443,15 +443,9 @@ fn apply_to_entry(
             // key the reader would then blame on the plan file.
             let inner = match inner.parse::<i64>() {
                 Ok(year) => {
-                    let same: Vec<String> = target
+                    target
                         .entries
-                        .iter()
-                        .map(|(k, _)| k.name.clone())
-                        .filter(|k| k.parse::<i64>() == Ok(year))
-                        .collect();
-                    for k in same {
-                        target.remove(&k);
-                    }
+                        .retain(|(k, _)| k.name.parse::<i64>() != Ok(year));
                     year.to_string()
                 }
                 Err(_) => inner,

@@ -181,7 +181,8 @@ impl Reader {
                 self.error(
                     &node.span,
                     format!(
-                        "{what} = {s:?}: control characters (such as ESC, NUL, a tab or a line break) are not allowed in a plan's strings"
+                        "{what} = {s:?}: {} in a plan's strings",
+                        crate::error::UNSAFE_CHARS
                     ),
                 );
                 None
@@ -231,12 +232,11 @@ impl Reader {
             );
             return None;
         }
-        if s.chars().any(char::is_control) || s.chars().count() > 64 {
+        // Control characters are refused by `string` already.
+        if s.chars().count() > 64 {
             self.error(
                 &node.span,
-                format!(
-                    "{what} = {s:?}: a country code is at most 64 characters, without control characters (such as NUL or a line break)"
-                ),
+                format!("{what} = {s:?}: a country code is at most 64 characters"),
             );
             return None;
         }

@@ -89,12 +89,15 @@ pub fn split(root: &Node) -> Result<(Node, Vec<ScenarioNode>), Vec<Diagnostic>> 
                 ));
             } else if k.name == "description" {
                 match &v.value {
-                    Value::Str(s) if s.chars().any(crate::error::is_unsafe_char) => diags.push(diag(
-                        &v.span,
-                        format!(
-                            "scenario \"{name}\" description = {s:?}: control characters (such as ESC, NUL, a tab or a line break) are not allowed in a plan's strings"
-                        ),
-                    )),
+                    Value::Str(s) if s.chars().any(crate::error::is_unsafe_char) => {
+                        diags.push(diag(
+                            &v.span,
+                            format!(
+                                "scenario \"{name}\" description = {s:?}: {} in a plan's strings",
+                                crate::error::UNSAFE_CHARS
+                            ),
+                        ))
+                    }
                     Value::Str(s) => description = Some(s.clone()),
                     other => diags.push(diag(
                         &v.span,
@@ -122,11 +125,8 @@ pub fn split(root: &Node) -> Result<(Node, Vec<ScenarioNode>), Vec<Diagnostic>> 
 }
 
 fn entry_id(node: &Node) -> Option<&str> {
-    match &node.value {
-        Value::Table(t) => match t.get("id").map(|n| &n.value) {
-            Some(Value::Str(s)) => Some(s),
-            _ => None,
-        },
+    match &id_node(node)?.value {
+        Value::Str(s) => Some(s),
         _ => None,
     }
 }
@@ -163,16 +163,6 @@ pub fn apply(base: &Node, sc: &ScenarioNode) -> Result<Node, Vec<Diagnostic>> {
             Value::Array(items) => {
                 let mut removed: Vec<&str> = Vec::new();
                 for item in items {
-                    if let Value::Str(id) = &item.value {
-                        if removed.contains(&id.as_str()) {
-                            diags.push(diag(
-                                &item.span,
-                                format!("scenario \"{name}\" remove = {id:?}: given twice in remove; give each id once"),
-                            ));
-                            continue;
-                        }
-                        removed.push(id);
-                    }
                     let Value::Str(id) = &item.value else {
                         diags.push(diag(
                             &item.span,
@@ -183,6 +173,14 @@ pub fn apply(base: &Node, sc: &ScenarioNode) -> Result<Node, Vec<Diagnostic>> {
                         ));
                         continue;
                     };
+                    if removed.contains(&id.as_str()) {
+                        diags.push(diag(
+                            &item.span,
+                            format!("scenario \"{name}\" remove = {id:?}: given twice in remove; give each id once"),
+                        ));
+                        continue;
+                    }
+                    removed.push(id);
                     let mut found = false;
                     for section in schema::sections(Layout::Array) {
                         if let Some(Node {

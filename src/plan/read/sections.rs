@@ -157,7 +157,11 @@ pub(super) fn read_elements(r: &mut Reader, root: &Node, root_table: &Table) -> 
                     if key.name.chars().any(crate::error::is_unsafe_char) {
                         r.error(
                             &key.span,
-                            format!("[elements.{:?}]: control characters (such as ESC, NUL, a tab or a line break) are not allowed in an element's name", key.name),
+                            format!(
+                                "[elements.{:?}]: {} in an element's name",
+                                key.name,
+                                crate::error::UNSAFE_CHARS
+                            ),
                         );
                         continue;
                     }
