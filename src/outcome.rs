@@ -35,6 +35,15 @@ pub struct Cost {
     pub subsidies: f64,
     /// Cost of holding stock.
     pub holding: f64,
+    /// What the chain uses up: production, transport, investment, reserves
+    /// and holding ([`Cost::finish`] sets it from the parts).
+    pub resource: f64,
+    /// Money that changes hands without using anything up: tariffs, less
+    /// subsidies.
+    pub transfers: f64,
+    /// Charges for what did not happen: unmet demand, soft share rules
+    /// missed, contract volumes short.
+    pub penalties: f64,
 }
 
 impl Cost {
@@ -55,16 +64,40 @@ impl Cost {
         ]
     }
 
-    /// The total less the penalties charged on what did not happen (demand
-    /// left unmet, soft share rules missed, contract volumes short): what the
-    /// delivered magnets cost.
-    pub fn of_delivery(&self) -> f64 {
-        self.total - self.unmet - self.rules - self.contracts
-    }
-
     /// The sum of the parts.
     pub fn sum_of_parts(&self) -> f64 {
         self.parts().iter().map(|p| p.2).sum()
+    }
+
+    /// Set the total and the three groups from the parts. Every part is in
+    /// exactly one group, so `resource + transfers + penalties = total`.
+    pub fn finish(&mut self) {
+        self.total = self.sum_of_parts();
+        self.resource =
+            self.production + self.transport + self.reserves + self.investment + self.holding;
+        self.transfers = self.tariffs + self.subsidies;
+        self.penalties = self.unmet + self.rules + self.contracts;
+    }
+
+    /// The three groups, in report order: `(key, label, value)`.
+    pub fn groups(&self) -> [(&'static str, &'static str, f64); 3] {
+        [
+            (
+                "resource",
+                "resource cost (production, transport, investment, reserves, holding)",
+                self.resource,
+            ),
+            (
+                "transfers",
+                "transfers (tariffs less subsidies)",
+                self.transfers,
+            ),
+            (
+                "penalties",
+                "penalties (unmet demand, soft rules, contract shortfalls)",
+                self.penalties,
+            ),
+        ]
     }
 }
 
@@ -854,7 +887,7 @@ fn read_outcome(
         }
     }
     cost.reserves = reserve_cost.unwrap_or(0.0);
-    cost.total = cost.sum_of_parts();
+    cost.finish();
     out.objective_value = Some(sol.objective + 0.0);
     out.cost = Some(cost);
     out

@@ -523,6 +523,130 @@ fn wildcard_as_facility_and_market_country() {
     );
 }
 
+// ------------------------------------------------------------- country codes
+
+const NOT_A_CODE: &str = "expected an ISO 3166-1 alpha-2 country code such as \"CN\" or \"US\", or a code declared in [plan] regions";
+
+#[test]
+fn a_country_name_or_lower_case_code_is_not_a_country() {
+    // "China" in a tariff would silently match nothing; "cn" in concern
+    // would make every share rule trivially met.
+    let plan = edit(
+        MINIMAL,
+        "last_year = 2026\n",
+        "last_year = 2026\nconcern = [\"cn\"]\n",
+    );
+    let plan = format!(
+        "{plan}\n[[tariff]]\nid = \"t\"\nproduct = \"magnet\"\nfrom = \"China\"\nto = \"US\"\nper_tonne = 5\n"
+    );
+    fails(
+        &plan,
+        &[
+            format!(
+                "{}: [plan] concern = \"cn\": {NOT_A_CODE} (did you mean \"CN\"?)",
+                at(&plan, "concern = [|\"cn\"]")
+            ),
+            format!(
+                "{}: tariff \"t\" from = \"China\": {NOT_A_CODE} (did you mean \"CN\"?)",
+                at(&plan, "from = |\"China\"")
+            ),
+        ],
+    );
+}
+
+#[test]
+fn an_undeclared_region_is_not_a_country() {
+    let plan = edit(
+        MINIMAL,
+        "id = \"us\"\ncountry = \"US\"",
+        "id = \"us\"\ncountry = \"ROW\"",
+    );
+    fails(
+        &plan,
+        &[format!(
+            "{}: market \"us\" country = \"ROW\": {NOT_A_CODE}",
+            at(&plan, "country = |\"ROW\"")
+        )],
+    );
+    // Declared, it is a country like any other.
+    let declared = edit(
+        &plan,
+        "last_year = 2026\n",
+        "last_year = 2026\nregions = [\"ROW\"]\n",
+    );
+    let run = run_plan(&declared, &["check"]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+}
+
+#[test]
+fn regions_must_be_codes_that_are_not_countries() {
+    let plan = edit(
+        MINIMAL,
+        "last_year = 2026\n",
+        "last_year = 2026\nregions = [\"ROW\", \"row\", \"US\", \"ROW\", \"R\"]\n",
+    );
+    fails(
+        &plan,
+        &[
+            format!(
+                "{}: [plan] regions: \"row\" is not a region code: expected 2-8 characters of A-Z 0-9, such as \"ROW\"",
+                at(&plan, "\"ROW\", |\"row\"")
+            ),
+            format!(
+                "{}: [plan] regions: \"US\" is an ISO 3166-1 country code; declare only codes that are not countries",
+                at(&plan, "|\"US\", \"ROW\", \"R\"")
+            ),
+            format!(
+                "{}: [plan] regions: \"ROW\" is declared twice",
+                at(&plan, "\"US\", |\"ROW\", \"R\"")
+            ),
+            format!(
+                "{}: [plan] regions: \"R\" is not a region code: expected 2-8 characters of A-Z 0-9, such as \"ROW\"",
+                at(&plan, "|\"R\"]")
+            ),
+        ],
+    );
+}
+
+#[test]
+fn a_tariff_embargo_or_concern_that_matches_nothing_is_a_warning() {
+    // JP has no facility: the tariff from JP and the embargo to JP never
+    // match a shipment; concern = ["JP"] leaves every stage clean.
+    let plan = edit(
+        MINIMAL,
+        "last_year = 2026\n",
+        "last_year = 2026\nconcern = [\"JP\"]\n",
+    );
+    let plan = format!(
+        "{plan}\n[[tariff]]\nid = \"t\"\nproduct = \"magnet\"\nfrom = \"JP\"\nto = \"US\"\nper_tonne = 5\n\n\
+         [[embargo]]\nid = \"e\"\nproduct = \"oxide\"\nfrom = \"MY\"\nto = \"JP\"\n"
+    );
+    let run = run_plan(&plan, &["check"]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let expected = [
+        format!(
+            "warning: {}: tariff \"t\": from = \"JP\", but the plan has no facility in \"JP\", so it matches no shipment\n",
+            at(&plan, "from = |\"JP\"")
+        ),
+        format!(
+            "warning: {}: embargo \"e\": to = \"JP\", but the plan has no facility or market in \"JP\", so it matches no shipment\n",
+            at(&plan, "to = |\"JP\"")
+        ),
+        format!(
+            "warning: {}: [plan] concern = [\"JP\"]: the plan has no facility in any of these countries, so every share rule is met by every tonne\n",
+            at(&plan, "concern = |[\"JP\"]")
+        ),
+    ];
+    for line in &expected {
+        assert!(
+            run.stderr.contains(line.as_str()),
+            "missing {line:?} in:\n{}",
+            run.stderr
+        );
+    }
+    assert_eq!(run.stderr.matches("warning: ").count(), 3, "{}", run.stderr);
+}
+
 #[test]
 fn capacity_year_table_with_a_bad_key() {
     let plan = edit(

@@ -186,7 +186,7 @@ penalty = 5
 [[subsidy]]
 id = "sub"
 stage = "mining"
-countries = ["ZZ"]
+countries = ["NZ"]
 per_tonne = 0
 share_of_cost = 0
 

@@ -81,11 +81,16 @@ fn losing_one_of_two_mines() {
 }
 
 fn stress_json(text: &str) -> serde_json::Value {
+    stress_json_with(text, &[])
+}
+
+fn stress_json_with(text: &str, extra: &[&str]) -> serde_json::Value {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("plan.toml");
     std::fs::write(&path, text).expect("write");
     let out = Command::new(env!("CARGO_BIN_EXE_reeplan"))
         .args(["stress", path.to_str().expect("utf-8"), "--format", "json"])
+        .args(extra)
         .output()
         .expect("run");
     assert!(
@@ -232,4 +237,167 @@ fn a_disruption_outside_the_horizon_is_named_not_dropped_silently() {
         err.contains("note: disruption ban-2027 (years 2030–2031) lies outside the plan's years 2026–2027: nothing to stress"),
         "{err}"
     );
+}
+
+/// Two markets compete for one year's supply. The CN mine is cheap (cost
+/// 10), the AU mine dear (1,000); 1 t REO makes 1 t magnet (grade 0.3,
+/// recipe 0.3). Demand: a (US) 80 t, b (DE) 40 t, each with a penalty.
+const COMPETING: &str = r#"
+[plan]
+first_year = 2026
+last_year = 2026
+[elements.NdPr]
+price = 1
+[[mine]]
+id = "m_cn"
+country = "CN"
+capacity = 100
+cost = 10
+grade = { NdPr = 0.3 }
+[[mine]]
+id = "m_au"
+country = "AU"
+capacity = 100
+cost = 1000
+grade = { NdPr = 0.3 }
+[[refinery]]
+id = "r"
+country = "MY"
+capacity = 1000
+[[magnet_plant]]
+id = "p"
+country = "US"
+capacity = 1000
+recipe = { NdPr = 0.3 }
+[[market]]
+id = "a"
+country = "US"
+demand = 80
+unmet_penalty = 1000000
+[[market]]
+id = "b"
+country = "DE"
+demand = 40
+unmet_penalty = 1000000
+"#;
+
+/// `(planned_unserved, planned_share, idle_unserved, idle_share)` of one
+/// loss and market.
+fn exposure(j: &serde_json::Value, loss: &str, market: &str) -> [f64; 4] {
+    let e = j["exposures"]
+        .as_array()
+        .expect("exposures")
+        .iter()
+        .find(|e| e["loss"] == loss && e["market"] == market)
+        .unwrap_or_else(|| panic!("no row {loss} / {market} in {j}"));
+    [
+        "planned_unserved",
+        "planned_share",
+        "idle_unserved",
+        "idle_share",
+    ]
+    .map(|k| e[k].as_f64().unwrap_or_else(|| panic!("{k} of {e}")))
+}
+
+fn assert_exposure(j: &serde_json::Value, loss: &str, market: &str, want: [f64; 4]) {
+    let got = exposure(j, loss, market);
+    for (g, w) in got.iter().zip(want) {
+        assert!(
+            (g - w).abs() < 1e-6,
+            "{loss} / {market}: {got:?}, want {want:?}"
+        );
+    }
+}
+
+#[test]
+fn markets_compete_for_what_is_left() {
+    // The plan: 120 t of magnet from 120 t REO, m_cn at its 100 t, m_au 20.
+    // Lose CN (the country, or its exports: the mine ships to MY):
+    //   plan's throughput: m_au's 20 t for 120 t of demand, shared alike:
+    //     20/120 = 1/6 each; a short 80 × 5/6 = 66.667, b 40 × 5/6 = 33.333;
+    //   idle capacity: m_au's 100 t: 5/6 each; a short 13.333, b 6.667.
+    // Each market alone would be served 20/80 = 25 % and 20/40 = 50 %
+    // (plan's throughput), 100 % with idle capacity.
+    let j = stress_json(COMPETING);
+    assert_eq!(j["allocation"], "joint");
+    for loss in ["country CN", "exports from CN", "m_cn (CN)"] {
+        assert_exposure(
+            &j,
+            loss,
+            "a",
+            [200.0 / 3.0, 1.0 / 6.0, 40.0 / 3.0, 5.0 / 6.0],
+        );
+        assert_exposure(
+            &j,
+            loss,
+            "b",
+            [100.0 / 3.0, 1.0 / 6.0, 20.0 / 3.0, 5.0 / 6.0],
+        );
+    }
+    // Lose AU: m_cn's 100 t (plan's and idle): 5/6 each.
+    assert_exposure(
+        &j,
+        "country AU",
+        "a",
+        [40.0 / 3.0, 5.0 / 6.0, 40.0 / 3.0, 5.0 / 6.0],
+    );
+    // Ranked by t unserved: a's CN rows first.
+    assert_eq!(j["exposures"][0]["market"], "a");
+    assert!((j["exposures"][0]["planned_unserved"].as_f64().unwrap() - 200.0 / 3.0).abs() < 1e-6);
+
+    let alone = stress_json_with(COMPETING, &["--each-alone"]);
+    assert_eq!(alone["allocation"], "each-alone");
+    assert_exposure(&alone, "country CN", "a", [60.0, 0.25, 0.0, 1.0]);
+    assert_exposure(&alone, "country CN", "b", [20.0, 0.5, 0.0, 1.0]);
+}
+
+#[test]
+fn a_market_of_higher_value_is_served_first() {
+    // b's shortfall costs twice a's: b gets what it needs first.
+    //   plan's throughput (20 t): b 20 of 40 (short 20), a nothing (80);
+    //   idle capacity (100 t): b 40 (short 0), a 60 (short 20).
+    let text = COMPETING.replacen(
+        "demand = 40\nunmet_penalty = 1000000",
+        "demand = 40\nunmet_penalty = 2000000",
+        1,
+    );
+    assert_ne!(text, COMPETING);
+    let j = stress_json(&text);
+    assert_exposure(&j, "country CN", "a", [80.0, 0.0, 20.0, 0.75]);
+    assert_exposure(&j, "country CN", "b", [20.0, 0.5, 0.0, 1.0]);
+}
+
+#[test]
+fn the_table_names_the_assumption_and_folds_what_loses_nothing() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("plan.toml");
+    std::fs::write(&path, COMPETING).expect("write");
+    let out = Command::new(env!("CARGO_BIN_EXE_reeplan"))
+        .args(["stress", path.to_str().expect("utf-8"), "--format", "csv"])
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    // Losses: countries AU, CN, MY, US; exports from CN; m_cn, m_au, r, p.
+    // Every one but none leaves a or b short; nothing is folded.
+    let rows: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with(|c: char| c.is_ascii_digit()))
+        .collect();
+    assert_eq!(rows.len(), 18, "{text}");
+    let md = Command::new(env!("CARGO_BIN_EXE_reeplan"))
+        .args([
+            "stress",
+            path.to_str().expect("utf-8"),
+            "--format",
+            "markdown",
+        ])
+        .output()
+        .expect("run");
+    let md = String::from_utf8_lossy(&md.stdout);
+    assert!(md.contains("the markets compete for what is left"), "{md}");
 }

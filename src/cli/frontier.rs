@@ -160,7 +160,13 @@ fn run_in_pool(args: &FrontierArgs, options: SolverOptions) -> Result<ExitCode, 
 
     let cur = &base.currency;
     let cost_header = format!("total cost ({cur})");
-    let delta_header = format!("added cost vs 0 % ({cur})");
+    // The cost of independence is what the chain uses up on top of the 0 %
+    // plan; transfers and penalties stand beside it, never inside it.
+    let delta_headers = [
+        format!("added resource cost vs 0 % ({cur})"),
+        format!("added transfers vs 0 % ({cur})"),
+        format!("added penalties vs 0 % ({cur})"),
+    ];
     let price_header = format!("shadow price ({cur} per pp)");
     let mut table = Table::new(
         "frontier",
@@ -173,12 +179,14 @@ fn run_in_pool(args: &FrontierArgs, options: SolverOptions) -> Result<ExitCode, 
             "required share",
             "status",
             &cost_header,
-            &delta_header,
+            &delta_headers[0],
+            &delta_headers[1],
+            &delta_headers[2],
             &price_header,
             "achieved share",
         ],
     );
-    let zero_cost = zero.cost.as_ref().map_or(0.0, |c| c.total);
+    let zero_groups = zero.cost.as_ref().map(|c| c.groups());
     let mut cost_pts = Vec::new();
     let mut price_pts = Vec::new();
     for p in &points {
@@ -199,11 +207,18 @@ fn run_in_pool(args: &FrontierArgs, options: SolverOptions) -> Result<ExitCode, 
             cost_pts.push((p.share, c));
             price_pts.push((p.share, price));
         }
-        table.rows.push(vec![
+        let mut row = vec![
             Cell::Setting(p.share),
             Cell::text(p.outcome.status.name()),
             cost.map_or(Cell::Empty, Cell::money),
-            cost.map_or(Cell::Empty, |c| Cell::money(c - zero_cost)),
+        ];
+        for g in 0..3 {
+            row.push(match (&p.outcome.cost, &zero_groups) {
+                (Some(c), Some(z)) => Cell::money(c.groups()[g].2 - z[g].2),
+                _ => Cell::Empty,
+            });
+        }
+        row.extend([
             if cost.is_some() {
                 Cell::money(price)
             } else {
@@ -215,6 +230,7 @@ fn run_in_pool(args: &FrontierArgs, options: SolverOptions) -> Result<ExitCode, 
                 Cell::Empty
             },
         ]);
+        table.rows.push(row);
     }
     let panels = [
         LineChart {
@@ -258,6 +274,9 @@ fn run_in_pool(args: &FrontierArgs, options: SolverOptions) -> Result<ExitCode, 
                 "required": p.share,
                 "status": p.outcome.status.name(),
                 "cost": p.outcome.cost.as_ref().map(|c| c.total),
+                "resource": p.outcome.cost.as_ref().map(|c| c.resource),
+                "transfers": p.outcome.cost.as_ref().map(|c| c.transfers),
+                "penalties": p.outcome.cost.as_ref().map(|c| c.penalties),
                 "shadow_price": rows.iter().filter_map(|s| s.shadow_price).sum::<f64>(),
             })
         }).collect::<Vec<_>>(),

@@ -8,6 +8,7 @@ use clap::Args;
 use super::{ObjectiveArg, OutputArgs, PlanArgs, SolverArgs};
 use crate::error::Error;
 use crate::solve::Status;
+use crate::stress::Allocation;
 
 #[derive(Args)]
 pub struct StressArgs {
@@ -25,6 +26,12 @@ pub struct StressArgs {
     /// Show only the N biggest exposures.
     #[arg(long, value_name = "N")]
     top: Option<usize>,
+    /// Give each market all remaining supply to itself (an upper bound per
+    /// market). Default: the markets compete for what is left, served as
+    /// the plan's objective would (unmet_penalty), the rest shared so the
+    /// worst-served market gets the most it can.
+    #[arg(long)]
+    each_alone: bool,
     #[command(flatten)]
     output: OutputArgs,
     #[command(flatten)]
@@ -75,14 +82,22 @@ pub fn run(args: &StressArgs) -> Result<ExitCode, Error> {
         }
     }
     let pool = super::start_pool(None)?;
-    let mut exposures = pool.install(|| crate::stress::stress(&plan, &outcome, &options))?;
+    let allocation = if args.each_alone {
+        Allocation::EachAlone
+    } else {
+        Allocation::Joint
+    };
+    let mut exposures =
+        pool.install(|| crate::stress::stress(&plan, &outcome, allocation, &options))?;
     if !args.market.is_empty() {
         exposures.retain(|e| args.market.contains(&e.market));
     }
-    let table = crate::report::analysis::stress_table(&plan, &exposures, args.top);
+    let table = crate::report::analysis::stress_table(&plan, &exposures, allocation, args.top);
     let json = serde_json::json!({
         "plan": plan.name,
         "objective": plan.objective.name(),
+        "allocation": allocation,
+        "assumption": allocation.assumption(),
         "exposures": exposures,
     });
     args.output

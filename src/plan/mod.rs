@@ -2,6 +2,7 @@
 //! [`load`] trusts these values; every rule of PLAN_FORMAT.md is enforced in
 //! `read.rs` on the way in.
 
+mod countries;
 mod data;
 pub mod overrides;
 mod read;

@@ -32,6 +32,8 @@ pub fn known_keys(section: &str) -> Vec<&'static str> {
 
 struct Reader {
     diags: Vec<Diagnostic>,
+    /// The codes `[plan] regions` declares: countries beside ISO 3166-1.
+    regions: Vec<String>,
 }
 
 /// A table being read: which keys it has, which were used.
@@ -233,10 +235,16 @@ impl Reader {
             return None;
         }
         // Control characters are refused by `string` already.
-        if s.chars().count() > 64 {
+        if !countries::is_iso(&s) && !self.regions.contains(&s) {
+            let hint = match countries::suggestion(&s) {
+                Some(code) => format!(" (did you mean \"{code}\"?)"),
+                None => String::new(),
+            };
             self.error(
                 &node.span,
-                format!("{what} = {s:?}: a country code is at most 64 characters"),
+                format!(
+                    "{what} = {s:?}: expected an ISO 3166-1 alpha-2 country code such as \"CN\" or \"US\", or a code declared in [plan] regions{hint}"
+                ),
             );
             return None;
         }
@@ -594,12 +602,16 @@ impl Reader {
 /// Describes an entry of an array of tables before its id is known: `mine "mp"`
 /// or `mine #3`.
 /// Warnings about a valid plan tree: a tariff from a country to itself
-/// applies only to cross-border shipments, so it is never charged.
+/// applies only to cross-border shipments, so it is never charged; a tariff
+/// or embargo whose country has no facility (or market) never matches a
+/// shipment; a concern list that names no country with a facility makes
+/// every share rule trivially met.
 pub fn warnings(root: &Node) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let Value::Table(table) = &root.value else {
         return out;
     };
+    countries_matching_nothing(table, &mut out);
     let Some(Node {
         value: Value::Array(tariffs),
         ..
@@ -638,6 +650,113 @@ pub fn warnings(root: &Node) -> Vec<Diagnostic> {
     out
 }
 
+/// The `country` of every entry of the arrays `kinds`.
+fn countries_of(table: &Table, kinds: &[&str]) -> Vec<String> {
+    let mut out = Vec::new();
+    for kind in kinds {
+        if let Some(Node {
+            value: Value::Array(items),
+            ..
+        }) = table.get(*kind)
+        {
+            for item in items {
+                if let Value::Table(t) = &item.value {
+                    if let Some(Node {
+                        value: Value::Str(c),
+                        ..
+                    }) = t.get("country")
+                    {
+                        out.push(c.clone());
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Tariffs, embargoes and the concern list that name a country where the
+/// plan has nothing: they silently do nothing, which is rarely what was meant.
+fn countries_matching_nothing(table: &Table, out: &mut Vec<Diagnostic>) {
+    const FACILITIES: &[&str] = &[
+        "mine",
+        "refinery",
+        "magnet_plant",
+        "stockpile",
+        "metal_plant",
+        "recycler",
+    ];
+    let facilities = countries_of(table, FACILITIES);
+    let mut receivers = facilities.clone();
+    receivers.extend(countries_of(table, &["market"]));
+    for kind in ["tariff", "embargo"] {
+        let Some(Node {
+            value: Value::Array(items),
+            ..
+        }) = table.get(kind)
+        else {
+            continue;
+        };
+        for (i, node) in items.iter().enumerate() {
+            let Value::Table(t) = &node.value else {
+                continue;
+            };
+            for (side, known, what) in [
+                ("from", &facilities, "no facility"),
+                ("to", &receivers, "no facility or market"),
+            ] {
+                if let Some(
+                    n @ Node {
+                        value: Value::Str(c),
+                        ..
+                    },
+                ) = t.get(side)
+                {
+                    if c != "*" && !known.contains(c) {
+                        out.push(Diagnostic {
+                            span: Some(n.span.clone()),
+                            message: format!(
+                                "{}: {side} = {c:?}, but the plan has {what} in {c:?}, so it matches no shipment",
+                                entry_name(kind, node, i)
+                            ),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    if let Some(Node {
+        value: Value::Table(plan),
+        ..
+    }) = table.get("plan")
+    {
+        if let Some(
+            n @ Node {
+                value: Value::Array(codes),
+                ..
+            },
+        ) = plan.get("concern")
+        {
+            let named: Vec<&str> = codes
+                .iter()
+                .filter_map(|c| match &c.value {
+                    Value::Str(s) => Some(s.as_str()),
+                    _ => None,
+                })
+                .collect();
+            if !named.is_empty() && !named.iter().any(|c| facilities.iter().any(|f| f == c)) {
+                out.push(Diagnostic {
+                    span: Some(n.span.clone()),
+                    message: format!(
+                        "[plan] concern = [{}]: the plan has no facility in any of these countries, so every share rule is met by every tonne",
+                        named.iter().map(|c| format!("{c:?}")).collect::<Vec<_>>().join(", ")
+                    ),
+                });
+            }
+        }
+    }
+}
+
 fn entry_name(kind: &str, node: &Node, index: usize) -> String {
     if let Value::Table(t) = &node.value {
         if let Some(Node {
@@ -662,7 +781,10 @@ pub fn read_plan(
     default_name: &str,
     scenario: Option<Scenario>,
 ) -> Result<Plan, Vec<Diagnostic>> {
-    let mut r = Reader { diags: Vec::new() };
+    let mut r = Reader {
+        diags: Vec::new(),
+        regions: Vec::new(),
+    };
     let plan = read_all(&mut r, root, default_name, scenario);
     match plan {
         Some(plan) if r.diags.is_empty() => Ok(plan),

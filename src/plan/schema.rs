@@ -243,6 +243,12 @@ pub const PLAN: &[Field] = &[
         false,
         "countries whose involvement share rules limit (default [\"CN\"])",
     ),
+    f(
+        "regions",
+        Ty::Strings,
+        false,
+        "codes that are not ISO 3166-1 alpha-2 but this plan uses as countries (e.g. [\"ROW\"]): 2-8 characters of A-Z 0-9",
+    ),
     f("version", Ty::Integer, false, "format version: 1").or(1.0),
 ];
 pub const ELEMENT: &[Field] = &[f(

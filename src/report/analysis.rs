@@ -5,35 +5,81 @@ use crate::explain::{Explanation, Finding};
 use crate::plan::Plan;
 use crate::report::{Cell, Table};
 use crate::solve::Status;
-use crate::stress::Exposure;
+use crate::stress::{Allocation, Exposure};
 
 /// The ranked table of exposures.
-pub fn stress_table(plan: &Plan, exposures: &[Exposure], top: Option<usize>) -> Table {
+pub fn stress_table(
+    plan: &Plan,
+    exposures: &[Exposure],
+    allocation: Allocation,
+    top: Option<usize>,
+) -> Table {
     let mut t = Table::new(
         "stress",
         format!(
-            "Stress test of {}: share of each market's demand still served in its worst year if one thing is lost (each market on its own, with all supply to itself; solve's resilience table shares the supply among all markets at once, so its shares can be lower)",
-            plan.name
+            "Stress test of {}: demand left unserved if one thing is lost, over the years it lasts, and each market's share served in its worst year ({})",
+            plan.name,
+            allocation.assumption()
         ),
         &[
             "rank",
             "lost",
             "market",
-            "served (plan's throughput)",
+            "unserved t (plan's throughput)",
+            "served",
             "worst year",
-            "served (all idle capacity)",
+            "unserved t (all idle capacity)",
+            "served ",
             "worst year ",
         ],
     );
-    for (i, e) in exposures.iter().take(top.unwrap_or(usize::MAX)).enumerate() {
+    // Rows that lose nothing on either side are one line at the end.
+    let (losing, whole): (Vec<&Exposure>, Vec<&Exposure>) =
+        exposures.iter().partition(|e| e.loses_something());
+    for (i, e) in losing.iter().take(top.unwrap_or(usize::MAX)).enumerate() {
         t.rows.push(vec![
             Cell::Text((i + 1).to_string()),
             Cell::text(e.loss.clone()),
             Cell::text(e.market.clone()),
+            e.planned_unserved.map_or(Cell::Empty, Cell::tonnes),
             Cell::opt_percent(e.planned_share),
             e.planned_worst_year.map_or(Cell::Empty, Cell::year),
+            e.idle_unserved.map_or(Cell::Empty, Cell::tonnes),
             Cell::opt_percent(e.idle_share),
             e.idle_worst_year.map_or(Cell::Empty, Cell::year),
+        ]);
+    }
+    let shown = top.unwrap_or(usize::MAX).min(losing.len());
+    if losing.len() > shown {
+        t.footer.push(vec![
+            Cell::text("–"),
+            Cell::text(format!(
+                "{} more (loss, market) pairs with demand unserved (--top)",
+                losing.len() - shown
+            )),
+            Cell::Empty,
+            Cell::Empty,
+            Cell::Empty,
+            Cell::Empty,
+            Cell::Empty,
+            Cell::Empty,
+            Cell::Empty,
+        ]);
+    }
+    if !whole.is_empty() {
+        t.footer.push(vec![
+            Cell::text("–"),
+            Cell::text(format!(
+                "the other {} (loss, market) pairs: nothing unserved",
+                whole.len()
+            )),
+            Cell::Empty,
+            Cell::tonnes(0.0),
+            Cell::Percent(1.0),
+            Cell::Empty,
+            Cell::tonnes(0.0),
+            Cell::Percent(1.0),
+            Cell::Empty,
         ]);
     }
     t

@@ -404,6 +404,19 @@ pub fn sourcing_table(plan: &Plan, o: &Outcome, years: &[i64]) -> Table {
                 .map(|f| f.tonnes)
                 .sum();
             if delivered <= REPORT_EPS {
+                // A market with demand that got nothing keeps its row: a
+                // market must not drop out of the table for being cut off.
+                if m.demand.at(y) > REPORT_EPS {
+                    let none = Cell::text("nothing delivered");
+                    t.rows.push(vec![
+                        Cell::text(&m.id),
+                        Cell::year(y),
+                        Cell::money(0.0),
+                        none.clone(),
+                        none.clone(),
+                        none,
+                    ]);
+                }
                 continue;
             }
             let s = sources.of_market(y, &m.id);

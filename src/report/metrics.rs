@@ -96,7 +96,16 @@ pub fn metrics(
         Unit::Money,
         cost.map(|c| c.total),
     );
-    // Cost parts: keys and labels from the one list (values absent when unsolved).
+    // The three groups, then the parts: keys and labels from the one list
+    // (values absent when unsolved).
+    for (key, label, value) in cost.cloned().unwrap_or_default().groups() {
+        push(
+            format!("cost.{key}"),
+            format!("{label} ({cur})"),
+            Unit::Money,
+            cost.map(|_| value),
+        );
+    }
     let parts = cost.cloned().unwrap_or_default().parts();
     for (key, label, value) in parts {
         push(
@@ -286,17 +295,17 @@ pub fn stock_key_years(plan: &Plan) -> Vec<i64> {
 
 /// The label of [`cost_per_tonne`].
 pub fn per_tonne_label(cur: &str) -> String {
-    format!("cost per t magnet delivered, before penalties ({cur}/t)")
+    format!("resource cost per t magnet delivered ({cur}/t)")
 }
 
-/// What a delivered t of magnet cost: the total less the penalties on demand
-/// left unmet, soft rules missed and contracts short
-/// ([`crate::outcome::Cost::of_delivery`]),
-/// over the t delivered. `None` unsolved or when nothing was delivered.
+/// What a delivered t of magnet used up: the resource cost (production,
+/// transport, investment, reserves, holding; no tariffs, subsidies or
+/// penalties, see [`crate::outcome::Cost::groups`]) over the t delivered.
+/// `None` unsolved or when nothing was delivered.
 pub fn cost_per_tonne(plan: &Plan, o: &Outcome) -> Option<f64> {
     let delivered = delivered_to_markets(plan, o);
     let c = o.cost.as_ref()?;
-    (delivered > 0.0).then(|| c.of_delivery() / delivered)
+    (delivered > 0.0).then(|| c.resource / delivered)
 }
 
 /// t of magnet delivered to markets over the horizon (shipments into

@@ -251,6 +251,15 @@ pub fn solve_report(plan: &Plan, o: &Outcome, view: &View) -> Vec<Table> {
             Cell::text(format!("total cost ({cur})")),
             Cell::money(c.total),
         ]);
+        // The total in its three groups: only what is used up is a cost to
+        // the economy; tariffs and subsidies move money, penalties price
+        // what did not happen.
+        for (_, label, v) in c.groups() {
+            summary.rows.push(vec![
+                Cell::text(format!("  {label} ({cur})")),
+                Cell::money(v),
+            ]);
+        }
         let delivered = metrics::delivered_to_markets(plan, o);
         summary.rows.push(vec![
             Cell::text("magnets delivered (t)"),
@@ -303,6 +312,9 @@ pub fn solve_report(plan: &Plan, o: &Outcome, view: &View) -> Vec<Table> {
     } else {
         (view.years.clone(), view.years.clone())
     };
+    // Demand left unserved comes before where the rest came from: it is
+    // the first thing a planner must see.
+    tables.extend(unmet_table(plan, o, &view.years));
     tables.push(glance::sourcing_table(plan, o, &key));
     tables.push(glance::concern_table(plan, o, &every));
     let binds_years = if view.years.is_empty() {
@@ -329,6 +341,85 @@ pub fn solve_report(plan: &Plan, o: &Outcome, view: &View) -> Vec<Table> {
     }
     resilience_tables(o, &mut tables);
     tables
+}
+
+/// Demand left unserved, one row per market and year short (in the years
+/// asked for, default all), with the market's demand and the share short;
+/// and every market with demand that is served nothing at all over those
+/// years named in a note. `None` when nothing is short.
+fn unmet_table(plan: &Plan, o: &Outcome, years: &[i64]) -> Option<Table> {
+    let shown = |y: i64| years.is_empty() || years.contains(&y);
+    let mut rows: Vec<&crate::outcome::Unmet> = o.unmet.iter().filter(|u| shown(u.year)).collect();
+    if rows.is_empty() {
+        return None;
+    }
+    let position = |id: &str| plan.markets.iter().position(|m| m.id == id);
+    rows.sort_by_key(|u| (position(&u.market), u.year));
+    let mut t = Table::new(
+        "unmet",
+        "Unmet demand: t of magnet demand left unserved, by market and year",
+        &[
+            "market",
+            "year",
+            "demand (t)",
+            "unserved (t)",
+            "share of demand",
+        ],
+    );
+    let mut total_demand = 0.0;
+    let mut total_short = 0.0;
+    for u in &rows {
+        let demand = position(&u.market).map_or(0.0, |k| plan.markets[k].demand.at(u.year));
+        total_demand += demand;
+        total_short += u.tonnes;
+        t.rows.push(vec![
+            Cell::text(&u.market),
+            Cell::year(u.year),
+            Cell::tonnes(demand),
+            Cell::tonnes(u.tonnes),
+            if demand > 0.0 {
+                Cell::Percent(u.tonnes / demand)
+            } else {
+                Cell::Empty
+            },
+        ]);
+    }
+    t.footer.push(vec![
+        Cell::text("total"),
+        Cell::Empty,
+        Cell::tonnes(total_demand),
+        Cell::tonnes(total_short),
+        Cell::Empty,
+    ]);
+    // Markets with demand in the years shown that receive nothing at all.
+    let unserved: Vec<&str> = plan
+        .markets
+        .iter()
+        .filter(|m| {
+            let demand: f64 = plan
+                .years()
+                .filter(|&y| shown(y))
+                .map(|y| m.demand.at(y))
+                .sum();
+            let got: f64 = o
+                .flows
+                .magnet
+                .iter()
+                .filter(|f| f.to == m.id && shown(f.year))
+                .map(|f| f.tonnes)
+                .sum();
+            demand > 0.0 && got <= crate::outcome::REPORT_EPS
+        })
+        .map(|m| m.id.as_str())
+        .collect();
+    if !unserved.is_empty() {
+        t.title = format!(
+            "{} (served nothing at all: {})",
+            t.title,
+            unserved.join(", ")
+        );
+    }
+    Some(t)
 }
 
 /// The full tables (`--detail`), in the years asked for (default all).
@@ -393,22 +484,6 @@ fn detail_tables(o: &Outcome, view: &View, tables: &mut Vec<Table>) {
         Cell::tonnes(total),
     ]);
     tables.push(t);
-
-    if !o.unmet.is_empty() {
-        let mut t = Table::new(
-            "unmet",
-            "Unmet demand (t magnet)",
-            &["year", "market", "t magnet short"],
-        );
-        for u in o.unmet.iter().filter(|u| shown(u.year)) {
-            t.rows.push(vec![
-                Cell::year(u.year),
-                Cell::text(&u.market),
-                Cell::tonnes(u.tonnes),
-            ]);
-        }
-        tables.push(t);
-    }
 
     let mut t = Table::new(
         "utilization",

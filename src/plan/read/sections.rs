@@ -101,6 +101,10 @@ pub(super) fn read_header(
         None => Some("USD".to_string()),
     };
     let discount_rate = r.opt_number(&pf, "discount_rate");
+    // Declared regions first: every country code after them may use one.
+    if let Some(n) = pf.get("regions") {
+        read_regions(r, n);
+    }
     let concern = match pf.get("concern") {
         Some(n) => r.country_list(n, "[plan] concern"),
         None => Some(vec!["CN".to_string()]),
@@ -129,6 +133,32 @@ pub(super) fn read_header(
         concern,
         objective_span,
     })
+}
+
+/// `[plan] regions`: codes of 2-8 characters of A-Z 0-9, each declared
+/// once and none an ISO 3166-1 alpha-2 code (that would shadow a country).
+fn read_regions(r: &mut Reader, node: &Node) {
+    let Some(items) = r.string_list(node, "[plan] regions") else {
+        return;
+    };
+    for (code, span) in items {
+        let what = "[plan] regions";
+        if !countries::is_region_form(&code) {
+            r.error(
+                &span,
+                format!("{what}: {code:?} is not a region code: expected 2-8 characters of A-Z 0-9, such as \"ROW\""),
+            );
+        } else if countries::is_iso(&code) {
+            r.error(
+                &span,
+                format!("{what}: {code:?} is an ISO 3166-1 country code; declare only codes that are not countries"),
+            );
+        } else if r.regions.contains(&code) {
+            r.error(&span, format!("{what}: {code:?} is declared twice"));
+        } else {
+            r.regions.push(code);
+        }
+    }
 }
 
 /// `[elements.NAME]`: the tracked elements and their reference prices.
