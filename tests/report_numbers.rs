@@ -1156,6 +1156,7 @@ fn subsidy_outlay_follows_the_years_asked_for() {
     let view = reeplan::report::View {
         detail: true,
         years: vec![2030, 2031],
+        ..Default::default()
     };
     let tables = reeplan::report::solve_report(&s.plan, &s.outcome, &view);
     let t = tables

@@ -341,9 +341,36 @@ fn markets_compete_for_what_is_left() {
         "a",
         [40.0 / 3.0, 5.0 / 6.0, 40.0 / 3.0, 5.0 / 6.0],
     );
-    // Ranked by t unserved: a's CN rows first.
-    assert_eq!(j["exposures"][0]["market"], "a");
-    assert!((j["exposures"][0]["planned_unserved"].as_f64().unwrap() - 200.0 / 3.0).abs() < 1e-6);
+    // Ranked by t unserved: losing the refinery or the plant (or their
+    // countries) leaves a's whole 80 t unserved; then a's 66.7 t of the CN
+    // losses come before b's whole 40 t.
+    let unserved: Vec<(String, f64)> = j["exposures"]
+        .as_array()
+        .expect("exposures")
+        .iter()
+        .map(|e| {
+            (
+                e["market"].as_str().unwrap_or("").to_string(),
+                e["planned_unserved"].as_f64().unwrap_or(f64::NAN),
+            )
+        })
+        .collect();
+    assert!(
+        unserved[..4]
+            .iter()
+            .all(|(m, t)| m == "a" && (t - 80.0).abs() < 1e-6),
+        "{unserved:?}"
+    );
+    assert!(
+        unserved[4..7]
+            .iter()
+            .all(|(m, t)| m == "a" && (t - 200.0 / 3.0).abs() < 1e-6),
+        "{unserved:?}"
+    );
+    assert!(
+        unserved.windows(2).all(|w| w[0].1 >= w[1].1 - 1e-9),
+        "{unserved:?}"
+    );
 
     let alone = stress_json_with(COMPETING, &["--each-alone"]);
     assert_eq!(alone["allocation"], "each-alone");

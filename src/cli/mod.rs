@@ -427,6 +427,11 @@ struct SolveArgs {
     /// output always hold them.
     #[arg(long)]
     detail: bool,
+    /// Report these markets together in the outside-concern (China-free)
+    /// shares, as NAME=MARKET,MARKET (repeatable), e.g.
+    /// `--group us=us-defense,us-other`.
+    #[arg(long, value_name = "NAME=IDS")]
+    group: Vec<String>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -604,6 +609,41 @@ fn summary(plan: &Plan, source: &PlanSource) -> String {
     s
 }
 
+/// `--group NAME=ID,ID`: market groups, each a valid id-like name (not a
+/// market id) over markets of the plan, each name once.
+fn market_groups(args: &[String], plan: &Plan) -> Result<Vec<(String, Vec<String>)>, Error> {
+    let mut out: Vec<(String, Vec<String>)> = Vec::new();
+    for arg in args {
+        let usage = |why: String| Error::Usage(format!("--group {arg}: {why}"));
+        let Some((name, ids)) = arg.split_once('=') else {
+            return Err(usage("expected NAME=MARKET,MARKET".into()));
+        };
+        if !crate::plan::is_valid_id(name) {
+            return Err(usage(
+                "a group name must be 1-64 characters of A-Z a-z 0-9 _ . -".into(),
+            ));
+        }
+        if plan.markets.iter().any(|m| m.id == name) || out.iter().any(|g| g.0 == name) {
+            return Err(usage(format!("\"{name}\" is already a market or a group")));
+        }
+        let mut members = Vec::new();
+        for id in ids.split(',').map(str::trim) {
+            if !plan.markets.iter().any(|m| m.id == id) {
+                let known: Vec<&str> = plan.markets.iter().map(|m| m.id.as_str()).collect();
+                return Err(usage(format!(
+                    "no market \"{id}\" (the plan has: {})",
+                    known.join(", ")
+                )));
+            }
+            if !members.iter().any(|m: &String| m == id) {
+                members.push(id.to_string());
+            }
+        }
+        out.push((name.to_string(), members));
+    }
+    Ok(out)
+}
+
 /// `--objective`: the plan's objective for this run, with the check the
 /// loader makes of `[plan] objective` (max-resilience needs a disruption).
 pub(crate) fn set_objective(
@@ -637,6 +677,7 @@ fn solve(args: &SolveArgs) -> Result<ExitCode, Error> {
         }
     }
     args.output.check()?;
+    let groups = market_groups(&args.group, &plan)?;
     if let Some(path) = &args.chart {
         output::check_chart(path, args.output.out.as_deref())?;
     }
@@ -660,9 +701,17 @@ fn solve(args: &SolveArgs) -> Result<ExitCode, Error> {
     let view = report::View {
         detail: args.detail || matches!(args.output.format, Format::Csv | Format::Xlsx),
         years: args.year.clone(),
+        groups: groups.clone(),
     };
     let tables = report::solve_report(&plan, &outcome, &view);
-    let json = serde_json::to_value(&outcome).map_err(|e| Error::Output(format!("JSON: {e}")))?;
+    let mut json =
+        serde_json::to_value(&outcome).map_err(|e| Error::Output(format!("JSON: {e}")))?;
+    if outcome.cost.is_some() {
+        json["outside_concern"] = serde_json::to_value(report::glance::outside_concern_shares(
+            &plan, &outcome, &groups,
+        ))
+        .map_err(|e| Error::Output(format!("JSON: {e}")))?;
+    }
     let mut charts = Vec::new();
     if let Some(path) = &args.chart {
         if outcome.cost.is_some() {

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use crate::error::{Error, Result, SourceFile};
 
 pub use overrides::Override;
-pub use read::MAX_HORIZON_YEARS;
+pub use read::{is_valid_id, MAX_HORIZON_YEARS};
 
 /// A value given per year: a constant or a table interpolated linearly between
 /// listed years and flat outside them.

@@ -16,6 +16,9 @@ pub struct View {
     pub detail: bool,
     /// Show only these years (empty: the key years, see [`key_years`]).
     pub years: Vec<i64>,
+    /// Market groups whose outside-concern shares are reported together
+    /// (`--group us=us-defense,us-other`): name and market ids.
+    pub groups: Vec<(String, Vec<String>)>,
 }
 
 /// The years worth a look: the first and last of the horizon and each year
@@ -429,6 +432,142 @@ pub fn sourcing_table(plan: &Plan, o: &Outcome, years: &[i64]) -> Table {
                 Cell::text(country_mix(&s[2])),
             ]);
         }
+    }
+    t
+}
+
+/// The share of a market's (or a group's) magnets delivered in one year
+/// that was handled outside the concern countries, stage by stage — the
+/// same trace as the sourcing table: each facility's output as mixed from
+/// its inputs, except a market under a share rule in a year the rule
+/// applies, which follows the lots the LP kept apart for it. Stock of
+/// unknown origin (a stockpile's initial stock) counts as not outside.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct OutsideConcern {
+    /// The market id, or the group's name.
+    pub group: String,
+    pub markets: Vec<String>,
+    pub year: i64,
+    /// t magnet delivered to these markets that year.
+    pub delivered: f64,
+    /// Shares of that delivery mined, separated and made outside the
+    /// concern countries (`None` when nothing was delivered).
+    pub mining: Option<f64>,
+    pub refining: Option<f64>,
+    pub magnet: Option<f64>,
+}
+
+/// A share within [`crate::report::SHARE_EPS`] of 0 or 1 is solver noise:
+/// it reads whole.
+fn snap_share(v: f64) -> f64 {
+    if v < crate::report::SHARE_EPS {
+        0.0
+    } else if v > 1.0 - crate::report::SHARE_EPS {
+        1.0
+    } else {
+        v
+    }
+}
+
+/// [`OutsideConcern`] for every market on its own and every group, every
+/// year of the plan.
+pub fn outside_concern_shares(
+    plan: &Plan,
+    o: &Outcome,
+    groups: &[(String, Vec<String>)],
+) -> Vec<OutsideConcern> {
+    let mut all: Vec<(String, Vec<String>)> = plan
+        .markets
+        .iter()
+        .map(|m| (m.id.clone(), vec![m.id.clone()]))
+        .collect();
+    all.extend(groups.iter().cloned());
+    let mut sources = Sources::new(plan, o);
+    let mut out = Vec::new();
+    for year in plan.years() {
+        // Each market's mix once; a group adds its members' tonnes.
+        let mixes: BTreeMap<&str, Mix> = plan
+            .markets
+            .iter()
+            .map(|m| (m.id.as_str(), sources.of_market(year, &m.id)))
+            .collect();
+        for (group, markets) in &all {
+            let mut mix: Mix = Default::default();
+            for k in markets {
+                if let Some(m) = mixes.get(k.as_str()) {
+                    add_scaled(&mut mix, m, 1.0);
+                }
+            }
+            let delivered: f64 = o
+                .flows
+                .magnet
+                .iter()
+                .filter(|f| f.year == year && markets.contains(&f.to))
+                .map(|f| f.tonnes)
+                .sum::<f64>()
+                + 0.0;
+            let [mining, refining, magnet] = mix.map(|by_country| {
+                let total: f64 = by_country.values().sum();
+                let outside: f64 = by_country
+                    .iter()
+                    .filter(|(c, _)| c.as_str() != INITIAL_STOCK && !plan.is_concern(c))
+                    .map(|(_, t)| t)
+                    .sum();
+                (delivered > REPORT_EPS && total > 0.0).then(|| snap_share(outside / total))
+            });
+            out.push(OutsideConcern {
+                group: group.clone(),
+                markets: markets.clone(),
+                year,
+                delivered,
+                mining,
+                refining,
+                magnet,
+            });
+        }
+    }
+    out
+}
+
+/// The outside-concern shares as a table: a row per market (and group) and
+/// year shown, a column per stage.
+pub fn outside_concern_table(plan: &Plan, shares: &[OutsideConcern], years: &[i64]) -> Table {
+    let mut t = Table::new(
+        "outside_concern",
+        format!(
+            "Share of each market's magnets handled outside the concern countries ({}), by stage (traced as in the sourcing table)",
+            plan.concern.join(", ")
+        ),
+        &[
+            "market or group",
+            "year",
+            "t delivered",
+            "mined outside",
+            "separated outside",
+            "made outside",
+        ],
+    );
+    // Market-major, as the sourcing table: a trend reads down a market's rows.
+    let mut order: Vec<&str> = Vec::new();
+    for s in shares {
+        if !order.contains(&s.group.as_str()) {
+            order.push(&s.group);
+        }
+    }
+    let rows = order.iter().flat_map(|g| {
+        shares
+            .iter()
+            .filter(move |s| s.group == *g && years.contains(&s.year))
+    });
+    for s in rows {
+        t.rows.push(vec![
+            Cell::text(&s.group),
+            Cell::year(s.year),
+            Cell::money(s.delivered),
+            Cell::opt_percent(s.mining),
+            Cell::opt_percent(s.refining),
+            Cell::opt_percent(s.magnet),
+        ]);
     }
     t
 }

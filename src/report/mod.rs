@@ -192,7 +192,7 @@ pub fn solve_tables(plan: &Plan, o: &Outcome) -> Vec<Table> {
         o,
         &View {
             detail: true,
-            years: Vec::new(),
+            ..View::default()
         },
     )
 }
@@ -256,7 +256,7 @@ pub fn solve_report(plan: &Plan, o: &Outcome, view: &View) -> Vec<Table> {
         // what did not happen.
         for (_, label, v) in c.groups() {
             summary.rows.push(vec![
-                Cell::text(format!("  {label} ({cur})")),
+                Cell::text(format!("of which {label} ({cur})")),
                 Cell::money(v),
             ]);
         }
@@ -316,6 +316,8 @@ pub fn solve_report(plan: &Plan, o: &Outcome, view: &View) -> Vec<Table> {
     // the first thing a planner must see.
     tables.extend(unmet_table(plan, o, &view.years));
     tables.push(glance::sourcing_table(plan, o, &key));
+    let outside = glance::outside_concern_shares(plan, o, &view.groups);
+    tables.push(glance::outside_concern_table(plan, &outside, &key));
     tables.push(glance::concern_table(plan, o, &every));
     let binds_years = if view.years.is_empty() {
         &all_years

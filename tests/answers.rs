@@ -1,0 +1,215 @@
+//! The answers a planner reads, against hand-worked numbers: cost in three
+//! groups, unmet demand by market and year, and the share of each market's
+//! (or group's) magnets handled outside the concern countries.
+
+mod common;
+
+use common::{edit, run_plan, MINIMAL};
+
+fn json(text: &str, args: &[&str]) -> serde_json::Value {
+    let mut all = vec!["solve", "--format", "json"];
+    all.extend_from_slice(args);
+    let run = run_plan(text, &all);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    serde_json::from_str(&run.stdout).expect("JSON")
+}
+
+fn num(v: &serde_json::Value) -> f64 {
+    v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
+}
+
+#[track_caller]
+fn close(got: f64, want: f64) {
+    assert!(
+        (got - want).abs() <= 1e-6 * want.abs().max(1.0),
+        "got {got}, want {want}"
+    );
+}
+
+/// The minimal example with 600 t of demand against 500 t of plant
+/// capacity (the rest at 1,000,000 USD/t) and a duty of 100 USD/t on oxide
+/// from MY to the US.
+fn short_and_taxed() -> String {
+    let plan = edit(
+        MINIMAL,
+        "demand = 100",
+        "demand = 600\nunmet_penalty = 1000000",
+    );
+    format!(
+        "{plan}\n[[tariff]]\nid = \"duty\"\nproduct = \"oxide\"\nfrom = \"MY\"\nto = \"US\"\nper_tonne = 100\n"
+    )
+}
+
+#[test]
+fn cost_in_three_groups() {
+    // By hand: 500 t of magnet (the plant's capacity; a t costs about
+    // 41,700 to make against 1,000,000 to leave unmet) need 150 t NdPr
+    // oxide = 150 / (0.2 × 0.9) = 833.33 t REO.
+    //   resource:  833.33 × (2,000 + 5,000) + 500 × 30,000 = 20,833,333.33
+    //   transfers: 150 t oxide × 100 = 15,000
+    //   penalties: 100 t unmet × 1,000,000 = 100,000,000
+    let j = json(&short_and_taxed(), &[]);
+    let c = &j["cost"];
+    let resource = 150.0 / 0.18 * 7000.0 + 500.0 * 30000.0;
+    close(num(&c["resource"]), resource);
+    close(num(&c["transfers"]), 15_000.0);
+    close(num(&c["penalties"]), 1e8);
+    close(num(&c["total"]), resource + 15_000.0 + 1e8);
+
+    // The summary prints the same three figures and the resource cost per
+    // t delivered (20,833,333.33 / 500 = 41,666.67, shown rounded).
+    let run = run_plan(&short_and_taxed(), &["solve", "--format", "markdown"]);
+    let cell = |label: &str| -> String {
+        run.stdout
+            .lines()
+            .find(|l| l.starts_with(&format!("| {label}")))
+            .unwrap_or_else(|| panic!("no row {label:?} in\n{}", run.stdout))
+            .rsplit('|')
+            .nth(1)
+            .expect("value cell")
+            .trim()
+            .to_string()
+    };
+    assert_eq!(
+        cell("of which resource cost (production, transport, investment, reserves, holding) (USD)"),
+        "20,833,333"
+    );
+    assert_eq!(
+        cell("of which transfers (tariffs less subsidies) (USD)"),
+        "15,000"
+    );
+    assert_eq!(
+        cell("of which penalties (unmet demand, soft rules, contract shortfalls) (USD)"),
+        "100,000,000"
+    );
+    assert_eq!(
+        cell("resource cost per t magnet delivered (USD/t)"),
+        "41,667"
+    );
+}
+
+#[test]
+fn unmet_demand_is_in_the_default_view() {
+    // 100 t of 600 unserved: 16.7 % of demand.
+    let run = run_plan(&short_and_taxed(), &["solve", "--format", "markdown"]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert!(
+        run.stdout
+            .contains("| us | 2026 | 600.0 | 100.0 | 16.7 % |"),
+        "{}",
+        run.stdout
+    );
+}
+
+/// Two mines feed one separation plant in MY: CN (cheap, 100 t REO) and AU
+/// (dearer). A plant in the US serves market a (US, 90 t); a plant in CN
+/// serves market b (CN, 60 t); cross-border magnets cost 100/t, so each
+/// market is served from home. Grade, recovery and recipe are 1.
+const TWO_PLANTS: &str = r#"
+[plan]
+first_year = 2026
+last_year = 2026
+[elements.NdPr]
+price = 1
+[[mine]]
+id = "m_cn"
+country = "CN"
+capacity = 100
+cost = 1
+grade = { NdPr = 1 }
+[[mine]]
+id = "m_au"
+country = "AU"
+capacity = 100
+cost = 2
+grade = { NdPr = 1 }
+[[refinery]]
+id = "r"
+country = "MY"
+capacity = 1000
+[[magnet_plant]]
+id = "p_us"
+country = "US"
+capacity = 1000
+cost = 5
+recipe = { NdPr = 1 }
+[[magnet_plant]]
+id = "p_cn"
+country = "CN"
+capacity = 60
+cost = 1
+recipe = { NdPr = 1 }
+[[market]]
+id = "a"
+country = "US"
+demand = 90
+[[market]]
+id = "b"
+country = "CN"
+demand = 60
+[transport]
+cross_border = { magnet = 100 }
+"#;
+
+#[test]
+fn outside_concern_shares_by_market_and_group() {
+    // 150 t REO: m_cn's 100 (cheaper) and 50 from m_au, pooled at r, so
+    // every t of oxide is 1/3 mined outside CN, all of it separated outside.
+    // a: made in the US → 1/3, 1, 1. b: made in CN → 1/3, 1, 0.
+    // Group a+b: 150 t, 1/3, 1, and 90 / 150 = 0.6 made outside.
+    let j = json(TWO_PLANTS, &["--group", "ab=a,b"]);
+    let rows = j["outside_concern"].as_array().expect("outside_concern");
+    let row = |g: &str| {
+        rows.iter()
+            .find(|r| r["group"] == g && r["year"] == 2026)
+            .unwrap_or_else(|| panic!("no {g} in {rows:?}"))
+    };
+    for (g, delivered, want) in [
+        ("a", 90.0, [1.0 / 3.0, 1.0, 1.0]),
+        ("b", 60.0, [1.0 / 3.0, 1.0, 0.0]),
+        ("ab", 150.0, [1.0 / 3.0, 1.0, 0.6]),
+    ] {
+        let r = row(g);
+        close(num(&r["delivered"]), delivered);
+        for (stage, w) in ["mining", "refining", "magnet"].iter().zip(want) {
+            close(num(&r[*stage]), w);
+        }
+    }
+    assert_eq!(row("ab")["markets"], serde_json::json!(["a", "b"]));
+
+    // The table prints them, market-major.
+    let run = run_plan(
+        TWO_PLANTS,
+        &["solve", "--format", "markdown", "--group", "ab=a,b"],
+    );
+    for line in [
+        "| a | 2026 | 90 | 33.3 % | 100.0 % | 100.0 % |",
+        "| b | 2026 | 60 | 33.3 % | 100.0 % | 0.0 % |",
+        "| ab | 2026 | 150 | 33.3 % | 100.0 % | 60.0 % |",
+    ] {
+        assert!(
+            run.stdout.contains(line),
+            "missing {line} in\n{}",
+            run.stdout
+        );
+    }
+}
+
+#[test]
+fn a_group_must_name_markets_of_the_plan() {
+    for (arg, why) in [
+        (
+            "ab=a,zz",
+            "--group ab=a,zz: no market \"zz\" (the plan has: a, b)",
+        ),
+        (
+            "a=a,b",
+            "--group a=a,b: \"a\" is already a market or a group",
+        ),
+        ("ab", "--group ab: expected NAME=MARKET,MARKET"),
+    ] {
+        let run = run_plan(TWO_PLANTS, &["solve", "--group", arg]);
+        assert_eq!(run.code, Some(2), "{arg}: {}", run.stderr);
+        assert!(run.stderr.contains(why), "{arg}: {}", run.stderr);
+    }
+}
