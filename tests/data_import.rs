@@ -20,6 +20,7 @@ fn the_shipped_data_set_loads_and_solves() {
 first_year = 2025
 last_year = 2035
 concern = ["CN", "RU", "KP", "IR"]
+regions = ["ROW"]
 [elements.NdPr]
 price = 60000
 [elements.Dy]

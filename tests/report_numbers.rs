@@ -179,12 +179,32 @@ fn expected(
     if label == "magnets delivered (t)" {
         return cost.map(|_| magnets);
     }
-    if label.starts_with("cost per t magnet delivered") {
-        // The penalties on what did not happen are not a cost of delivery.
-        return cost.and_then(|c| {
-            let penalties = f(&c["unmet"]) + f(&c["rules"]) + f(&c["contracts"]);
-            (magnets > 0.0).then(|| (f(&c["total"]) - penalties) / magnets)
-        });
+    // The three groups of the total, summed here from the JSON's parts.
+    let resource = |c: &Value| {
+        [
+            "production",
+            "transport",
+            "reserves",
+            "investment",
+            "holding",
+        ]
+        .iter()
+        .map(|k| f(&c[*k]))
+        .sum::<f64>()
+    };
+    if label.starts_with("resource cost per t magnet delivered") {
+        // Tariffs and subsidies move money; penalties price what did not
+        // happen: neither is a cost of delivery.
+        return cost.and_then(|c| (magnets > 0.0).then(|| resource(c) / magnets));
+    }
+    if label.starts_with("resource cost (") {
+        return cost.map(resource);
+    }
+    if label.starts_with("transfers (") {
+        return cost.map(|c| f(&c["tariffs"]) + f(&c["subsidies"]));
+    }
+    if label.starts_with("penalties (") {
+        return cost.map(|c| f(&c["unmet"]) + f(&c["rules"]) + f(&c["contracts"]));
     }
     if label == "unmet demand (t)" {
         return cost.map(|_| unmet);
@@ -689,13 +709,14 @@ fn sourcing_and_concern_tables_equal_the_flows() {
     // subsidies after the tables; it builds nothing).
     sourcing_and_concern_of(
         "us-magnets-2035.toml",
-        &["summary", "sourcing", "concern", "binds"],
+        &["summary", "sourcing", "outside_concern", "concern", "binds"],
     );
     sourcing_and_concern_of(
         "world-2030.toml",
         &[
             "summary",
             "sourcing",
+            "outside_concern",
             "concern",
             "binds",
             "contracts",
@@ -742,6 +763,7 @@ fn sourcing_and_concern_of(name: &str, want_tables: &[&str]) {
             .collect()
     };
     let mut expect = Vec::new();
+    let mut outside_expect: Vec<(String, i64, f64, [f64; 3])> = Vec::new();
     let markets: Vec<String> = {
         let text = std::fs::read_to_string(model(name)).unwrap();
         let doc: toml::Table = text.parse().unwrap();
@@ -867,10 +889,66 @@ fn sourcing_and_concern_of(name: &str, want_tables: &[&str]) {
                     mix(&st[1]),
                     mix(&st[2]),
                 ]);
+                // The same trace gives the share handled outside the
+                // concern countries at each stage.
+                let outside = st.clone().map(|by| {
+                    let total: f64 = by.values().sum();
+                    let out: f64 = by
+                        .iter()
+                        .filter(|(c, _)| !s.plan.concern.contains(c))
+                        .map(|(_, t)| t)
+                        .sum();
+                    out / total
+                });
+                outside_expect.push((m.clone(), y, delivered, outside));
             }
         }
     }
     assert_eq!(table_cells(tables[1]), expect, "{name}: sourcing");
+    // Outside-concern shares: every market in the key years, against the
+    // library's numbers; the default table shows the ruled markets' rows.
+    let got = reeplan::report::glance::outside_concern_shares(&s.plan, &s.outcome, &[]);
+    for (m, y, delivered, want) in &outside_expect {
+        let g = got
+            .iter()
+            .find(|g| &g.group == m && g.year == *y)
+            .unwrap_or_else(|| panic!("{name}: no outside-concern row {m} {y}"));
+        close(
+            &format!("{name} {m} {y} delivered"),
+            g.delivered,
+            *delivered,
+        );
+        for (stage, (v, w)) in [g.mining, g.refining, g.magnet]
+            .iter()
+            .zip(want)
+            .enumerate()
+        {
+            let v = v.unwrap_or_else(|| panic!("{name} {m} {y} stage {stage}: no share"));
+            assert!(
+                (v - w).abs() < 1e-6,
+                "{name} {m} {y} stage {stage}: {v} vs {w}"
+            );
+        }
+    }
+    let table = pick("outside_concern");
+    let ruled_rows: Vec<Vec<String>> = markets
+        .iter()
+        .flat_map(|m| outside_expect.iter().filter(move |r| &r.0 == m))
+        .filter(|r| rules.iter().any(|(_, ms)| ms.contains(&r.0)))
+        .map(|(m, y, d, w)| {
+            let mut row = vec![m.clone(), y.to_string(), grouped(*d, 0)];
+            row.extend(
+                w.iter()
+                    .map(|v| reeplan::report::Cell::Percent(*v).display()),
+            );
+            row
+        })
+        .collect();
+    assert_eq!(
+        table_cells(table),
+        ruled_rows,
+        "{name}: outside-concern table"
+    );
     // The title says which rows follow the lots: each rule in force in a
     // year shown, with its markets.
     let named: Vec<String> = rules
@@ -1060,10 +1138,13 @@ fn the_flagship_default_output_fits_one_screen_and_detail_gives_the_full_tables(
     let plan = model("us-magnets-2035.toml");
     let short = run(&["solve", &plan]);
     let lines = short.lines().count();
-    assert!(lines < 80, "{lines} lines:\n{short}");
+    // A tall terminal's screen: the default view gained the cost groups and
+    // the outside-concern shares of the ruled markets (issue 24).
+    assert!(lines < 90, "{lines} lines:\n{short}");
     for title in [
         "Summary",
         "Sourcing per market",
+        "Share of each market's magnets handled outside the concern countries",
         "Share handled in concern countries",
         "What binds",
     ] {
@@ -1185,7 +1266,7 @@ fn subsidy_outlay_follows_the_years_asked_for() {
 
 /// Plan 15 by hand (its header): 60 t delivered from p_cheap at 500 USD/t,
 /// 40 t left unmet at 800 USD/t. The magnets delivered cost 30,000 / 60 =
-/// 500 USD/t; the 32,000 of penalty is no price of them (decision 82).
+/// 500 USD/t; the 32,000 of penalty is no price of them (decisions 82, 84).
 #[test]
 fn cost_per_tonne_delivered_leaves_the_unmet_penalty_out() {
     let s = solved_file(
@@ -1204,10 +1285,7 @@ fn cost_per_tonne_delivered_leaves_the_unmet_penalty_out() {
     };
     assert_eq!(row("total cost (USD)"), "62,000");
     assert_eq!(row("magnets delivered (t)"), "60.0");
-    assert_eq!(
-        row("cost per t magnet delivered, before penalties (USD/t)"),
-        "500"
-    );
+    assert_eq!(row("resource cost per t magnet delivered (USD/t)"), "500");
 }
 
 fn solved_file(path: &str) -> Solved {

@@ -315,9 +315,29 @@ pub fn solve_report(plan: &Plan, o: &Outcome, view: &View) -> Vec<Table> {
     // Demand left unserved comes before where the rest came from: it is
     // the first thing a planner must see.
     tables.extend(unmet_table(plan, o, &view.years));
+    let every_shown = if view.years.is_empty() {
+        all_years.clone()
+    } else {
+        view.years.clone()
+    };
     tables.push(glance::sourcing_table(plan, o, &key));
-    let outside = glance::outside_concern_shares(plan, o, &view.groups);
-    tables.push(glance::outside_concern_table(plan, &outside, &key));
+    // Outside-concern shares: on one screen, the groups asked for and the
+    // markets under a share rule in the key years; with --detail (and in
+    // CSV, xlsx, JSON) every market, every year shown.
+    let mut outside = glance::outside_concern_shares(plan, o, &view.groups);
+    let outside_years = if view.detail { &every_shown } else { &key };
+    if !view.detail {
+        outside.retain(|s| {
+            view.groups.iter().any(|g| g.0 == s.group)
+                || plan
+                    .share_rules
+                    .iter()
+                    .any(|r| r.markets.iter().any(|&k| plan.markets[k].id == s.group))
+        });
+    }
+    if !outside.is_empty() {
+        tables.push(glance::outside_concern_table(plan, &outside, outside_years));
+    }
     tables.push(glance::concern_table(plan, o, &every));
     let binds_years = if view.years.is_empty() {
         &all_years
