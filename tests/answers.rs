@@ -177,22 +177,28 @@ fn outside_concern_shares_by_market_and_group() {
     }
     assert_eq!(row("ab")["markets"], serde_json::json!(["a", "b"]));
 
-    // The table prints them, market-major.
-    let run = run_plan(
-        TWO_PLANTS,
-        &["solve", "--format", "markdown", "--group", "ab=a,b"],
-    );
-    for line in [
+    // The table prints them, market-major: with --detail every market and
+    // group; by default only the groups asked for (and ruled markets).
+    let rows = [
         "| a | 2026 | 90 | 33.3 % | 100.0 % | 100.0 % |",
         "| b | 2026 | 60 | 33.3 % | 100.0 % | 0.0 % |",
         "| ab | 2026 | 150 | 33.3 % | 100.0 % | 60.0 % |",
-    ] {
-        assert!(
-            run.stdout.contains(line),
-            "missing {line} in\n{}",
-            run.stdout
-        );
-    }
+    ];
+    let args = ["solve", "--format", "markdown", "--group", "ab=a,b"];
+    let detail = run_plan(TWO_PLANTS, &[&args[..], &["--detail"]].concat());
+    let at: Vec<usize> = rows
+        .iter()
+        .map(|l| {
+            detail
+                .stdout
+                .find(l)
+                .unwrap_or_else(|| panic!("missing {l} in\n{}", detail.stdout))
+        })
+        .collect();
+    assert!(at.windows(2).all(|w| w[0] < w[1]), "market-major order");
+    let short = run_plan(TWO_PLANTS, &args);
+    assert!(short.stdout.contains(rows[2]), "{}", short.stdout);
+    assert!(!short.stdout.contains(rows[0]) && !short.stdout.contains(rows[1]));
 }
 
 #[test]
