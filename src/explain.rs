@@ -119,6 +119,28 @@ pub struct Explanation {
     pub iis: Vec<String>,
     /// How many variable bounds (shipments `>= 0`) the subset also uses.
     pub iis_bounds: usize,
+    /// What would serve the markets short in full ([`remedy`]); `None`
+    /// where nothing is short or it was not asked for.
+    pub remedy: Option<Remedy>,
+}
+
+impl Explanation {
+    /// The markets this explanation finds short (in order of the plan).
+    pub fn markets_short(&self, plan: &Plan) -> Vec<usize> {
+        let short: Vec<&str> = self
+            .findings
+            .iter()
+            .filter_map(|f| match f {
+                Finding::Unmet { market, .. } | Finding::PaidUnmet { market, .. } => {
+                    Some(market.as_str())
+                }
+                _ => None,
+            })
+            .collect();
+        (0..plan.markets.len())
+            .filter(|&k| short.contains(&plan.markets[k].id.as_str()))
+            .collect()
+    }
 }
 
 /// A plan item for each row of the LP that means one.
@@ -364,6 +386,7 @@ fn explain_penalties(plan: &Plan, options: &SolverOptions) -> Result<Explanation
         summary,
         iis: Vec::new(),
         iis_bounds: 0,
+        remedy: None,
     })
 }
 
@@ -529,6 +552,7 @@ fn explain_infeasible(
         summary,
         iis,
         iis_bounds,
+        remedy: None,
     })
 }
 
@@ -691,4 +715,259 @@ fn summarize(plan: &Plan, findings: &[Finding], status: Status) -> Vec<String> {
             },
         })
         .collect()
+}
+
+/// What would serve the markets asked about in full: the least-cost
+/// capacity to add, and the elements that bind.
+#[derive(Clone, Debug, Serialize)]
+pub struct Remedy {
+    /// The markets served in full (as far as added capacity can).
+    pub markets: Vec<String>,
+    /// Countries where no capacity is added: the concern countries and
+    /// every country an embargo stops exports from.
+    pub excluded_countries: Vec<String>,
+    pub builds: Vec<RemedyBuild>,
+    /// Demand of those markets that added capacity cannot serve either
+    /// (an embargo or a share rule with no route), per year.
+    pub still_short: Vec<crate::outcome::Unmet>,
+    /// Elements whose oxide from mines outside the excluded countries falls
+    /// short of what the markets' magnets need, in the worst year.
+    pub elements: Vec<ElementGap>,
+}
+
+/// Capacity added by the remedy.
+#[derive(Clone, Debug, Serialize)]
+pub struct RemedyBuild {
+    pub facility: String,
+    pub country: String,
+    pub stage: &'static str,
+    /// The year it comes online.
+    pub year: i64,
+    /// t/yr added.
+    pub capacity: f64,
+    /// Overnight cost (undiscounted).
+    pub capex: f64,
+    /// The capex per t/yr is an assumption (the facility has no `expand`):
+    /// the median of the plan's own candidates at that stage, or
+    /// [`ASSUMED_CAPEX`] where it has none.
+    pub assumed: bool,
+}
+
+/// One element's gap: oxide needed by the markets' demand against what
+/// mines outside the excluded countries can yield, in t oxide a year.
+#[derive(Clone, Debug, Serialize)]
+pub struct ElementGap {
+    pub element: String,
+    pub year: i64,
+    pub needed: f64,
+    pub available: f64,
+}
+
+/// Overnight capex per t/yr of capacity assumed where a plan has no build
+/// candidate at a stage (mining and separation per t REO/yr, magnet making
+/// per t magnet/yr): labelled estimates of the order of the announced
+/// projects in ree-facts (a 10 kt/yr magnet plant for about 1 bn USD).
+pub const ASSUMED_CAPEX: [(Stage, f64); 3] = [
+    (Stage::Mining, 20_000.0),
+    (Stage::Refining, 30_000.0),
+    (Stage::Magnet, 100_000.0),
+];
+
+/// Per t of demand of a market asked about, left unserved by the remedy:
+/// far above what any capacity costs, so the remedy serves it if any
+/// capacity can.
+const REMEDY_PENALTY: f64 = 1e8;
+
+/// The capacity of least capex to add outside the excluded countries so
+/// that `markets` (indices) are served in full while every other market
+/// keeps what the plan gives it: every facility elsewhere may grow — a
+/// build candidate within its `expand`, any other at an assumed capex (the
+/// median of the plan's candidates at its stage) — and demand left
+/// unserved costs far more than any capacity. Running costs are left out:
+/// the question is what must exist, not how to run it cheapest.
+pub fn remedy(plan: &Plan, markets: &[usize], options: &SolverOptions) -> Result<Remedy> {
+    let mut excluded: Vec<String> = plan.concern.clone();
+    for e in &plan.embargoes {
+        if let crate::plan::CountryMatch::Is(c) = &e.from {
+            if !excluded.contains(c) {
+                excluded.push(c.clone());
+            }
+        }
+    }
+    let median_capex = |stage: Stage| -> f64 {
+        let facilities: Vec<&crate::plan::Facility> = match stage {
+            Stage::Mining => plan.mines.iter().map(|m| &m.facility).collect(),
+            Stage::Refining => plan.refineries.iter().map(|r| &r.facility).collect(),
+            Stage::Magnet => plan.plants.iter().map(|p| &p.facility).collect(),
+        };
+        let mut capex: Vec<f64> = facilities
+            .iter()
+            .filter_map(|f| f.expand.as_ref().map(|x| x.capex))
+            .filter(|c| *c > 0.0)
+            .collect();
+        capex.sort_by(f64::total_cmp);
+        if capex.is_empty() {
+            ASSUMED_CAPEX
+                .iter()
+                .find(|(s, _)| *s == stage)
+                .map_or(0.0, |(_, c)| *c)
+        } else {
+            capex[capex.len() / 2]
+        }
+    };
+    let mut fix = plan.clone();
+    let horizon = plan.last_year - plan.first_year + 1;
+    let mut assumed: Vec<String> = Vec::new();
+    let mut grow = |f: &mut crate::plan::Facility, stage: Stage| {
+        if excluded.contains(&f.country) || f.expand.is_some() {
+            return;
+        }
+        f.expand = Some(crate::plan::Expand {
+            capex: median_capex(stage),
+            // As much as the markets could need: more than all demand.
+            max: 1e7,
+            earliest: plan.first_year,
+            lifetime: horizon.max(1),
+            fixed_cost: 0.0,
+            min_build: 0.0,
+        });
+        assumed.push(f.id.clone());
+    };
+    for m in &mut fix.mines {
+        grow(&mut m.facility, Stage::Mining);
+    }
+    for r in &mut fix.refineries {
+        grow(&mut r.facility, Stage::Refining);
+    }
+    for p in &mut fix.plants {
+        grow(&mut p.facility, Stage::Magnet);
+    }
+    // The least capex, not the least running cost: with operating costs,
+    // transport, duties and credits left out, nothing is built to replace
+    // dearer supply that already exists, and a build comes as late as it
+    // can (a late build pays fewer years of its annuity).
+    for f in fix
+        .mines
+        .iter_mut()
+        .map(|m| &mut m.facility)
+        .chain(fix.refineries.iter_mut().map(|r| &mut r.facility))
+        .chain(fix.plants.iter_mut().map(|p| &mut p.facility))
+    {
+        f.cost = crate::plan::YearValue::Constant(0.0);
+    }
+    fix.transport = crate::plan::Transport {
+        domestic: [0.0; 3],
+        cross_border: [0.0; 3],
+        lanes: Default::default(),
+    };
+    fix.tariffs.clear();
+    fix.subsidies.clear();
+    for s in &mut fix.stockpiles {
+        s.holding_cost = crate::plan::YearValue::Constant(0.0);
+    }
+    // The markets asked about get all their demand; every other market
+    // keeps what the plan gives it (no less, and nothing is built for more).
+    let base = crate::outcome::solve_plan(plan, options)?;
+    for (k, m) in fix.markets.iter_mut().enumerate() {
+        if !markets.contains(&k) {
+            let got = |y: i64| -> f64 {
+                base.flows
+                    .magnet
+                    .iter()
+                    .filter(|f| f.year == y && f.to == m.id)
+                    .map(|f| f.tonnes)
+                    .sum()
+            };
+            if base.cost.is_some() {
+                m.demand =
+                    crate::plan::YearValue::Table(plan.years().map(|y| (y, got(y))).collect());
+            }
+        }
+        m.unmet_penalty = Some(REMEDY_PENALTY);
+    }
+    let outcome = crate::outcome::solve_plan(&fix, options)?;
+    let ids: Vec<String> = markets
+        .iter()
+        .map(|&k| plan.markets[k].id.clone())
+        .collect();
+    let builds = outcome
+        .builds
+        .iter()
+        .map(|b| RemedyBuild {
+            facility: b.facility.clone(),
+            country: b.country.clone(),
+            stage: b.stage,
+            year: b.year,
+            capacity: b.capacity,
+            capex: b.capex,
+            assumed: assumed.contains(&b.facility),
+        })
+        .collect();
+    let still_short = outcome
+        .unmet
+        .iter()
+        .filter(|u| ids.contains(&u.market))
+        .cloned()
+        .collect();
+    Ok(Remedy {
+        elements: element_gaps(plan, markets, &excluded),
+        markets: ids,
+        excluded_countries: excluded,
+        builds,
+        still_short,
+    })
+}
+
+/// For each element, the year its gap is widest: oxide the markets'
+/// demand needs (at the smallest recipe among the plants, so a lower
+/// bound) against what mines outside `excluded` yield at capacity (at the
+/// best recovery among refineries outside `excluded`). Only elements short
+/// in some year are listed.
+fn element_gaps(plan: &Plan, markets: &[usize], excluded: &[String]) -> Vec<ElementGap> {
+    let outside = |c: &String| !excluded.contains(c);
+    let mut out = Vec::new();
+    for (e, element) in plan.elements.iter().enumerate() {
+        let recipe = plan
+            .plants
+            .iter()
+            .map(|p| p.recipe[e])
+            .fold(f64::INFINITY, f64::min);
+        let recovery = plan
+            .refineries
+            .iter()
+            .filter(|r| outside(&r.facility.country))
+            .map(|r| r.recovery[e])
+            .fold(0.0f64, f64::max);
+        if !recipe.is_finite() || recipe <= 0.0 {
+            continue;
+        }
+        let worst = plan
+            .years()
+            .map(|y| {
+                let needed: f64 = markets
+                    .iter()
+                    .map(|&k| plan.markets[k].demand.at(y))
+                    .sum::<f64>()
+                    * recipe;
+                let available: f64 = plan
+                    .mines
+                    .iter()
+                    .filter(|m| outside(&m.facility.country))
+                    .map(|m| m.facility.effective_capacity(y) * m.grade[e])
+                    .sum::<f64>()
+                    * recovery;
+                (y, needed, available)
+            })
+            .filter(|(_, n, a)| n > a)
+            .max_by(|a, b| (a.1 - a.2).total_cmp(&(b.1 - b.2)));
+        if let Some((year, needed, available)) = worst {
+            out.push(ElementGap {
+                element: element.name.clone(),
+                year,
+                needed,
+                available,
+            });
+        }
+    }
+    out
 }

@@ -273,3 +273,122 @@ fn a_closed_facility_or_a_zero_expand_max_is_not_blamed_on_the_lifetime() {
     assert_eq!(cap[0]["expand_limit"], "max");
     assert!((cap[0]["extra"].as_f64().unwrap() - 40.0).abs() < 1e-6);
 }
+
+/// China stops every export; Australia's mine is lean in terbium. 100 t of
+/// magnet need 30 t NdPr and 1 t Tb oxide (recipe 0.3 / 0.01); m_au's
+/// 100 t REO hold 30 t NdPr but 0.1 t Tb, so 10 t of magnet are made and
+/// 90 t go unserved (penalty 1,000,000/t).
+const TB_BAN: &str = r#"
+[plan]
+first_year = 2026
+last_year = 2026
+[elements.NdPr]
+price = 1
+[elements.Tb]
+price = 1
+[[mine]]
+id = "m_cn"
+country = "CN"
+capacity = 1000
+cost = 10
+grade = { NdPr = 0.2, Tb = 0.01 }
+[[mine]]
+id = "m_au"
+country = "AU"
+capacity = 100
+cost = 50
+grade = { NdPr = 0.3, Tb = 0.001 }
+[[refinery]]
+id = "r_cn"
+country = "CN"
+capacity = 1000
+[[refinery]]
+id = "r_my"
+country = "MY"
+capacity = 1000
+[[magnet_plant]]
+id = "p_us"
+country = "US"
+capacity = 1000
+recipe = { NdPr = 0.3, Tb = 0.01 }
+[[market]]
+id = "us"
+country = "US"
+demand = 100
+unmet_penalty = 1000000
+[[embargo]]
+id = "cn-ban"
+product = "*"
+from = "CN"
+to = "*"
+"#;
+
+#[test]
+fn the_remedy_builds_outside_the_banned_country_and_names_terbium() {
+    // Nothing may grow in CN (concern, and the embargo's exporter). Serving
+    // 100 t needs 1 t Tb = 1,000 t REO at m_au: 900 t/yr more, at the
+    // assumed 20,000 USD per t/yr (the plan has no mining candidate):
+    // 18,000,000. r_my's 1,000 t REO in is just enough. Tb binds: 1 t
+    // needed against 0.1 t from m_au at capacity; NdPr (30 t both) does not.
+    let (code, j) = explain(TB_BAN);
+    assert_eq!(code, Some(0));
+    let r = &j["remedy"];
+    assert_eq!(r["markets"], serde_json::json!(["us"]));
+    assert_eq!(r["excluded_countries"], serde_json::json!(["CN"]));
+    let builds = r["builds"].as_array().expect("builds");
+    assert_eq!(builds.len(), 1, "{builds:?}");
+    assert_eq!(builds[0]["facility"], "m_au");
+    assert_eq!(builds[0]["year"], 2026);
+    assert_eq!(builds[0]["assumed"], true);
+    assert!((builds[0]["capacity"].as_f64().unwrap() - 900.0).abs() < 1e-6);
+    assert!((builds[0]["capex"].as_f64().unwrap() - 18_000_000.0).abs() < 1e-3);
+    assert_eq!(r["still_short"], serde_json::json!([]));
+    let elements = r["elements"].as_array().expect("elements");
+    assert_eq!(elements.len(), 1, "{elements:?}");
+    assert_eq!(elements[0]["element"], "Tb");
+    assert!((elements[0]["needed"].as_f64().unwrap() - 1.0).abs() < 1e-9);
+    assert!((elements[0]["available"].as_f64().unwrap() - 0.1).abs() < 1e-9);
+}
+
+#[test]
+fn a_candidate_at_its_limit_leaves_the_rest_short() {
+    // m_au may add at most 500 t/yr (a candidate, 50,000 per t/yr): 600 t
+    // REO hold 0.6 t Tb → 60 t of magnet; 40 t stay short, since nothing
+    // else may grow (CN is excluded, the candidate is not stretched).
+    let text = TB_BAN.replace(
+        "grade = { NdPr = 0.3, Tb = 0.001 }",
+        "grade = { NdPr = 0.3, Tb = 0.001 }\nexpand = { capex = 50000, max = 500 }",
+    );
+    let (_, j) = explain(&text);
+    let r = &j["remedy"];
+    let builds = r["builds"].as_array().expect("builds");
+    assert_eq!(builds.len(), 1, "{builds:?}");
+    assert_eq!(builds[0]["assumed"], false);
+    assert!((builds[0]["capacity"].as_f64().unwrap() - 500.0).abs() < 1e-6);
+    assert!((builds[0]["capex"].as_f64().unwrap() - 25_000_000.0).abs() < 1e-3);
+    let short = r["still_short"].as_array().expect("still_short");
+    assert_eq!(short.len(), 1);
+    assert!((short[0]["tonnes"].as_f64().unwrap() - 40.0).abs() < 1e-6);
+}
+
+#[test]
+fn explain_fits_160_columns_and_asks_about_one_market() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("plan.toml");
+    std::fs::write(&path, TB_BAN).expect("write plan");
+    let out = Command::new(env!("CARGO_BIN_EXE_reeplan"))
+        .args(["explain", path.to_str().expect("utf-8"), "--market", "us"])
+        .output()
+        .expect("run reeplan");
+    let text = String::from_utf8_lossy(&out.stdout);
+    // Table lines (titles are prose and wrap in the terminal).
+    for line in text.lines().filter(|l| l.starts_with(['│', '┌', '└', '╞'])) {
+        assert!(line.chars().count() <= 160, "{line}");
+    }
+    assert!(text.contains("│ m_au "), "{text}");
+    let bad = Command::new(env!("CARGO_BIN_EXE_reeplan"))
+        .args(["explain", path.to_str().expect("utf-8"), "--market", "eu"])
+        .output()
+        .expect("run reeplan");
+    assert_eq!(bad.status.code(), Some(2));
+}

@@ -1,9 +1,9 @@
 //! The tables of `stress` and `explain`: the analyses compute, this module
 //! only lays out what they found (same formats as `solve`'s tables).
 
-use crate::explain::{Explanation, Finding};
+use crate::explain::{Explanation, Finding, Remedy, ASSUMED_CAPEX};
 use crate::plan::Plan;
-use crate::report::{Cell, Table};
+use crate::report::{thousands, Cell, Table};
 use crate::solve::Status;
 use crate::stress::{Allocation, Exposure};
 
@@ -94,9 +94,9 @@ pub fn explain_table(e: &Explanation) -> Table {
         } else {
             format!("What {} leaves short, and why", e.plan)
         },
-        &["year", "finding", "item", "tonnes", "unit", "in words"],
+        &["year", "finding", "item", "tonnes", "unit", "detail"],
     );
-    for (f, words) in e.findings.iter().zip(&e.summary) {
+    for f in &e.findings {
         let (year, kind, item, tonnes, unit) = match f {
             Finding::Unmet {
                 year,
@@ -191,8 +191,155 @@ pub fn explain_table(e: &Explanation) -> Table {
             Cell::text(item),
             tonnes.map_or(Cell::Empty, Cell::tonnes),
             Cell::text(unit),
-            Cell::text(words.clone()),
+            Cell::text(finding_detail(f)),
         ]);
     }
     t
+}
+
+/// What a finding says beyond its year, item and tonnes, briefly (the
+/// JSON's `summary` has it in full sentences).
+fn finding_detail(f: &Finding) -> String {
+    match f {
+        Finding::Capacity {
+            stage,
+            country,
+            capacity,
+            expand_limit,
+            ..
+        } => {
+            let mut d = format!("{stage} in {country}, has {}", thousands(*capacity, 1));
+            if let Some(limit) = expand_limit {
+                d += &format!("; expand.{limit} binds");
+            }
+            d
+        }
+        Finding::Embargo {
+            product,
+            element,
+            from,
+            to,
+            ..
+        } => match element {
+            Some(e) => format!("{product} ({e}) {from} → {to}"),
+            None => format!("{product} {from} → {to}"),
+        },
+        Finding::NoCleanSource { stage, element, .. } => match element {
+            Some(e) => format!("no {stage} of {e} outside the concern countries"),
+            None => format!("no {stage} outside the concern countries"),
+        },
+        _ => String::new(),
+    }
+}
+
+/// What would serve the markets short in full: the capacity to add, what
+/// it still cannot serve, and the elements short outside the excluded
+/// countries.
+pub fn remedy_tables(plan: &Plan, r: &Remedy) -> Vec<Table> {
+    let cur = &plan.currency;
+    let mut builds = Table::new(
+        "remedy",
+        format!(
+            "What would serve {} in full, every other market keeping what it gets: the least-cost capacity to add outside {} (assumed: no build candidate; capex per t/yr the median of the plan's candidates at the stage, or {})",
+            r.markets.join(", "),
+            r.excluded_countries.join(", "),
+            ASSUMED_CAPEX
+                .iter()
+                .map(|(s, c)| format!("{} {}", s.name(), thousands(*c, 0)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        &[
+            "facility",
+            "country",
+            "stage",
+            "online in",
+            "t/yr added",
+            &format!("overnight capex ({cur})"),
+            "basis",
+        ],
+    );
+    // One row per facility: what it adds over the horizon, from the first
+    // year (the JSON has each year's addition).
+    let mut order: Vec<&str> = Vec::new();
+    for b in &r.builds {
+        if !order.contains(&b.facility.as_str()) {
+            order.push(&b.facility);
+        }
+    }
+    for id in order {
+        let of: Vec<_> = r.builds.iter().filter(|b| b.facility == id).collect();
+        let first = of[0];
+        let years: Vec<i64> = of.iter().map(|b| b.year).collect();
+        builds.rows.push(vec![
+            Cell::text(id),
+            Cell::text(&first.country),
+            Cell::text(first.stage),
+            Cell::text(crate::report::glance::year_ranges(&years)),
+            Cell::tonnes(of.iter().map(|b| b.capacity).sum()),
+            Cell::money(of.iter().map(|b| b.capex).sum()),
+            Cell::text(if first.assumed {
+                "assumed"
+            } else {
+                "candidate"
+            }),
+        ]);
+    }
+    if !r.builds.is_empty() {
+        let total: f64 = r.builds.iter().map(|b| b.capex).sum();
+        builds.footer.push(vec![
+            Cell::text("total"),
+            Cell::Empty,
+            Cell::Empty,
+            Cell::Empty,
+            Cell::Empty,
+            Cell::money(total),
+            Cell::Empty,
+        ]);
+    } else {
+        builds.title += ": nothing to add";
+    }
+    let mut tables = vec![builds];
+    if !r.still_short.is_empty() {
+        let mut t = Table::new(
+            "remedy_short",
+            "Still short with that capacity (no route: an embargo, or a share rule with no clean source)",
+            &["year", "market", "t magnet short"],
+        );
+        for u in &r.still_short {
+            t.rows.push(vec![
+                Cell::year(u.year),
+                Cell::text(&u.market),
+                Cell::tonnes(u.tonnes),
+            ]);
+        }
+        tables.push(t);
+    }
+    if r.elements.is_empty() {
+        let mut t = Table::new("remedy_elements", "Elements that bind", &["finding"]);
+        t.rows.push(vec![Cell::text(format!(
+            "none: mines outside {} hold enough of every element at capacity; what binds is the capacity above",
+            r.excluded_countries.join(", ")
+        ))]);
+        tables.push(t);
+    } else {
+        let mut t = Table::new(
+            "remedy_elements",
+            format!(
+                "Elements that bind: oxide the markets' magnets need (at the leanest recipe) against what mines outside {} yield at capacity, in the year the gap is widest",
+                r.excluded_countries.join(", ")
+            ),
+            &["element", "year", "needed (t oxide)", "available (t oxide)"],
+        );
+        for g in &r.elements {
+            t.rows.push(vec![
+                Cell::text(&g.element),
+                Cell::year(g.year),
+                Cell::tonnes(g.needed),
+                Cell::tonnes(g.available),
+            ]);
+        }
+        tables.push(t);
+    }
+    tables
 }
