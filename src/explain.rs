@@ -773,6 +773,11 @@ pub const ASSUMED_CAPEX: [(Stage, f64); 3] = [
     (Stage::Magnet, 100_000.0),
 ];
 
+/// How much running costs and transport count in the remedy, against
+/// capex: enough to choose between equal builds, too little to build
+/// anything for its lower running cost.
+const TIE_BREAK: f64 = 1e-4;
+
 /// Per t of demand of a market asked about, left unserved by the remedy:
 /// far above what any capacity costs, so the remedy serves it if any
 /// capacity can.
@@ -842,10 +847,17 @@ pub fn remedy(plan: &Plan, markets: &[usize], options: &SolverOptions) -> Result
     for p in &mut fix.plants {
         grow(&mut p.facility, Stage::Magnet);
     }
-    // The least capex, not the least running cost: with operating costs,
-    // transport, duties and credits left out, nothing is built to replace
-    // dearer supply that already exists, and a build comes as late as it
-    // can (a late build pays fewer years of its annuity).
+    // The least capex, not the least running cost: with operating costs
+    // and transport scaled down to tie-breakers and duties and credits left
+    // out, nothing is built to replace dearer supply that already exists,
+    // and a build comes as late as it can (a late build pays fewer years of
+    // its annuity); between equal builds the cheaper to run wins.
+    let scale = |v: &crate::plan::YearValue| match v {
+        crate::plan::YearValue::Constant(c) => crate::plan::YearValue::Constant(c * TIE_BREAK),
+        crate::plan::YearValue::Table(points) => crate::plan::YearValue::Table(
+            points.iter().map(|&(y, c)| (y, c * TIE_BREAK)).collect(),
+        ),
+    };
     for f in fix
         .mines
         .iter_mut()
@@ -853,13 +865,17 @@ pub fn remedy(plan: &Plan, markets: &[usize], options: &SolverOptions) -> Result
         .chain(fix.refineries.iter_mut().map(|r| &mut r.facility))
         .chain(fix.plants.iter_mut().map(|p| &mut p.facility))
     {
-        f.cost = crate::plan::YearValue::Constant(0.0);
+        f.cost = scale(&f.cost);
     }
-    fix.transport = crate::plan::Transport {
-        domestic: [0.0; 3],
-        cross_border: [0.0; 3],
-        lanes: Default::default(),
-    };
+    let t = &mut fix.transport;
+    for v in t.domestic.iter_mut().chain(t.cross_border.iter_mut()) {
+        *v *= TIE_BREAK;
+    }
+    for lane in t.lanes.values_mut() {
+        for v in lane.iter_mut().flatten() {
+            *v *= TIE_BREAK;
+        }
+    }
     fix.tariffs.clear();
     fix.subsidies.clear();
     for s in &mut fix.stockpiles {
