@@ -854,9 +854,9 @@ pub fn remedy(plan: &Plan, markets: &[usize], options: &SolverOptions) -> Result
     // its annuity); between equal builds the cheaper to run wins.
     let scale = |v: &crate::plan::YearValue| match v {
         crate::plan::YearValue::Constant(c) => crate::plan::YearValue::Constant(c * TIE_BREAK),
-        crate::plan::YearValue::Table(points) => crate::plan::YearValue::Table(
-            points.iter().map(|&(y, c)| (y, c * TIE_BREAK)).collect(),
-        ),
+        crate::plan::YearValue::Table(points) => {
+            crate::plan::YearValue::Table(points.iter().map(|&(y, c)| (y, c * TIE_BREAK)).collect())
+        }
     };
     for f in fix
         .mines

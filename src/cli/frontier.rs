@@ -439,9 +439,9 @@ fn stock_curve(
     let cur = &base.currency;
     let value_header = format!("{id} {key} (t)");
     let cost_header = format!("plan cost ({cur})");
-    let holding_header = format!("holding cost ({cur})");
+    let resource_header = format!("resource cost ({cur})");
     let gain_header = "λ* gained per extra t (pp)".to_string();
-    let marginal_header = format!("cost per extra t ({cur})");
+    let marginal_header = format!("resource cost per extra t ({cur})");
     let mut table = Table::new(
         "stock_curve",
         format!(
@@ -453,15 +453,17 @@ fn stock_curve(
             "status",
             "λ*",
             &cost_header,
-            &holding_header,
+            &resource_header,
             &gain_header,
             &marginal_header,
+            "what moved the cost",
         ],
     );
     let mut lambda_pts = Vec::new();
     let mut cost_pts = Vec::new();
     let mut json_points = Vec::new();
     let mut previous: Option<(f64, f64, f64)> = None;
+    let mut previous_cost: Option<crate::outcome::Cost> = None;
     for (v, o) in &points {
         let o = match o {
             Ok(o) => o,
@@ -479,31 +481,49 @@ fn stock_curve(
         };
         let lambda = o.objective_value;
         let cost = o.cost.as_ref().map(|c| c.total);
-        // Against the previous solved point: what the extra tonnes bought.
-        let (gain, marginal) = match (previous, lambda, cost) {
+        let resource = o.cost.as_ref().map(|c| c.resource);
+        // Against the previous solved point: what the extra tonnes bought,
+        // and the resource they used up (tariffs and subsidies moving with
+        // the plan are transfers, not a cost of the reserve).
+        let (gain, marginal) = match (previous, lambda, resource) {
             (Some((pv, pl, pc)), Some(l), Some(c)) if v > &pv => {
                 (Some((l - pl) * 100.0 / (v - pv)), Some((c - pc) / (v - pv)))
             }
             _ => (None, None),
         };
-        if let (Some(l), Some(c)) = (lambda, cost) {
+        // The plan cost is the least cost at this point's own λ*, so it
+        // may fall as the reserve grows: say which parts moved it.
+        let moved = match (&previous_cost, &o.cost, marginal) {
+            (Some(a), Some(b), Some(_)) => cost_moves(a, b, cur),
+            _ => String::new(),
+        };
+        let moved = match (gain, marginal) {
+            (Some(g), _) if g < -1e-9 => {
+                format!("λ* fell, which a larger reserve cannot cause: solver tolerance; {moved}")
+            }
+            (_, Some(m)) if m < 0.0 => format!(
+                "less used up at a higher λ*: each point is the least cost at its own λ*; {moved}"
+            ),
+            _ => moved,
+        };
+        if let (Some(l), Some(c), Some(r)) = (lambda, cost, resource) {
             lambda_pts.push((*v, l));
             cost_pts.push((*v, c));
-            previous = Some((*v, l, c));
+            previous = Some((*v, l, r));
+            previous_cost = o.cost.clone();
         }
         table.rows.push(vec![
             Cell::tonnes(*v),
             Cell::text(o.status.name()),
             lambda.map_or(Cell::Empty, Cell::Percent),
             cost.map_or(Cell::Empty, Cell::money),
-            o.cost
-                .as_ref()
-                .map_or(Cell::Empty, |c| Cell::money(c.holding)),
+            resource.map_or(Cell::Empty, Cell::money),
             gain.map_or(Cell::Empty, |g| Cell::Number {
                 value: g,
                 decimals: 3,
             }),
             marginal.map_or(Cell::Empty, Cell::money),
+            Cell::text(moved),
         ]);
         json_points.push(serde_json::json!({
             "value": v,
@@ -511,6 +531,7 @@ fn stock_curve(
             "lambda": lambda,
             "cost": cost,
             "holding": o.cost.as_ref().map(|c| c.holding),
+            "resource": resource,
             "lambda_gain_pp_per_t": gain,
             "cost_per_t": marginal,
         }));
@@ -670,4 +691,29 @@ fn budget_curve(
         .find(|s| *s != Status::Optimal)
         .unwrap_or(Status::Optimal);
     Ok(super::exit_code(worst))
+}
+
+/// The two cost parts that moved most between two points, signed:
+/// `reserves -8,000,000, holding +350,000` (empty when none moved).
+fn cost_moves(from: &crate::outcome::Cost, to: &crate::outcome::Cost, cur: &str) -> String {
+    let mut moves: Vec<(&str, f64)> = from
+        .parts()
+        .iter()
+        .zip(to.parts().iter())
+        .map(|(a, b)| (b.1, b.2 - a.2))
+        .filter(|(_, d)| d.abs() >= 0.5)
+        .collect();
+    moves.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()));
+    moves
+        .iter()
+        .take(2)
+        .map(|(label, d)| {
+            let sign = if *d < 0.0 { "-" } else { "+" };
+            format!(
+                "{label} {sign}{} {cur}",
+                crate::report::thousands(d.abs(), 0)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -576,10 +576,11 @@ fn resilience_tables(o: &Outcome, tables: &mut Vec<Table>) {
         let mut t = Table::new(
             "reserves",
             format!(
-                "Spare-capacity reserves (λ* = {:.1} %, budget {:.1} % over the min-cost {})",
+                "Spare-capacity reserves (λ* = {:.1} %, budget {:.1} % over the min-cost {}; λ* is solved to a dual tolerance of {:e} and the reported plan is the least cost with λ ≥ λ* − 1e-7)",
                 r.lambda * 100.0,
                 r.budget * 100.0,
-                thousands(r.min_cost, 0)
+                thousands(r.min_cost, 0),
+                crate::outcome::RESILIENCE_DUAL_TOLERANCE
             ),
             &["year", "facility", "t reserved"],
         );
