@@ -219,3 +219,27 @@ fn a_group_must_name_markets_of_the_plan() {
         assert!(run.stderr.contains(why), "{arg}: {}", run.stderr);
     }
 }
+
+#[test]
+fn the_html_report_opens_with_an_executive_summary_of_the_same_numbers() {
+    // The plan of `cost_in_three_groups`: 120,848,333.33 in total, of which
+    // 20,833,333.33 resource cost, 15,000 transfers, 100,000,000
+    // penalties; 100 t of 600 unserved (16.7 %).
+    let dir = common::plan_dir(&short_and_taxed());
+    let run = common::run_in(
+        dir.path(),
+        &["solve", "plan.toml", "--format", "html", "--out", "out"],
+    );
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let html = std::fs::read_to_string(dir.path().join("out/report.html")).expect("report");
+    for item in [
+        "<li>Cost 2026–2026: 120.8 M USD in total, of which 20.8 M USD resource cost (what the chain uses up), 15,000 USD transfers (tariffs less subsidies) and 100.0 M USD penalties (prices of what did not happen).</li>",
+        "<li>100 t of magnet demand go unserved over the horizon (us). The worst: us in 2026, 100 t short (16.7 % of its demand).</li>",
+        "<li>What binds in 2026: 1 facility at capacity.</li>",
+    ] {
+        assert!(html.contains(item), "missing {item} in the report");
+    }
+    // The glossary and the run's command close the page.
+    assert!(html.contains("<dt>resource cost</dt>"));
+    assert!(html.contains("Run: reeplan solve plan.toml --format html --out out on "));
+}

@@ -609,6 +609,98 @@ fn summary(plan: &Plan, source: &PlanSource) -> String {
     s
 }
 
+/// The front page of `solve --format html`: the executive summary (the
+/// outside-concern shares of the groups asked for and the ruled markets),
+/// the plan's notes, the glossary, the run; and the chart of the concern
+/// countries' share of each stage over the years.
+fn report_front(
+    plan: &Plan,
+    outcome: &crate::outcome::Outcome,
+    groups: &[(String, Vec<String>)],
+    text: &str,
+) -> Result<(report::brief::Front, Option<report::html::Figure>), Error> {
+    use report::chart::{AxisFormat, LineChart, Series};
+    let mut outside = Vec::new();
+    if outcome.cost.is_some() {
+        outside = report::glance::outside_concern_shares(plan, outcome, groups);
+        outside.retain(|s| {
+            groups.iter().any(|g| g.0 == s.group)
+                || plan
+                    .share_rules
+                    .iter()
+                    .any(|r| r.markets.iter().any(|&k| plan.markets[k].id == s.group))
+        });
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
+    let command: Vec<String> = std::env::args()
+        .skip(1)
+        .map(|a| crate::error::escape_controls(&a))
+        .collect();
+    let about = report::brief::header_comment(text);
+    let mut summary = Vec::new();
+    if let Some(q) = about.as_deref().and_then(report::brief::question) {
+        summary.push(format!("Question: {q}"));
+    }
+    if let Some(sc) = &plan.scenario {
+        summary.push(match &sc.description {
+            Some(d) => format!("Scenario {}: {d}", sc.name),
+            None => format!("Scenario {}", sc.name),
+        });
+    }
+    summary.extend(report::brief::summary(plan, outcome, &outside));
+    let front = report::brief::Front {
+        summary,
+        about,
+        glossary: report::brief::GLOSSARY.to_vec(),
+        run: format!(
+            "Run: reeplan {} on {} (UTC).",
+            command.join(" "),
+            report::brief::date_of(now)
+        ),
+    };
+    if outcome.cost.is_none() {
+        return Ok((front, None));
+    }
+    let stages = ["t REO mined", "t REO separated", "t magnet made"];
+    let series = (0..3)
+        .map(|i| Series {
+            name: stages[i].to_string(),
+            points: plan
+                .years()
+                .filter_map(|y| {
+                    report::glance::concern_shares(plan, outcome, y)[i].map(|s| (y as f64, s))
+                })
+                .collect(),
+        })
+        .collect();
+    let chart = LineChart {
+        title: format!(
+            "Share handled in the concern countries ({}), by stage",
+            plan.concern.join(", ")
+        ),
+        x_label: "year".into(),
+        y_label: "share of the stage's tonnes".into(),
+        x_format: AxisFormat::Plain,
+        y_format: AxisFormat::Percent,
+        series,
+    };
+    let svg = report::chart::line_chart(std::path::Path::new("concern.svg"), &chart)?;
+    Ok((
+        front,
+        Some(report::html::Figure {
+            caption: format!(
+                "Share of each stage handled in the concern countries ({}), all markets, {}–{}",
+                plan.concern.join(", "),
+                plan.first_year,
+                plan.last_year
+            ),
+            svg: String::from_utf8_lossy(&svg).into_owned(),
+        }),
+    ))
+}
+
 /// `--group NAME=ID,ID`: market groups, each a valid id-like name (not a
 /// market id) over markets of the plan, each name once.
 fn market_groups(args: &[String], plan: &Plan) -> Result<Vec<(String, Vec<String>)>, Error> {
@@ -725,6 +817,12 @@ fn solve(args: &SolveArgs) -> Result<ExitCode, Error> {
         }
     }
     let mut figures = Vec::new();
+    let mut front = None;
+    if args.output.format == Format::Html {
+        let (f, chart) = report_front(&plan, &outcome, &groups, source.text())?;
+        front = Some(f);
+        figures.extend(chart);
+    }
     if args.output.format == Format::Html && outcome.cost.is_some() {
         let year = args.year.first().copied().unwrap_or(plan.last_year);
         figures.push(report::html::Figure {
@@ -739,7 +837,7 @@ fn solve(args: &SolveArgs) -> Result<ExitCode, Error> {
         None => outcome.plan.clone(),
     };
     args.output
-        .emit_report(&tables, &json, &charts, &title, &figures)?;
+        .emit_with_front(&tables, &json, &charts, &title, &figures, front.as_ref())?;
     if outcome.status == Status::Infeasible && plan.objective == Objective::MinCost {
         // The short version of `reeplan explain`, on stderr.
         eprintln!("the plan is infeasible: no allocation meets every demand, capacity, embargo and share rule.");

@@ -71,6 +71,20 @@ impl OutputArgs {
         title: &str,
         figures: &[html::Figure],
     ) -> Result<(), Error> {
+        self.emit_with_front(tables, json, charts, title, figures, None)
+    }
+
+    /// As [`emit_report`](Self::emit_report), with a front page for the
+    /// HTML report (`solve`).
+    pub fn emit_with_front(
+        &self,
+        tables: &[Table],
+        json: &serde_json::Value,
+        charts: &[(PathBuf, Vec<u8>)],
+        title: &str,
+        figures: &[html::Figure],
+        front: Option<&crate::report::brief::Front>,
+    ) -> Result<(), Error> {
         let mut files: Vec<(String, Vec<u8>)> = match self.format {
             Format::Table => vec![("report.txt".into(), render_table(tables).into_bytes())],
             Format::Markdown => vec![("report.md".into(), render_markdown(tables).into_bytes())],
@@ -85,7 +99,7 @@ impl OutputArgs {
             Format::Xlsx => vec![("report.xlsx".into(), xlsx::workbook(tables)?)],
             Format::Html => vec![(
                 "report.html".into(),
-                html::page(title, tables, figures).into_bytes(),
+                html::page_with_front(title, tables, figures, front).into_bytes(),
             )],
         };
         match &self.out {

@@ -729,6 +729,11 @@ impl PlanSource {
         &self.file.path
     }
 
+    /// The plan file's text as read.
+    pub fn text(&self) -> &str {
+        &self.file.text
+    }
+
     /// The base plan (`None`) or a named scenario of it.
     pub fn plan(&self, scenario_name: Option<&str>) -> Result<Plan> {
         self.plan_with(scenario_name, &[])

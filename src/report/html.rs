@@ -17,7 +17,8 @@ th,td{border:1px solid #ccc;padding:.25em .6em;vertical-align:top}\
 th{background:#f2f2f2;text-align:left}td.num{text-align:right;font-variant-numeric:tabular-nums}\
 tr.total td{font-weight:bold;border-top:2px solid #888}\
 figure{margin:1em 0}figure svg{max-width:100%;height:auto;border:1px solid #ddd}\
-figcaption{color:#555;font-size:.9em}p.note{color:#555;font-size:.85em}";
+figcaption{color:#555;font-size:.9em}p.note{color:#555;font-size:.85em}\
+pre{white-space:pre-wrap;font-size:.85em;background:#fafafa;border:1px solid #eee;padding:.6em}dt{font-weight:bold}dd{margin:0 0 .5em 1.5em}";
 
 /// A figure: an SVG document and its caption.
 pub struct Figure {
@@ -67,11 +68,30 @@ fn inline_svg(svg: &str) -> &str {
 
 /// The whole page: a title, the tables in order, then the figures.
 pub fn page(title: &str, tables: &[Table], figures: &[Figure]) -> String {
+    page_with_front(title, tables, figures, None)
+}
+
+/// [`page`] with a front page first: the executive summary, then (after
+/// the summary table and the charts) the plan's notes, a glossary and the
+/// run's date and command at the end.
+pub fn page_with_front(
+    title: &str,
+    tables: &[Table],
+    figures: &[Figure],
+    front: Option<&super::brief::Front>,
+) -> String {
     let mut out = String::new();
     out.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
     out.push_str(&format!("<title>{}</title>\n", esc(title)));
     out.push_str(&format!("<style>{STYLE}</style>\n</head>\n<body>\n"));
     out.push_str(&format!("<h1>{}</h1>\n", esc(title)));
+    if let Some(f) = front {
+        out.push_str("<section id=\"executive-summary\">\n<h2>Executive summary</h2>\n<ul>\n");
+        for line in &f.summary {
+            out.push_str(&format!("<li>{}</li>\n", esc(line)));
+        }
+        out.push_str("</ul>\n</section>\n");
+    }
     let (first, rest) = tables.split_at(tables.len().min(1));
     for t in first {
         table_html(t, &mut out);
@@ -86,6 +106,24 @@ pub fn page(title: &str, tables: &[Table], figures: &[Figure]) -> String {
     }
     for t in rest {
         table_html(t, &mut out);
+    }
+    if let Some(f) = front {
+        if let Some(about) = &f.about {
+            out.push_str(&format!(
+                "<section id=\"about\">\n<h2>About this plan: its question, model and sources (the plan file's own notes)</h2>\n<pre>{}</pre>\n</section>\n",
+                esc(about)
+            ));
+        }
+        out.push_str("<section id=\"glossary\">\n<h2>Glossary</h2>\n<dl>\n");
+        for (term, meaning) in &f.glossary {
+            out.push_str(&format!(
+                "<dt>{}</dt><dd>{}</dd>\n",
+                esc(term),
+                esc(meaning)
+            ));
+        }
+        out.push_str("</dl>\n</section>\n");
+        out.push_str(&format!("<p class=\"note\">{}</p>\n", esc(&f.run)));
     }
     out.push_str(&format!(
         "<p class=\"note\">Written by reeplan {}.</p>\n</body>\n</html>\n",

@@ -3,6 +3,7 @@
 //! for tools (JSON).
 
 pub mod analysis;
+pub mod brief;
 pub mod chart;
 pub mod glance;
 pub mod html;
