@@ -30,13 +30,18 @@ fn chart_error(e: impl std::fmt::Display) -> Error {
     Error::Output(format!("drawing the chart failed: {e}"))
 }
 
-/// Something that can draw itself on any plotters backend.
+/// Something that can draw itself on any plotters backend. It draws and
+/// nothing more: the document is finished (`present`) once, by [`render`],
+/// after every part of the picture is drawn; an SVG closed early would have
+/// the rest drawn after its root element.
 trait Draw {
-    fn draw<DB: DrawingBackend>(&self, root: DrawingArea<DB, Shift>) -> Result<(), String>;
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String>;
 }
 
-/// Render with the backend the file name asks for; returns the file's bytes.
-fn render(path: &Path, size: (u32, u32), chart: &impl Draw) -> Result<Vec<u8>, Error> {
+/// Render pictures of `size` stacked one above the other, with the backend
+/// the file name asks for; returns the file's bytes. An SVG is one document:
+/// each picture is a nested `<svg>` placed at its offset.
+fn render<D: Draw>(path: &Path, size: (u32, u32), pictures: &[D]) -> Result<Vec<u8>, Error> {
     register_font();
     let png = path
         .extension()
@@ -47,18 +52,70 @@ fn render(path: &Path, size: (u32, u32), chart: &impl Draw) -> Result<Vec<u8>, E
             .tempfile()
             .map_err(|e| Error::io(std::env::temp_dir(), e))?;
         {
-            let root = BitMapBackend::new(tmp.path(), size).into_drawing_area();
-            chart.draw(root).map_err(chart_error)?;
+            let height = size.1 * pictures.len().max(1) as u32;
+            let root = BitMapBackend::new(tmp.path(), (size.0, height)).into_drawing_area();
+            root.fill(&WHITE).map_err(chart_error)?;
+            let areas = root.split_evenly((pictures.len().max(1), 1));
+            for (picture, area) in pictures.iter().zip(&areas) {
+                picture.draw(area).map_err(chart_error)?;
+            }
+            root.present().map_err(chart_error)?;
         }
         std::fs::read(tmp.path()).map_err(|e| Error::io(tmp.path(), e))
     } else {
-        let mut svg = String::new();
-        {
-            let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
-            chart.draw(root).map_err(chart_error)?;
-        }
+        let documents = pictures
+            .iter()
+            .map(|picture| svg_document(size, picture))
+            .collect::<Result<Vec<_>, _>>()?;
+        let svg = match documents.as_slice() {
+            [one] => one.clone(),
+            _ => stack_svg(size, &documents)?,
+        };
         Ok(svg.into_bytes())
     }
+}
+
+/// One picture as a whole SVG document (one `<svg>` root, closed once).
+fn svg_document(size: (u32, u32), picture: &impl Draw) -> Result<String, Error> {
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
+        picture.draw(&root).map_err(chart_error)?;
+        root.present().map_err(chart_error)?;
+    }
+    Ok(svg)
+}
+
+/// SVG documents of `size` stacked into one: an outer `<svg>` root holding
+/// each document's content in a nested `<svg class="panel">` at its offset
+/// (the nested element keeps the panel's own coordinates).
+fn stack_svg(size: (u32, u32), documents: &[String]) -> Result<String, Error> {
+    let (w, h) = size;
+    let total = h * documents.len() as u32;
+    let mut out = format!(
+        "<svg width=\"{w}\" height=\"{total}\" viewBox=\"0 0 {w} {total}\" xmlns=\"http://www.w3.org/2000/svg\">\n"
+    );
+    for (i, doc) in documents.iter().enumerate() {
+        let y = h * i as u32;
+        out.push_str(&format!(
+            "<svg class=\"panel\" x=\"0\" y=\"{y}\" width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\">\n"
+        ));
+        out.push_str(svg_content(doc)?);
+        out.push_str("</svg>\n");
+    }
+    out.push_str("</svg>\n");
+    Ok(out)
+}
+
+/// What is inside the root element of an SVG document plotters wrote: the
+/// text between its `<svg ...>` start tag and its closing `</svg>`.
+fn svg_content(doc: &str) -> Result<&str, Error> {
+    let malformed = || chart_error("the SVG backend wrote an unexpected document");
+    let body = doc.trim_end().strip_prefix("<svg ").ok_or_else(malformed)?;
+    let body = body.strip_suffix("</svg>").ok_or_else(malformed)?;
+    // Attribute values are escaped (no raw `>`), so the first `>` ends the tag.
+    let start_end = body.find('>').ok_or_else(malformed)?;
+    Ok(body[start_end + 1..].trim_start_matches('\n'))
 }
 
 /// One line of a line chart.
@@ -137,7 +194,7 @@ const PALETTE: [RGBColor; 8] = [
 ];
 
 impl Draw for LineChart {
-    fn draw<DB: DrawingBackend>(&self, root: DrawingArea<DB, Shift>) -> Result<(), String> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
         let c = self;
         root.fill(&WHITE).map_err(|e| e.to_string())?;
         let pts = c.series.iter().flat_map(|s| s.points.iter());
@@ -163,7 +220,7 @@ impl Draw for LineChart {
         }
         let pad = ((y1 - y0).abs() * 0.08).max(y1.abs() * 0.02).max(1e-9);
         let (y0, y1) = (y0 - pad, y1 + pad);
-        let mut chart = ChartBuilder::on(&root)
+        let mut chart = ChartBuilder::on(root)
             .caption(&c.title, (FONT, 26))
             .margin(20)
             .x_label_area_size(60)
@@ -209,33 +266,18 @@ impl Draw for LineChart {
             .position(SeriesLabelPosition::UpperLeft)
             .draw()
             .map_err(|e| e.to_string())?;
-        root.present().map_err(|e| e.to_string())
+        Ok(())
     }
 }
 
 /// A line chart (sweeps, frontiers).
 pub fn line_chart(path: &Path, chart: &LineChart) -> Result<Vec<u8>, Error> {
-    render(path, (1200, 750), chart)
+    render(path, (1200, 750), std::slice::from_ref(chart))
 }
 
-/// Line charts stacked one above the other in one picture.
-struct Panels<'a>(&'a [LineChart]);
-
-impl Draw for Panels<'_> {
-    fn draw<DB: DrawingBackend>(&self, root: DrawingArea<DB, Shift>) -> Result<(), String> {
-        root.fill(&WHITE).map_err(|e| e.to_string())?;
-        let areas = root.split_evenly((self.0.len().max(1), 1));
-        for (chart, area) in self.0.iter().zip(areas) {
-            chart.draw(area)?;
-        }
-        root.present().map_err(|e| e.to_string())
-    }
-}
-
-/// Several line charts, stacked.
+/// Several line charts, stacked one above the other in one picture.
 pub fn panels(path: &Path, charts: &[LineChart]) -> Result<Vec<u8>, Error> {
-    let height = 650 * charts.len().max(1) as u32;
-    render(path, (1200, height), &Panels(charts))
+    render(path, (1200, 650), charts)
 }
 
 // ---------------------------------------------------------------- colours
@@ -708,7 +750,7 @@ const FOOTNOTE_INSTRUMENTS: &str = "Pale boxes with a black edge = stockpiles (s
 /// Draw the flow diagram of `year`: SVG, or PNG when `path` ends in `.png`.
 pub fn flow_chart(plan: &Plan, o: &Outcome, year: i64, path: &Path) -> Result<Vec<u8>, Error> {
     let layout = flow_layout(plan, o, year);
-    render(path, layout.size, &layout)
+    render(path, layout.size, std::slice::from_ref(&layout))
 }
 
 /// The flow diagram of `year` as an SVG document (for HTML reports).
@@ -718,7 +760,7 @@ pub fn flow_svg(plan: &Plan, o: &Outcome, year: i64) -> Result<String, Error> {
 }
 
 impl Draw for FlowLayout {
-    fn draw<DB: DrawingBackend>(&self, root: DrawingArea<DB, Shift>) -> Result<(), String> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
         let e = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
         let (xs, size, node_w) = (self.xs, self.size, self.node_w);
         root.fill(&WHITE).map_err(e)?;
@@ -823,6 +865,6 @@ impl Draw for FlowLayout {
             ))
             .map_err(e)?;
         }
-        root.present().map_err(e)
+        Ok(())
     }
 }
