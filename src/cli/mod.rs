@@ -284,6 +284,16 @@ pub(crate) fn start_pool(jobs: Option<usize>) -> Result<rayon::ThreadPool, Error
         .map_err(|e| threads_error(n, &e))
 }
 
+/// Which metrics `compare` shows as rows and `sweep` as columns.
+#[derive(Args, Clone)]
+pub struct MetricArgs {
+    /// Show only these metrics, in this order, by key: e.g.
+    /// cost.total,cost.resource,unmet (in every format). An unknown key is
+    /// an error that lists the plan's keys.
+    #[arg(long, value_name = "KEY,KEY", value_delimiter = ',')]
+    pub metrics: Vec<String>,
+}
+
 /// Which plan to solve: a file, a scenario of it, and overrides.
 #[derive(Args, Clone)]
 pub struct PlanArgs {

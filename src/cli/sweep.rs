@@ -9,12 +9,12 @@ use std::process::ExitCode;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::{Format, OutputArgs, SolverArgs};
+use super::{Format, MetricArgs, OutputArgs, SolverArgs};
 use crate::error::Error;
 use crate::plan::Override;
 use crate::report::chart::{self, AxisFormat, LineChart, Series};
-use crate::report::metrics::{metrics, stage_countries, Metrics, Unit};
-use crate::report::{Cell, Table};
+use crate::report::metrics::{self, metrics, stage_countries, Metric, Metrics};
+use crate::report::{Cell, Note, Table};
 use crate::solve::{SolverOptions, Status};
 use crate::variants::{Reuse, Variants};
 
@@ -57,6 +57,8 @@ pub struct SweepArgs {
     /// first swept value: SVG, or PNG when FILE ends in .png.
     #[arg(long, value_name = "FILE")]
     chart: Option<PathBuf>,
+    #[command(flatten)]
+    metrics: MetricArgs,
     #[command(flatten)]
     output: OutputArgs,
     #[command(flatten)]
@@ -167,6 +169,25 @@ pub fn run(args: &SweepArgs) -> Result<ExitCode, Error> {
     }
     let countries = stage_countries(&base);
     let stock_years = crate::report::metrics::stock_key_years(&base);
+    // Every metric of a point, from the plan itself, so every shard writes
+    // the same columns; `--metrics` picks among them before any solve.
+    let every_metric: Vec<Metric> = metrics(
+        &base,
+        &crate::Outcome::empty(&base, Status::Error, Default::default()),
+        &countries,
+        &stock_years,
+    )
+    .metrics;
+    let known: Vec<&str> = every_metric.iter().map(|m| m.key.as_str()).collect();
+    let selection = metrics::select(&args.metrics.metrics, &known)?;
+    let metric_cols: Vec<Metric> = if selection.is_empty() {
+        every_metric.clone()
+    } else {
+        selection
+            .iter()
+            .filter_map(|k| every_metric.iter().find(|m| &m.key == k).cloned())
+            .collect()
+    };
     let selected: Vec<(usize, Vec<usize>)> = match shard {
         Some((k, n)) => (k..total)
             .step_by(n)
@@ -254,23 +275,11 @@ pub fn run(args: &SweepArgs) -> Result<ExitCode, Error> {
     bar.finish_and_clear();
     results.sort_by_key(|r| r.index);
 
-    // Columns: point, swept paths, status, then every metric of the first solved point.
-    // Columns come from the plan itself, so every shard writes the same ones.
-    let template = metrics(
-        &base,
-        &crate::Outcome::empty(&base, Status::Error, Default::default()),
-        &countries,
-        &stock_years,
-    );
-    let metric_cols: Vec<(String, String, Unit)> = template
-        .metrics
-        .iter()
-        .map(|x| (x.key.clone(), x.label.clone(), x.unit))
-        .collect();
+    // Columns: point, swept paths, status, then the metrics.
     let mut headers: Vec<String> = vec!["point".into()];
     headers.extend(axes.iter().map(|a| a.path.clone()));
     headers.push("status".into());
-    headers.extend(metric_cols.iter().map(|(_, label, _)| label.clone()));
+    headers.extend(metric_cols.iter().map(|m| m.label.clone()));
     let header_refs: Vec<&str> = headers.iter().map(String::as_str).collect();
     let title = match shard {
         Some((k, n)) => format!("Sweep of {} (shard {k}/{n} of {total} points)", base.name),
@@ -283,19 +292,7 @@ pub fn run(args: &SweepArgs) -> Result<ExitCode, Error> {
         match &r.metrics {
             Ok(m) => {
                 row.push(Cell::text(m.status.name()));
-                for (key, _, unit) in &metric_cols {
-                    let v = m
-                        .metrics
-                        .iter()
-                        .find(|x| &x.key == key)
-                        .and_then(|x| x.value);
-                    row.push(match (unit, v) {
-                        (_, None) => Cell::Empty,
-                        (Unit::Share, Some(v)) => Cell::Percent(v),
-                        (Unit::Tonnes, Some(v)) => Cell::tonnes(v),
-                        (_, Some(v)) => Cell::money(v),
-                    });
-                }
+                row.extend(metric_cols.iter().map(|c| metric_cell(m, c)));
             }
             Err(e) => {
                 row.push(Cell::text(format!("error: {e}")));
@@ -309,20 +306,28 @@ pub fn run(args: &SweepArgs) -> Result<ExitCode, Error> {
     if let Some(path) = &args.chart {
         charts.push((
             path.clone(),
-            sweep_chart(path, &axes, &results, &metric_cols)?,
+            sweep_chart(path, &axes, &results, &every_metric)?,
         ));
     }
-    let concern = |c: &str| base.is_concern(c);
-    emit_sweep(
-        args,
-        &table,
-        &results,
-        &axes,
-        &metric_cols,
-        shard,
-        &charts,
-        &concern,
-    )?;
+    // The terminal shows the metrics --metrics names, or the main ones.
+    let terminal_cols = if selection.is_empty() {
+        every_metric
+            .iter()
+            .filter(|m| shown_by_default(&m.key, &|c: &str| base.is_concern(c)))
+            .cloned()
+            .collect()
+    } else {
+        metric_cols.clone()
+    };
+    let layout = Layout {
+        table: &table,
+        axes: &axes,
+        results: &results,
+        metric_cols: &metric_cols,
+        every_metric: &every_metric,
+        terminal_cols: &terminal_cols,
+    };
+    emit_sweep(args, &layout, shard, &charts)?;
     let worst = results
         .iter()
         .map(|r| match &r.metrics {
@@ -344,17 +349,34 @@ pub fn run(args: &SweepArgs) -> Result<ExitCode, Error> {
     Ok(super::exit_code(worst))
 }
 
-#[allow(clippy::too_many_arguments)]
+/// What a sweep prints, in every layout.
+struct Layout<'a> {
+    /// Every column (files, Markdown, HTML).
+    table: &'a Table,
+    axes: &'a [Axis],
+    results: &'a [PointResult],
+    /// The metrics of the table and the JSON lines.
+    metric_cols: &'a [Metric],
+    /// Every metric a point has (for the chart).
+    every_metric: &'a [Metric],
+    /// The metrics of the terminal table.
+    terminal_cols: &'a [Metric],
+}
+
 fn emit_sweep(
     args: &SweepArgs,
-    table: &Table,
-    results: &[PointResult],
-    axes: &[Axis],
-    metric_cols: &[(String, String, Unit)],
+    layout: &Layout,
     shard: Option<(usize, usize)>,
     charts: &[(PathBuf, Vec<u8>)],
-    concern: &dyn Fn(&str) -> bool,
 ) -> Result<(), Error> {
+    let Layout {
+        table,
+        axes,
+        results,
+        metric_cols,
+        every_metric,
+        terminal_cols,
+    } = *layout;
     let suffix = shard
         .map(|(k, n)| format!("-shard-{k}-of-{n}"))
         .unwrap_or_default();
@@ -374,13 +396,8 @@ fn emit_sweep(
                 match &r.metrics {
                     Ok(m) => {
                         obj.insert("status".into(), serde_json::json!(m.status));
-                        for (key, _, _) in metric_cols {
-                            let v = m
-                                .metrics
-                                .iter()
-                                .find(|x| &x.key == key)
-                                .and_then(|x| x.value);
-                            obj.insert(key.clone(), serde_json::json!(v));
+                        for c in metric_cols {
+                            obj.insert(c.key.clone(), serde_json::json!(m.value(&c.key)));
                         }
                     }
                     Err(e) => {
@@ -411,8 +428,9 @@ fn emit_sweep(
     };
     match bytes {
         None if args.output.format == Format::Table => {
-            let t = terminal_columns(table, axes.len(), metric_cols, concern);
-            let tables = crate::report::fit_width(t, 1 + axes.len(), 110);
+            let t = terminal_table(table, axes, results, terminal_cols, every_metric.len());
+            let tables =
+                crate::report::fit_width(t, 1 + axes.len(), crate::report::terminal_width());
             args.output.emit(&tables, &serde_json::Value::Null, charts)
         }
         None if args.output.format == Format::Html => {
@@ -421,7 +439,7 @@ fn emit_sweep(
                 std::path::Path::new("sweep.svg"),
                 axes,
                 results,
-                metric_cols,
+                every_metric,
             )
             .ok()
             .map(|svg| crate::report::html::Figure {
@@ -470,56 +488,114 @@ fn emit_sweep(
     }
 }
 
-/// The columns a terminal shows: point, swept values, status, total cost,
-/// cost per t, unmet demand, each share rule and the concern countries'
-/// shares per stage. `--format csv` or `json` gives every column.
-fn terminal_columns(
+/// A metric's cell at a solved point.
+fn metric_cell(m: &Metrics, c: &Metric) -> Cell {
+    metrics::cell(c.unit, m.value(&c.key))
+}
+
+/// Whether the terminal shows a metric when --metrics does not say: λ*,
+/// total cost, cost per t, unmet demand, each share rule, stock, capacity
+/// built per stage and the concern countries' shares per stage.
+/// `--format csv` or `json` gives every column.
+fn shown_by_default(key: &str, concern: &dyn Fn(&str) -> bool) -> bool {
+    let country = ["mining.", "refining.", "magnet."]
+        .iter()
+        .find_map(|p| key.strip_prefix(p));
+    matches!(key, "lambda" | "cost.total" | "cost.per_tonne" | "unmet")
+        || key.starts_with("share.")
+        || key.starts_with("stock.")
+        || (key.starts_with("built.") && key.matches('.').count() == 1)
+        || country.is_some_and(concern)
+}
+
+/// Each swept path as a column header: its shortest tail of whole
+/// segments that is not only digits and that no other path ends with
+/// (`tariff.s301.ad_valorem` → `ad_valorem`, `market.us.demand.2030` →
+/// `demand.2030`).
+fn axis_headers(axes: &[Axis]) -> Vec<String> {
+    let ends_with = |path: &str, tail: &str| path == tail || path.ends_with(&format!(".{tail}"));
+    axes.iter()
+        .map(|a| {
+            let segments: Vec<&str> = a.path.split('.').collect();
+            (1..=segments.len())
+                .map(|k| segments[segments.len() - k..].join("."))
+                .find(|tail| {
+                    !tail.chars().all(|c| c.is_ascii_digit() || c == '.')
+                        && axes
+                            .iter()
+                            .filter(|b| b.path != a.path)
+                            .all(|b| !ends_with(&b.path, tail))
+                })
+                .unwrap_or_else(|| a.path.clone())
+        })
+        .collect()
+}
+
+/// The sweep for the terminal: one row per point, one column per metric
+/// headed by its short label over its unit; the swept paths, any point's
+/// error and what was left out are notes under the table.
+fn terminal_table(
     table: &Table,
-    n_axes: usize,
-    metric_cols: &[(String, String, Unit)],
-    concern: &dyn Fn(&str) -> bool,
+    axes: &[Axis],
+    results: &[PointResult],
+    cols: &[Metric],
+    every: usize,
 ) -> Table {
-    let first_metric = 2 + n_axes;
-    let mut keep: Vec<usize> = (0..first_metric).collect();
-    for (i, (key, _, _)) in metric_cols.iter().enumerate() {
-        let country = ["mining.", "refining.", "magnet."]
-            .iter()
-            .find_map(|p| key.strip_prefix(p));
-        let shown = matches!(
-            key.as_str(),
-            "lambda" | "cost.total" | "cost.per_tonne" | "unmet"
-        ) || key.starts_with("share.")
-            || key.starts_with("stock.")
-            || (key.starts_with("built.") && key.matches('.').count() == 1)
-            || country.is_some_and(concern);
-        if shown {
-            keep.push(first_metric + i);
+    let axis_heads = axis_headers(axes);
+    let mut headers: Vec<String> = vec!["point".into()];
+    headers.extend(axis_heads.iter().cloned());
+    headers.push("status".into());
+    headers.extend(
+        cols.iter()
+            .map(|c| format!("{}\n{}", c.short, c.unit_label)),
+    );
+    let header_refs: Vec<&str> = headers.iter().map(String::as_str).collect();
+    let mut t = Table::new(&table.name, table.title.clone(), &header_refs);
+    for r in results {
+        let mut row = vec![Cell::Text(r.index.to_string())];
+        row.extend(r.values.iter().map(|v| Cell::text(v.clone())));
+        match &r.metrics {
+            Ok(m) => {
+                row.push(Cell::text(m.status.name()));
+                row.extend(cols.iter().map(|c| metric_cell(m, c)));
+            }
+            Err(e) => {
+                row.push(Cell::text("error"));
+                row.extend(cols.iter().map(|_| Cell::Empty));
+                t.notes.push(Note {
+                    column: None,
+                    text: format!("point {}: {e}", r.index),
+                });
+            }
+        }
+        t.rows.push(row);
+    }
+    for (axis, head) in axes.iter().zip(&axis_heads) {
+        if *head != axis.path {
+            t.notes.push(Note {
+                column: Some(head.clone()),
+                text: axis.path.clone(),
+            });
         }
     }
-    let pick = |row: &Vec<Cell>| -> Vec<Cell> {
-        keep.iter()
-            .map(|&i| row.get(i).cloned().unwrap_or(Cell::Empty))
-            .collect()
-    };
-    Table {
-        name: table.name.clone(),
-        title: format!(
-            "{} — {} of {} columns (--format csv or json for all)",
-            table.title,
-            keep.len(),
-            table.headers.len()
-        ),
-        headers: keep.iter().map(|&i| table.headers[i].clone()).collect(),
-        rows: table.rows.iter().map(pick).collect(),
-        footer: Vec::new(),
+    if cols.len() < every {
+        t.notes.push(Note {
+            column: None,
+            text: format!(
+                "{} of {every} metrics shown: --metrics KEY,KEY chooses them, \
+                 --format csv or json gives them all.",
+                cols.len()
+            ),
+        });
     }
+    t
 }
 
 fn sweep_chart(
     path: &std::path::Path,
     axes: &[Axis],
     results: &[PointResult],
-    metric_cols: &[(String, String, Unit)],
+    metric_cols: &[Metric],
 ) -> Result<Vec<u8>, Error> {
     let x_of = |r: &PointResult| r.values.first().and_then(|v| v.parse::<f64>().ok());
     if results.iter().any(|r| x_of(r).is_none()) {
@@ -549,7 +625,7 @@ fn sweep_chart(
                     .filter_map(|r| {
                         let x = x_of(r)?;
                         let m = r.metrics.as_ref().ok()?;
-                        let y = m.metrics.iter().find(|x| x.key == metric)?.value?;
+                        let y = m.value(metric)?;
                         Some((x, y))
                     })
                     .collect(),
@@ -558,8 +634,8 @@ fn sweep_chart(
     };
     let cost_label = metric_cols
         .iter()
-        .find(|(k, _, _)| k == "cost.total")
-        .map(|(_, l, _)| l.clone())
+        .find(|m| m.key == "cost.total")
+        .map(|m| m.label.clone())
         .unwrap_or_else(|| "total cost".into());
     let mut panels = vec![LineChart {
         title: format!("Total cost against {}", axes[0].path),
@@ -569,14 +645,17 @@ fn sweep_chart(
         y_format: AxisFormat::Thousands,
         series: series_for("cost.total", "total cost"),
     }];
-    let share_keys: Vec<&(String, String, Unit)> = metric_cols
+    let share_rules: Vec<&str> = metric_cols
         .iter()
-        .filter(|(k, _, _)| k.starts_with("share."))
+        .filter_map(|m| m.key.strip_prefix("share."))
         .collect();
-    if !share_keys.is_empty() {
+    if !share_rules.is_empty() {
         let mut series = Vec::new();
-        for (k, _, _) in share_keys {
-            series.extend(series_for(k, &format!("rule {}", &k["share.".len()..])));
+        for rule in share_rules {
+            series.extend(series_for(
+                &format!("share.{rule}"),
+                &format!("rule {rule}"),
+            ));
         }
         panels.push(LineChart {
             title: format!("Clean share achieved against {}", axes[0].path),

@@ -7,6 +7,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::Cell;
+use crate::error::Error;
 use crate::outcome::Outcome;
 use crate::plan::Plan;
 
@@ -26,14 +28,66 @@ pub struct Metric {
     pub key: String,
     /// Label for people, with its unit.
     pub label: String,
+    /// The label without its unit, for narrow terminal tables
+    /// (`mining in CN`); the unit goes in [`unit_label`](Self::unit_label).
+    #[serde(skip)]
+    pub short: String,
+    /// The unit alone: `USD`, `t`, `% of t REO mined`.
+    #[serde(skip)]
+    pub unit_label: String,
     pub unit: Unit,
     pub value: Option<f64>,
+}
+
+/// A metric's value as a table cell: shares as percentages, tonnes with
+/// one decimal, money whole.
+pub fn cell(unit: Unit, value: Option<f64>) -> Cell {
+    match (unit, value) {
+        (_, None) => Cell::Empty,
+        (Unit::Share, Some(v)) => Cell::Percent(v),
+        (Unit::Tonnes, Some(v)) => Cell::tonnes(v),
+        (Unit::Money | Unit::MoneyPerTonne, Some(v)) => Cell::money(v),
+    }
+}
+
+/// The metrics `--metrics` names, in its order: each must be one of
+/// `known` (the plan's metric keys), and be named once. An unknown key is a
+/// usage error that lists the known ones. An empty request picks nothing
+/// (the caller's default applies).
+pub fn select(requested: &[String], known: &[&str]) -> Result<Vec<String>, Error> {
+    let mut picked: Vec<String> = Vec::new();
+    for key in requested {
+        let key = key.trim();
+        if !known.contains(&key) {
+            return Err(Error::Usage(format!(
+                "--metrics {key:?}: no such metric in this plan; the known keys are {}",
+                known.join(", ")
+            )));
+        }
+        if picked.iter().any(|k| k == key) {
+            return Err(Error::Usage(format!(
+                "--metrics {key}: given twice; name each metric once"
+            )));
+        }
+        picked.push(key.to_string());
+    }
+    Ok(picked)
 }
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Metrics {
     pub status: crate::solve::Status,
     pub metrics: Vec<Metric>,
+}
+
+impl Metrics {
+    /// The value of the metric `key` (`None`: no such metric, or no value).
+    pub fn value(&self, key: &str) -> Option<f64> {
+        self.metrics
+            .iter()
+            .find(|x| x.key == key)
+            .and_then(|x| x.value)
+    }
 }
 
 /// Countries that handle material at each stage, in the plan: the columns
@@ -73,10 +127,18 @@ pub fn metrics(
 ) -> Metrics {
     let cur = &o.currency;
     let mut m = Vec::new();
-    let mut push = |key: String, label: String, unit: Unit, value: Option<f64>| {
+    // `short` and `unit_label` name the metric in narrow tables; `label`
+    // (with its unit) everywhere else.
+    let mut push = |key: String,
+                    label: String,
+                    (short, unit_label): (String, String),
+                    unit: Unit,
+                    value: Option<f64>| {
         m.push(Metric {
             key,
             label,
+            short,
+            unit_label,
             unit,
             value,
         })
@@ -86,6 +148,7 @@ pub fn metrics(
         push(
             "lambda".into(),
             "worst-case share of demand served (λ*)".into(),
+            ("worst-case served λ*".into(), "% of demand".into()),
             Unit::Share,
             cost.and(o.objective_value),
         );
@@ -93,6 +156,7 @@ pub fn metrics(
     push(
         "cost.total".into(),
         format!("total cost ({cur})"),
+        ("total cost".into(), cur.clone()),
         Unit::Money,
         cost.map(|c| c.total),
     );
@@ -102,6 +166,7 @@ pub fn metrics(
         push(
             format!("cost.{key}"),
             format!("{label} ({cur})"),
+            (short_of(label).into(), cur.clone()),
             Unit::Money,
             cost.map(|_| value),
         );
@@ -111,6 +176,7 @@ pub fn metrics(
         push(
             format!("cost.{key}"),
             format!("cost: {label} ({cur})"),
+            (format!("cost: {label}"), cur.clone()),
             Unit::Money,
             cost.map(|_| value),
         );
@@ -120,12 +186,14 @@ pub fn metrics(
     push(
         "magnet.delivered".into(),
         "magnets delivered (t)".into(),
+        ("magnets delivered".into(), "t".into()),
         Unit::Tonnes,
         solved.then_some(delivered),
     );
     push(
         "cost.per_tonne".into(),
         per_tonne_label(cur),
+        ("resource cost per t".into(), format!("{cur}/t magnet")),
         Unit::MoneyPerTonne,
         cost_per_tonne(plan, o),
     );
@@ -134,6 +202,7 @@ pub fn metrics(
     push(
         "unmet".into(),
         "unmet demand (t)".into(),
+        ("unmet demand".into(), "t".into()),
         Unit::Tonnes,
         solved.then_some(unmet),
     );
@@ -156,6 +225,7 @@ pub fn metrics(
             push(
                 format!("built.{stage}"),
                 format!("capacity built: {stage} ({unit} added)"),
+                (format!("built: {stage}"), format!("{unit} added")),
                 Unit::Tonnes,
                 solved.then(|| built(None)),
             );
@@ -164,6 +234,10 @@ pub fn metrics(
                 push(
                     format!("built.{stage}.{country}"),
                     format!("capacity built: {stage} in {country} ({unit} added)"),
+                    (
+                        format!("built: {stage} in {country}"),
+                        format!("{unit} added"),
+                    ),
                     Unit::Tonnes,
                     solved.then(|| built(Some(&country))),
                 );
@@ -183,6 +257,7 @@ pub fn metrics(
             push(
                 format!("stock.{}.{year}", s.id),
                 format!("stock held: {} at end of {year} (t)", s.id),
+                (format!("stock {}, end {year}", s.id), "t".into()),
                 Unit::Tonnes,
                 (solved && in_horizon).then_some(level),
             );
@@ -201,6 +276,10 @@ pub fn metrics(
             format!(
                 "share rule {}: clean share achieved (over the horizon)",
                 rule.id
+            ),
+            (
+                format!("clean share, rule {}", rule.id),
+                "% of t delivered".into(),
             ),
             Unit::Share,
             (solved && total > 0.0).then(|| clean / total),
@@ -238,6 +317,7 @@ pub fn metrics(
             push(
                 format!("{stage}.{c}"),
                 format!("{stage} in {c} (share of {}, over the horizon)", units[i]),
+                (format!("{stage} in {c}"), format!("% of {}", units[i])),
                 Unit::Share,
                 share(t),
             );
@@ -248,6 +328,7 @@ pub fn metrics(
                 "{stage} elsewhere (share of {}, over the horizon)",
                 units[i]
             ),
+            (format!("{stage} elsewhere"), format!("% of {}", units[i])),
             Unit::Share,
             share(other),
         );
@@ -256,6 +337,12 @@ pub fn metrics(
         status: o.status,
         metrics: m,
     }
+}
+
+/// A cost group's label without its list of parts: `resource cost
+/// (production, transport, ...)` → `resource cost`.
+fn short_of(label: &str) -> &str {
+    label.split(" (").next().unwrap_or(label)
 }
 
 /// Countries with a build candidate (any `expand`, as [`Plan::has_builds`]) at `stage`.

@@ -18,7 +18,9 @@ pub use glance::View;
 use crate::outcome::{Outcome, REPORT_EPS};
 use crate::plan::Plan;
 
-pub use render::{render_csv_files, render_markdown, render_table, write_atomically};
+pub use render::{
+    fit_width, render_csv_files, render_markdown, render_table, terminal_width, write_atomically,
+};
 
 /// A cell keeps its raw value for CSV and a display format for people.
 #[derive(Clone, Debug)]
@@ -172,6 +174,18 @@ pub struct Table {
     pub rows: Vec<Vec<Cell>>,
     /// Rows after these are totals (rendered apart in Markdown).
     pub footer: Vec<Vec<Cell>>,
+    /// Lines printed under the table on the terminal (a legend); the other
+    /// formats carry the same facts in their rows or headers.
+    pub notes: Vec<Note>,
+}
+
+/// A line under a terminal table: about one column (printed `column: text`,
+/// with whichever part of a split table holds that column) or about the
+/// whole table.
+#[derive(Clone, Debug)]
+pub struct Note {
+    pub column: Option<String>,
+    pub text: String,
 }
 
 impl Table {
@@ -182,6 +196,7 @@ impl Table {
             headers: headers.iter().map(|h| h.to_string()).collect(),
             rows: Vec::new(),
             footer: Vec::new(),
+            notes: Vec::new(),
         }
     }
 }
@@ -617,68 +632,6 @@ fn resilience_tables(o: &Outcome, tables: &mut Vec<Table>) {
         }
         tables.push(t);
     }
-}
-
-/// Split a wide table for the terminal: the first `fixed` columns (labels)
-/// repeat in every part and the other columns are spread over as many parts
-/// as needed so that each fits in about `width` characters. CSV, JSON and
-/// workbooks keep the whole table; this is only for reading on a screen.
-pub fn fit_width(t: Table, fixed: usize, width: usize) -> Vec<Table> {
-    let col_width = |i: usize| {
-        std::iter::once(t.headers[i].chars().count())
-            .chain(
-                t.rows
-                    .iter()
-                    .chain(&t.footer)
-                    .filter_map(|r| r.get(i))
-                    .map(|c| c.display().chars().count()),
-            )
-            .max()
-            .unwrap_or(0)
-            + 3
-    };
-    let n = t.headers.len();
-    let fixed = fixed.min(n);
-    let fixed_width: usize = (0..fixed).map(col_width).sum::<usize>() + 1;
-    let mut groups: Vec<Vec<usize>> = Vec::new();
-    let mut used = fixed_width;
-    for i in fixed..n {
-        let w = col_width(i);
-        match groups.last_mut() {
-            Some(g) if used + w <= width => g.push(i),
-            _ => {
-                groups.push(vec![i]);
-                used = fixed_width;
-            }
-        }
-        used += w;
-    }
-    if groups.len() <= 1 {
-        return vec![t];
-    }
-    let parts = groups.len();
-    groups
-        .iter()
-        .enumerate()
-        .map(|(k, g)| {
-            let pick = |row: &Vec<Cell>| -> Vec<Cell> {
-                (0..fixed)
-                    .chain(g.iter().copied())
-                    .map(|i| row.get(i).cloned().unwrap_or(Cell::Empty))
-                    .collect()
-            };
-            Table {
-                name: format!("{}_{}", t.name, k + 1),
-                title: format!("{} — part {} of {parts}", t.title, k + 1),
-                headers: (0..fixed)
-                    .chain(g.iter().copied())
-                    .map(|i| t.headers[i].clone())
-                    .collect(),
-                rows: t.rows.iter().map(pick).collect(),
-                footer: t.footer.iter().map(pick).collect(),
-            }
-        })
-        .collect()
 }
 
 #[cfg(test)]
