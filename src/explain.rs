@@ -778,6 +778,12 @@ pub const ASSUMED_CAPEX: [(Stage, f64); 3] = [
 /// anything for its lower running cost.
 const TIE_BREAK: f64 = 1e-4;
 
+/// Years from the plan's first year before assumed growth can operate: an
+/// expansion takes about two years to build (ree-facts: two to three and a
+/// half for a new magnet plant), so the first years' shortfalls are what
+/// only existing capacity and stock can answer.
+pub const ASSUMED_LEAD_YEARS: i64 = 2;
+
 /// Per t of demand of a market asked about, left unserved by the remedy:
 /// far above what any capacity costs, so the remedy serves it if any
 /// capacity can.
@@ -831,7 +837,9 @@ pub fn remedy(plan: &Plan, markets: &[usize], options: &SolverOptions) -> Result
             capex: median_capex(stage),
             // As much as the markets could need: more than all demand.
             max: 1e7,
-            earliest: plan.first_year,
+            // Not before the facility exists, nor before a build could be
+            // finished from the plan's first year.
+            earliest: f.online.max(plan.first_year + ASSUMED_LEAD_YEARS),
             lifetime: horizon.max(1),
             fixed_cost: 0.0,
             min_build: 0.0,
@@ -899,7 +907,13 @@ pub fn remedy(plan: &Plan, markets: &[usize], options: &SolverOptions) -> Result
                     crate::plan::YearValue::Table(plan.years().map(|y| (y, got(y))).collect());
             }
         }
-        m.unmet_penalty = Some(REMEDY_PENALTY);
+        // What the others get is kept first: the markets asked about are
+        // served from more capacity, never from theirs.
+        m.unmet_penalty = Some(if markets.contains(&k) {
+            REMEDY_PENALTY
+        } else {
+            10.0 * REMEDY_PENALTY
+        });
     }
     let outcome = crate::outcome::solve_plan(&fix, options)?;
     let ids: Vec<String> = markets

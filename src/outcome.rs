@@ -55,7 +55,7 @@ impl Cost {
             ("transport", "transport", self.transport),
             ("tariffs", "tariffs", self.tariffs),
             ("unmet", "unmet demand", self.unmet),
-            ("reserves", "reserves", self.reserves),
+            ("reserves", "spare-capacity reserves", self.reserves),
             ("rules", "soft share-rule penalties", self.rules),
             ("investment", "investment", self.investment),
             ("contracts", "contract penalties", self.contracts),
@@ -82,11 +82,7 @@ impl Cost {
     /// The three groups, in report order: `(key, label, value)`.
     pub fn groups(&self) -> [(&'static str, &'static str, f64); 3] {
         [
-            (
-                "resource",
-                "resource cost (production, transport, investment, reserves, holding)",
-                self.resource,
-            ),
+            ("resource", "resource cost", self.resource),
             (
                 "transfers",
                 "transfers (tariffs less subsidies)",
@@ -94,7 +90,7 @@ impl Cost {
             ),
             (
                 "penalties",
-                "penalties (unmet demand, soft rules, contract shortfalls)",
+                "penalties (unmet, soft rules, contracts)",
                 self.penalties,
             ),
         ]

@@ -44,10 +44,10 @@ impl Allocation {
     pub fn assumption(self) -> &'static str {
         match self {
             Allocation::Joint => {
-                "the markets compete for what is left: as much demand is served as can be, valued at each market's unmet_penalty as the plan's objective values it (markets without one first), and what is left is shared so that no market's share of demand can rise without lowering a smaller one"
+                "The markets compete for what is left: as much demand is served as can be, valued at each market's unmet_penalty as the plan's objective values it (markets without one first), and what is left is shared so that no market's share of demand can rise without lowering a smaller one."
             }
             Allocation::EachAlone => {
-                "each market on its own, with all supply to itself: an upper bound, since the markets compete for the same supply"
+                "Each market on its own, with all supply to itself: an upper bound, since the markets compete for the same supply."
             }
         }
     }

@@ -564,7 +564,7 @@ fn an_undeclared_region_is_not_a_country() {
     fails(
         &plan,
         &[format!(
-            "{}: market \"us\" country = \"ROW\": {NOT_A_CODE}",
+            "{}: market \"us\" country = \"ROW\": {NOT_A_CODE} (if it is a region of this plan, declare it: [plan] regions = [\"ROW\"])",
             at(&plan, "country = |\"ROW\"")
         )],
     );
@@ -610,8 +610,10 @@ fn regions_must_be_codes_that_are_not_countries() {
 
 #[test]
 fn a_tariff_embargo_or_concern_that_matches_nothing_is_a_warning() {
-    // JP has no facility: the tariff from JP and the embargo to JP never
-    // match a shipment; concern = ["JP"] leaves every stage clean.
+    // JP has no facility: the magnet tariff from JP and the oxide embargo
+    // to JP never match a shipment; concern = ["JP"] leaves every stage
+    // clean. A magnet tariff to MY (a refinery, no market or stockpile)
+    // matches nothing either.
     let plan = edit(
         MINIMAL,
         "last_year = 2026\n",
@@ -619,22 +621,27 @@ fn a_tariff_embargo_or_concern_that_matches_nothing_is_a_warning() {
     );
     let plan = format!(
         "{plan}\n[[tariff]]\nid = \"t\"\nproduct = \"magnet\"\nfrom = \"JP\"\nto = \"US\"\nper_tonne = 5\n\n\
-         [[embargo]]\nid = \"e\"\nproduct = \"oxide\"\nfrom = \"MY\"\nto = \"JP\"\n"
+         [[embargo]]\nid = \"e\"\nproduct = \"oxide\"\nfrom = \"MY\"\nto = \"JP\"\n\n\
+         [[tariff]]\nid = \"t2\"\nproduct = \"magnet\"\nfrom = \"US\"\nto = \"MY\"\nper_tonne = 5\n"
     );
     let run = run_plan(&plan, &["check"]);
     assert_eq!(run.code, Some(0), "{}", run.stderr);
     let expected = [
         format!(
-            "warning: {}: tariff \"t\": from = \"JP\", but the plan has no facility in \"JP\", so it matches no shipment\n",
+            "warning: {}: tariff \"t\": from = \"JP\", but the plan has no magnet plant in \"JP\", so it matches no shipment\n",
             at(&plan, "from = |\"JP\"")
         ),
         format!(
-            "warning: {}: embargo \"e\": to = \"JP\", but the plan has no facility or market in \"JP\", so it matches no shipment\n",
+            "warning: {}: embargo \"e\": to = \"JP\", but the plan has no magnet plant, metal plant or stockpile in \"JP\", so it matches no shipment\n",
             at(&plan, "to = |\"JP\"")
         ),
         format!(
             "warning: {}: [plan] concern = [\"JP\"]: the plan has no facility in any of these countries, so every share rule is met by every tonne\n",
             at(&plan, "concern = |[\"JP\"]")
+        ),
+        format!(
+            "warning: {}: tariff \"t2\": to = \"MY\", but the plan has no market or stockpile in \"MY\", so it matches no shipment\n",
+            at(&plan, "to = |\"MY\"\nper_tonne")
         ),
     ];
     for line in &expected {
@@ -644,7 +651,7 @@ fn a_tariff_embargo_or_concern_that_matches_nothing_is_a_warning() {
             run.stderr
         );
     }
-    assert_eq!(run.stderr.matches("warning: ").count(), 3, "{}", run.stderr);
+    assert_eq!(run.stderr.matches("warning: ").count(), 4, "{}", run.stderr);
 }
 
 #[test]

@@ -275,12 +275,12 @@ fn a_closed_facility_or_a_zero_expand_max_is_not_blamed_on_the_lifetime() {
 }
 
 /// China stops every export; Australia's mine is lean in terbium. 100 t of
-/// magnet need 30 t NdPr and 1 t Tb oxide (recipe 0.3 / 0.01); m_au's
-/// 100 t REO hold 30 t NdPr but 0.1 t Tb, so 10 t of magnet are made and
-/// 90 t go unserved (penalty 1,000,000/t).
+/// magnet a year (2024-2026) need 30 t NdPr and 1 t Tb oxide (recipe 0.3 /
+/// 0.01); m_au's 100 t REO hold 30 t NdPr but 0.1 t Tb, so 10 t of magnet
+/// are made and 90 t go unserved each year (penalty 1,000,000/t).
 const TB_BAN: &str = r#"
 [plan]
-first_year = 2026
+first_year = 2024
 last_year = 2026
 [elements.NdPr]
 price = 1
@@ -328,8 +328,10 @@ fn the_remedy_builds_outside_the_banned_country_and_names_terbium() {
     // Nothing may grow in CN (concern, and the embargo's exporter). Serving
     // 100 t needs 1 t Tb = 1,000 t REO at m_au: 900 t/yr more, at the
     // assumed 20,000 USD per t/yr (the plan has no mining candidate):
-    // 18,000,000. r_my's 1,000 t REO in is just enough. Tb binds: 1 t
-    // needed against 0.1 t from m_au at capacity; NdPr (30 t both) does not.
+    // 18,000,000, online from 2026 (assumed growth takes two years from the
+    // first year), so 2024 and 2025 stay 90 t short. r_my's 1,000 t REO in
+    // is just enough. Tb binds: 1 t needed against 0.1 t from m_au at
+    // capacity; NdPr (30 t both) does not.
     let (code, j) = explain(TB_BAN);
     assert_eq!(code, Some(0));
     let r = &j["remedy"];
@@ -342,7 +344,12 @@ fn the_remedy_builds_outside_the_banned_country_and_names_terbium() {
     assert_eq!(builds[0]["assumed"], true);
     assert!((builds[0]["capacity"].as_f64().unwrap() - 900.0).abs() < 1e-6);
     assert!((builds[0]["capex"].as_f64().unwrap() - 18_000_000.0).abs() < 1e-3);
-    assert_eq!(r["still_short"], serde_json::json!([]));
+    let short = r["still_short"].as_array().expect("still_short");
+    let years: Vec<i64> = short.iter().map(|u| u["year"].as_i64().unwrap()).collect();
+    assert_eq!(years, [2024, 2025]);
+    assert!(short
+        .iter()
+        .all(|u| (u["tonnes"].as_f64().unwrap() - 90.0).abs() < 1e-6));
     let elements = r["elements"].as_array().expect("elements");
     assert_eq!(elements.len(), 1, "{elements:?}");
     assert_eq!(elements[0]["element"], "Tb");
@@ -352,9 +359,10 @@ fn the_remedy_builds_outside_the_banned_country_and_names_terbium() {
 
 #[test]
 fn a_candidate_at_its_limit_leaves_the_rest_short() {
-    // m_au may add at most 500 t/yr (a candidate, 50,000 per t/yr): 600 t
-    // REO hold 0.6 t Tb → 60 t of magnet; 40 t stay short, since nothing
-    // else may grow (CN is excluded, the candidate is not stretched).
+    // m_au may add at most 500 t/yr (a candidate, 50,000 per t/yr, from the
+    // first year): 600 t REO hold 0.6 t Tb → 60 t of magnet; 40 t a year
+    // stay short, since nothing else may grow (CN is excluded, the
+    // candidate is not stretched).
     let text = TB_BAN.replace(
         "grade = { NdPr = 0.3, Tb = 0.001 }",
         "grade = { NdPr = 0.3, Tb = 0.001 }\nexpand = { capex = 50000, max = 500 }",
@@ -366,9 +374,12 @@ fn a_candidate_at_its_limit_leaves_the_rest_short() {
     assert_eq!(builds[0]["assumed"], false);
     assert!((builds[0]["capacity"].as_f64().unwrap() - 500.0).abs() < 1e-6);
     assert!((builds[0]["capex"].as_f64().unwrap() - 25_000_000.0).abs() < 1e-3);
+    assert_eq!(builds[0]["year"], 2024);
     let short = r["still_short"].as_array().expect("still_short");
-    assert_eq!(short.len(), 1);
-    assert!((short[0]["tonnes"].as_f64().unwrap() - 40.0).abs() < 1e-6);
+    assert_eq!(short.len(), 3);
+    assert!(short
+        .iter()
+        .all(|u| (u["tonnes"].as_f64().unwrap() - 40.0).abs() < 1e-6));
 }
 
 #[test]
@@ -391,4 +402,75 @@ fn explain_fits_160_columns_and_asks_about_one_market() {
         .output()
         .expect("run reeplan");
     assert_eq!(bad.status.code(), Some(2));
+}
+
+#[test]
+fn the_remedy_keeps_what_other_markets_get() {
+    // A second market, eu (DE, 100 t at a dearer penalty), gets the 10 t
+    // that m_au's terbium makes. Asked about us only, the remedy must serve
+    // us's 100 t from new capacity while eu keeps its 10 t: 1.1 t Tb =
+    // 1,100 t REO at m_au (+1,000 t/yr, 20,000,000) separated at r_my
+    // (+100 t/yr, at the assumed 30,000: 3,000,000), from 2026; us stays
+    // 100 t short in 2024 and 2025, eu is never listed.
+    let text = format!(
+        "{TB_BAN}[[market]]\nid = \"eu\"\ncountry = \"DE\"\ndemand = 100\nunmet_penalty = 2000000\n"
+    );
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("plan.toml");
+    std::fs::write(&path, &text).expect("write plan");
+    let out = Command::new(env!("CARGO_BIN_EXE_reeplan"))
+        .args([
+            "explain",
+            path.to_str().expect("utf-8"),
+            "--market",
+            "us",
+            "--format",
+            "json",
+        ])
+        .output()
+        .expect("run reeplan");
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let r = &j["remedy"];
+    let built = |id: &str| -> (f64, f64) {
+        r["builds"]
+            .as_array()
+            .expect("builds")
+            .iter()
+            .filter(|b| b["facility"] == id)
+            .fold((0.0, 0.0), |(t, c), b| {
+                (
+                    t + b["capacity"].as_f64().unwrap(),
+                    c + b["capex"].as_f64().unwrap(),
+                )
+            })
+    };
+    let (t, c) = built("m_au");
+    assert!(
+        (t - 1000.0).abs() < 1e-6 && (c - 20_000_000.0).abs() < 1e-3,
+        "{r}"
+    );
+    let (t, c) = built("r_my");
+    assert!(
+        (t - 100.0).abs() < 1e-6 && (c - 3_000_000.0).abs() < 1e-3,
+        "{r}"
+    );
+    let short: Vec<(String, i64, f64)> = r["still_short"]
+        .as_array()
+        .expect("still_short")
+        .iter()
+        .map(|u| {
+            (
+                u["market"].as_str().unwrap().to_string(),
+                u["year"].as_i64().unwrap(),
+                u["tonnes"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(short.len(), 2, "{short:?}");
+    assert!(
+        short
+            .iter()
+            .all(|(m, _, t)| m == "us" && (t - 100.0).abs() < 1e-6),
+        "{short:?}"
+    );
 }

@@ -168,6 +168,7 @@ fn expected(
             "soft share-rule penalties" => "rules".to_string(),
             "contract penalties" => "contracts".to_string(),
             "stock holding" => "holding".to_string(),
+            "spare-capacity reserves" => "reserves".to_string(),
             other => other.replace(' ', "_"),
         };
         return cost.map(|c| {
@@ -1117,7 +1118,7 @@ fn summary_leaves_out_unused_cost_parts_and_puts_lp_size_last() {
         ("transport", "cost: transport (USD)"),
         ("tariffs", "cost: tariffs (USD)"),
         ("unmet", "cost: unmet demand (USD)"),
-        ("reserves", "cost: reserves (USD)"),
+        ("reserves", "cost: spare-capacity reserves (USD)"),
         ("rules", "cost: soft share-rule penalties (USD)"),
     ] {
         let v = f(&j["cost"][field]);

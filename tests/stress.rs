@@ -426,5 +426,5 @@ fn the_table_names_the_assumption_and_folds_what_loses_nothing() {
         .output()
         .expect("run");
     let md = String::from_utf8_lossy(&md.stdout);
-    assert!(md.contains("the markets compete for what is left"), "{md}");
+    assert!(md.contains("The markets compete for what is left"), "{md}");
 }

@@ -163,9 +163,9 @@ fn run_in_pool(args: &FrontierArgs, options: SolverOptions) -> Result<ExitCode, 
     // The cost of independence is what the chain uses up on top of the 0 %
     // plan; transfers and penalties stand beside it, never inside it.
     let delta_headers = [
-        format!("added resource cost vs 0 % ({cur})"),
-        format!("added transfers vs 0 % ({cur})"),
-        format!("added penalties vs 0 % ({cur})"),
+        format!("+ resource cost vs 0 % ({cur})"),
+        format!("+ transfers vs 0 % ({cur})"),
+        format!("+ penalties vs 0 % ({cur})"),
     ];
     let price_header = format!("shadow price ({cur} per pp)");
     let mut table = Table::new(
@@ -502,7 +502,7 @@ fn stock_curve(
                 format!("λ* fell, which a larger reserve cannot cause: solver tolerance; {moved}")
             }
             (_, Some(m)) if m < 0.0 => format!(
-                "less used up at a higher λ*: each point is the least cost at its own λ*; {moved}"
+                "less used up at a higher λ* (each point is the least cost at its own λ*): {moved}"
             ),
             _ => moved,
         };
@@ -709,10 +709,15 @@ fn cost_moves(from: &crate::outcome::Cost, to: &crate::outcome::Cost, cur: &str)
         .take(2)
         .map(|(label, d)| {
             let sign = if *d < 0.0 { "-" } else { "+" };
-            format!(
-                "{label} {sign}{} {cur}",
-                crate::report::thousands(d.abs(), 0)
-            )
+            let d = d.abs();
+            let amount = if d >= 1e9 {
+                format!("{:.2} bn", d / 1e9)
+            } else if d >= 1e6 {
+                format!("{:.1} M", d / 1e6)
+            } else {
+                crate::report::thousands(d, 0)
+            };
+            format!("{label} {sign}{amount} {cur}")
         })
         .collect::<Vec<_>>()
         .join(", ")

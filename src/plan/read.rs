@@ -238,6 +238,9 @@ impl Reader {
         if !countries::is_iso(&s) && !self.regions.contains(&s) {
             let hint = match countries::suggestion(&s) {
                 Some(code) => format!(" (did you mean \"{code}\"?)"),
+                None if countries::is_region_form(&s) => format!(
+                    " (if it is a region of this plan, declare it: [plan] regions = [\"{s}\"])"
+                ),
                 None => String::new(),
             };
             self.error(
@@ -687,8 +690,50 @@ fn countries_matching_nothing(table: &Table, out: &mut Vec<Diagnostic>) {
         "recycler",
     ];
     let facilities = countries_of(table, FACILITIES);
-    let mut receivers = facilities.clone();
-    receivers.extend(countries_of(table, &["market"]));
+    // Who ships and who receives each product across a border.
+    let ends = |product: &str| -> (Vec<String>, Vec<String>, &'static str, &'static str) {
+        let (from, to, from_what, to_what): (&[&str], &[&str], _, _) = match product {
+            "concentrate" => (&["mine"], &["refinery"], "no mine", "no refinery"),
+            "oxide" => (
+                &["refinery", "recycler"],
+                &["magnet_plant", "metal_plant", "stockpile"],
+                "no refinery or recycler",
+                "no magnet plant, metal plant or stockpile",
+            ),
+            "metal" => (
+                &["metal_plant"],
+                &["magnet_plant", "stockpile"],
+                "no metal plant",
+                "no magnet plant or stockpile",
+            ),
+            "magnet" => (
+                &["magnet_plant"],
+                &["market", "stockpile"],
+                "no magnet plant",
+                "no market or stockpile",
+            ),
+            "scrap" => (
+                &["magnet_plant", "market"],
+                &["recycler"],
+                "no magnet plant or market",
+                "no recycler",
+            ),
+            _ => (
+                FACILITIES,
+                FACILITIES,
+                "no facility",
+                "no facility or market",
+            ),
+        };
+        let mut to_countries = countries_of(table, to);
+        if !matches!(
+            product,
+            "concentrate" | "oxide" | "metal" | "magnet" | "scrap"
+        ) {
+            to_countries.extend(countries_of(table, &["market"]));
+        }
+        (countries_of(table, from), to_countries, from_what, to_what)
+    };
     for kind in ["tariff", "embargo"] {
         let Some(Node {
             value: Value::Array(items),
@@ -701,10 +746,16 @@ fn countries_matching_nothing(table: &Table, out: &mut Vec<Diagnostic>) {
             let Value::Table(t) = &node.value else {
                 continue;
             };
-            for (side, known, what) in [
-                ("from", &facilities, "no facility"),
-                ("to", &receivers, "no facility or market"),
-            ] {
+            let product = match t.get("product") {
+                Some(Node {
+                    value: Value::Str(p),
+                    ..
+                }) => p.as_str(),
+                _ => "*",
+            };
+            let (senders, receivers, from_what, to_what) = ends(product);
+            for (side, known, what) in [("from", &senders, from_what), ("to", &receivers, to_what)]
+            {
                 if let Some(
                     n @ Node {
                         value: Value::Str(c),

@@ -17,18 +17,20 @@ pub fn stress_table(
     let mut t = Table::new(
         "stress",
         format!(
-            "Stress test of {}: demand left unserved if one thing is lost, over the years it lasts, and each market's share served in its worst year ({})",
+            "Stress test of {}: demand left unserved if one thing is lost, and each market's share served in its worst year. A country, facility or export loss lasts the whole horizon ({}–{}); \"exports from\" stops every product leaving that country; contracts, share rules and builds do not bind a crisis. {}",
             plan.name,
+            plan.first_year,
+            plan.last_year,
             allocation.assumption()
         ),
         &[
             "rank",
             "lost",
             "market",
-            "unserved t (plan's throughput)",
+            "unserved t (plan)",
             "served",
             "worst year",
-            "unserved t (all idle capacity)",
+            "unserved t (idle capacity)",
             "served ",
             "worst year ",
         ],
@@ -53,10 +55,7 @@ pub fn stress_table(
     if losing.len() > shown {
         t.footer.push(vec![
             Cell::text("–"),
-            Cell::text(format!(
-                "{} more (loss, market) pairs with demand unserved (--top)",
-                losing.len() - shown
-            )),
+            Cell::text(format!("{} more short (--top)", losing.len() - shown)),
             Cell::Empty,
             Cell::Empty,
             Cell::Empty,
@@ -69,10 +68,7 @@ pub fn stress_table(
     if !whole.is_empty() {
         t.footer.push(vec![
             Cell::text("–"),
-            Cell::text(format!(
-                "the other {} (loss, market) pairs: nothing unserved",
-                whole.len()
-            )),
+            Cell::text(format!("{} more: nothing unserved", whole.len())),
             Cell::Empty,
             Cell::tonnes(0.0),
             Cell::Percent(1.0),
@@ -240,9 +236,10 @@ pub fn remedy_tables(plan: &Plan, r: &Remedy) -> Vec<Table> {
     let mut builds = Table::new(
         "remedy",
         format!(
-            "What would serve {} in full, every other market keeping what it gets: the least-cost capacity to add outside {} (assumed: no build candidate; capex per t/yr the median of the plan's candidates at the stage, or {})",
+            "What would serve {} in full, every other market keeping what it gets: the least-cost capacity to add outside {} (assumed: no build candidate; online from {} at the earliest and not before the facility; capex per t/yr the median of the plan's candidates at the stage, or {})",
             r.markets.join(", "),
             r.excluded_countries.join(", "),
+            plan.first_year + crate::explain::ASSUMED_LEAD_YEARS,
             ASSUMED_CAPEX
                 .iter()
                 .map(|(s, c)| format!("{} {}", s.name(), thousands(*c, 0)))
@@ -303,7 +300,7 @@ pub fn remedy_tables(plan: &Plan, r: &Remedy) -> Vec<Table> {
     if !r.still_short.is_empty() {
         let mut t = Table::new(
             "remedy_short",
-            "Still short with that capacity (no route: an embargo, or a share rule with no clean source)",
+            "Still short with that capacity (before added capacity can come online, or with no route at all: an embargo, a share rule with no clean source)",
             &["year", "market", "t magnet short"],
         );
         for u in &r.still_short {

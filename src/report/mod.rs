@@ -457,6 +457,33 @@ fn unmet_table(plan: &Plan, o: &Outcome, years: &[i64]) -> Option<Table> {
             unserved.join(", ")
         );
     }
+    // Markets short at the same penalty: the least cost is indifferent
+    // between them, so who goes short is not a forecast.
+    let mut short: Vec<&str> = rows.iter().map(|u| u.market.as_str()).collect();
+    short.sort();
+    short.dedup();
+    let penalty = |id: &str| {
+        plan.markets
+            .iter()
+            .find(|m| m.id == id)
+            .and_then(|m| m.unmet_penalty)
+    };
+    let tied: Vec<&str> = short
+        .iter()
+        .copied()
+        .filter(|a| {
+            short
+                .iter()
+                .any(|b| b != a && penalty(a).is_some() && penalty(a) == penalty(b))
+        })
+        .collect();
+    if !tied.is_empty() {
+        t.title = format!(
+            "{}. {} are short at the same unmet_penalty: the least cost is indifferent to which of them goes short, so the split between them is not a forecast (stress shares a loss between markets fairly)",
+            t.title,
+            tied.join(", ")
+        );
+    }
     Some(t)
 }
 

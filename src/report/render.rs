@@ -34,7 +34,16 @@ pub fn render_table(tables: &[Table]) -> String {
                 }
             }));
         }
-        out.push_str(&ct.to_string());
+        // Wider than the terminal: text cells (and headers) wrap at spaces
+        // so the table fits; a table that fits keeps one line per row.
+        let mut text = ct.to_string();
+        let width = terminal_width();
+        if display_width(&text) > width {
+            ct.set_content_arrangement(ContentArrangement::Dynamic)
+                .set_width(u16::try_from(width).unwrap_or(u16::MAX));
+            text = ct.to_string();
+        }
+        out.push_str(&text);
         out.push('\n');
         for note in &t.notes {
             out.push_str(&note.line());
