@@ -64,6 +64,21 @@ impl Cost {
         ]
     }
 
+    /// Add another cost's parts to these (the total and groups are set by
+    /// [`Cost::finish`]).
+    pub fn add(&mut self, other: &Cost) {
+        self.production += other.production;
+        self.transport += other.transport;
+        self.tariffs += other.tariffs;
+        self.unmet += other.unmet;
+        self.reserves += other.reserves;
+        self.rules += other.rules;
+        self.investment += other.investment;
+        self.contracts += other.contracts;
+        self.subsidies += other.subsidies;
+        self.holding += other.holding;
+    }
+
     /// The sum of the parts.
     pub fn sum_of_parts(&self) -> f64 {
         self.parts().iter().map(|p| p.2).sum()
@@ -95,6 +110,14 @@ impl Cost {
             ),
         ]
     }
+}
+
+/// The cost of one year (`cost_by_year[]`).
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct YearCost {
+    pub year: i64,
+    #[serde(flatten)]
+    pub cost: Cost,
 }
 
 /// Capacity built (FORMULATION.md `builds[]`).
@@ -246,6 +269,9 @@ pub struct Outcome {
     pub objective_value: Option<f64>,
     pub currency: String,
     pub cost: Option<Cost>,
+    /// The cost year by year, in the same parts and groups (discounted):
+    /// `cost` is their sum.
+    pub cost_by_year: Vec<YearCost>,
     pub flows: Flows,
     pub unmet: Vec<Unmet>,
     pub shares: Vec<ShareResult>,
@@ -312,6 +338,7 @@ impl Outcome {
             objective_value: None,
             currency: plan.currency.clone(),
             cost: None,
+            cost_by_year: Vec::new(),
             flows: Flows::default(),
             unmet: Vec::new(),
             shares: Vec::new(),
@@ -436,12 +463,12 @@ fn solve_resilience(plan: &Plan, c_star: f64, options: &SolverOptions) -> Result
     }
     let value = |c: model::lp::Col| stage3.col_value[c.0 as usize];
     let mut reserves = Vec::new();
-    let mut reserve_cost = 0.0;
+    let mut reserve_cost: BTreeMap<i64, f64> = BTreeMap::new();
     for ym in &rlp.formulation.years {
         for cap in &ym.capacity_rows {
             if let Some(v) = cap.reserve {
                 let t = value(v);
-                reserve_cost += t * rlp.cost[v.0 as usize];
+                *reserve_cost.entry(ym.year).or_default() += t * rlp.cost[v.0 as usize];
                 if t > REPORT_EPS {
                     reserves.push(Reserve {
                         year: ym.year,
@@ -453,7 +480,7 @@ fn solve_resilience(plan: &Plan, c_star: f64, options: &SolverOptions) -> Result
             }
         }
     }
-    let mut outcome = read_outcome(plan, &rlp.formulation, &stage3, false, Some(reserve_cost));
+    let mut outcome = read_outcome(plan, &rlp.formulation, &stage3, false, Some(&reserve_cost));
     outcome.objective_value = Some(lambda_star + 0.0); // `+ 0.0`: no -0 from the solver
     outcome.mip = stage3.mip;
     outcome.resilience = Some(ResilienceResult {
@@ -574,7 +601,7 @@ fn read_outcome(
     f: &Formulation,
     sol: &LpSolution,
     with_duals: bool,
-    reserve_cost: Option<f64>,
+    reserve_cost: Option<&BTreeMap<i64, f64>>,
 ) -> Outcome {
     let mut out = Outcome::empty(plan, sol.status, size_of(f));
     if sol.status != Status::Optimal {
@@ -585,12 +612,15 @@ fn read_outcome(
         out.lots = read_lots(f, sol);
     }
     let v = |c: model::lp::Col| sol.col_value[c.0 as usize];
-    let mut cost = Cost::default();
-    let mut add = |w: f64, t: f64, parts: model::CostParts| {
-        cost.production += w * t * parts.production;
-        cost.transport += w * t * parts.transport;
-        cost.tariffs += w * t * parts.tariffs;
-        cost.subsidies += w * t * parts.subsidies;
+    // Every cost is booked in its year; the total is the sum of the years.
+    let mut by_year: BTreeMap<i64, Cost> = plan.years().map(|y| (y, Cost::default())).collect();
+    let mut flow_cost: BTreeMap<i64, model::CostParts> = BTreeMap::new();
+    let mut add = |y: i64, w: f64, t: f64, parts: model::CostParts| {
+        let c = flow_cost.entry(y).or_default();
+        c.production += w * t * parts.production;
+        c.transport += w * t * parts.transport;
+        c.tariffs += w * t * parts.tariffs;
+        c.subsidies += w * t * parts.subsidies;
     };
     // Throughput per (stage, facility index, year), for subsidies.
     let mut throughput: BTreeMap<(FacilityKind, usize, i64), f64> = BTreeMap::new();
@@ -599,7 +629,7 @@ fn read_outcome(
         for x in &ym.concentrate {
             let t = v(x.col);
             if t != 0.0 {
-                add(w, t, concentrate_cost(plan, y, x.mine, x.refinery));
+                add(y, w, t, concentrate_cost(plan, y, x.mine, x.refinery));
                 *throughput
                     .entry((FacilityKind::Mine, x.mine, y))
                     .or_default() += t;
@@ -620,7 +650,7 @@ fn read_outcome(
         for o in &ym.oxide {
             let t = v(o.col);
             if t != 0.0 {
-                add(w, t, oxide_cost(plan, y, o.refinery, o.plant, o.element));
+                add(y, w, t, oxide_cost(plan, y, o.refinery, o.plant, o.element));
                 *oxide.entry((o.refinery, o.plant, o.element)).or_default() += t;
             }
         }
@@ -639,7 +669,7 @@ fn read_outcome(
         for z in &ym.magnet {
             let t = v(z.col);
             if t != 0.0 {
-                add(w, t, magnet_cost(plan, y, z.plant, z.market));
+                add(y, w, t, magnet_cost(plan, y, z.plant, z.market));
                 *magnet.entry((z.plant, z.market)).or_default() += t;
                 *throughput
                     .entry((FacilityKind::Plant, z.plant, y))
@@ -669,10 +699,10 @@ fn read_outcome(
             match stock.product {
                 StockProduct::Oxide(e) => {
                     let from = &plan.refineries[i.from].facility.country;
-                    add(w, t, oxide_route_cost(plan, y, e, from, &stock.country));
+                    add(y, w, t, oxide_route_cost(plan, y, e, from, &stock.country));
                 }
                 StockProduct::Magnet => {
-                    add(w, t, magnet_made_cost(plan, y, i.from, &stock.country));
+                    add(y, w, t, magnet_made_cost(plan, y, i.from, &stock.country));
                     *throughput
                         .entry((FacilityKind::Plant, i.from, y))
                         .or_default() += t;
@@ -689,11 +719,11 @@ fn read_outcome(
             match stock.product {
                 StockProduct::Oxide(e) => {
                     let to = &plan.plants[o.to].facility.country;
-                    add(w, t, oxide_route_cost(plan, y, e, &stock.country, to));
+                    add(y, w, t, oxide_route_cost(plan, y, e, &stock.country, to));
                 }
                 StockProduct::Magnet => {
                     let to = &plan.markets[o.to].country;
-                    add(w, t, magnet_route_cost(plan, y, &stock.country, to));
+                    add(y, w, t, magnet_route_cost(plan, y, &stock.country, to));
                 }
             }
         }
@@ -744,7 +774,7 @@ fn read_outcome(
             level[l.stockpile] += v(l.col);
         }
         for (s, stock) in plan.stockpiles.iter().enumerate() {
-            cost.holding += w * stock.holding_cost.at(y) * level[s];
+            by_year.entry(y).or_default().holding += w * stock.holding_cost.at(y) * level[s];
             out.stockpiles.push(StockResult {
                 stockpile: stock.id.clone(),
                 index: s,
@@ -758,7 +788,8 @@ fn read_outcome(
         }
         for u in &ym.unmet {
             let t = v(u.col);
-            cost.unmet += w * t * plan.markets[u.market].unmet_penalty.unwrap_or(0.0);
+            by_year.entry(y).or_default().unmet +=
+                w * t * plan.markets[u.market].unmet_penalty.unwrap_or(0.0);
             if t > REPORT_EPS {
                 out.unmet.push(Unmet {
                     year: y,
@@ -792,7 +823,7 @@ fn read_outcome(
                 }
             });
             let shortfall = s.shortfall.map_or(0.0, |c| v(c).max(0.0));
-            cost.rules += w * shortfall * rule.penalty.unwrap_or(0.0);
+            by_year.entry(y).or_default().rules += w * shortfall * rule.penalty.unwrap_or(0.0);
             out.shares.push(ShareResult {
                 rule: rule.id.clone(),
                 year: y,
@@ -846,7 +877,12 @@ fn read_outcome(
     for b in &f.builds {
         let k = v(b.col);
         let fac = facility(plan, b.kind, b.index);
-        cost.investment += k * model::build_cost_per_unit(plan, fac, b.year);
+        for t in plan.years() {
+            let c = model::build_cost_in_year(plan, fac, b.year, t);
+            if c != 0.0 {
+                by_year.entry(t).or_default().investment += k * c;
+            }
+        }
         if k > REPORT_EPS {
             let capex = fac.expand.as_ref().map_or(0.0, |x| x.capex);
             out.builds.push(Build {
@@ -864,7 +900,8 @@ fn read_outcome(
         let contract = &plan.contracts[c.contract];
         let delivered: f64 = c.flows.iter().map(|&x| v(x)).sum();
         if let Some(h) = c.shortfall {
-            cost.contracts += plan.weight(c.year) * contract.penalty.unwrap_or(0.0) * v(h);
+            by_year.entry(c.year).or_default().contracts +=
+                plan.weight(c.year) * contract.penalty.unwrap_or(0.0) * v(h);
         }
         let shortfall = c.min.map_or(0.0, |m| (m - delivered).max(0.0));
         out.contracts.push(ContractResult {
@@ -903,8 +940,23 @@ fn read_outcome(
             }
         }
     }
-    cost.reserves = reserve_cost.unwrap_or(0.0);
+    let mut cost = Cost::default();
+    for (y, c) in &mut by_year {
+        if let Some(f) = flow_cost.get(y) {
+            c.production += f.production;
+            c.transport += f.transport;
+            c.tariffs += f.tariffs;
+            c.subsidies += f.subsidies;
+        }
+        c.reserves = reserve_cost.and_then(|r| r.get(y)).copied().unwrap_or(0.0);
+        c.finish();
+        cost.add(c);
+    }
     cost.finish();
+    out.cost_by_year = by_year
+        .into_iter()
+        .map(|(year, cost)| YearCost { year, cost })
+        .collect();
     out.objective_value = Some(sol.objective + 0.0);
     out.cost = Some(cost);
     out

@@ -240,3 +240,29 @@ fn the_html_report_opens_with_an_executive_summary_of_the_same_numbers() {
     assert!(html.contains("<dt>resource cost</dt>"));
     assert!(html.contains("Run: reeplan solve plan.toml --format html --out out on "));
 }
+
+#[test]
+fn cost_by_year_adds_up_to_the_total() {
+    // The minimal example over 2026-2027 at a 10 % discount rate, with
+    // 100 t then 200 t of demand. A t of magnet costs 30,000 + 0.3 t NdPr /
+    // (0.2 × 0.9) × 7,000 = 41,666.67: 2026 4,166,666.67; 2027 8,333,333.33
+    // / 1.1 = 7,575,757.58.
+    let plan = edit(
+        MINIMAL,
+        "last_year = 2026",
+        "last_year = 2027\ndiscount_rate = 0.1",
+    );
+    let plan = edit(&plan, "demand = 100", "demand = { 2026 = 100, 2027 = 200 }");
+    let j = json(&plan, &[]);
+    let years = j["cost_by_year"].as_array().expect("cost_by_year");
+    let per_t = 30_000.0 + 0.3 / 0.18 * 7_000.0;
+    let want = [(2026, 100.0 * per_t), (2027, 200.0 * per_t / 1.1)];
+    assert_eq!(years.len(), 2);
+    for (y, (year, cost)) in years.iter().zip(want) {
+        assert_eq!(y["year"], year);
+        close(num(&y["production"]), cost);
+        close(num(&y["resource"]), cost);
+        close(num(&y["total"]), cost);
+    }
+    close(num(&j["cost"]["total"]), want[0].1 + want[1].1);
+}

@@ -308,14 +308,19 @@ fn every_svg_in_an_html_report_is_one_document() {
         let page = ok(dir.path(), &all);
         let figures = html_figures(&page);
         // solve's report opens with the concern countries' share by stage
-        // over the years, then the flows; the others have one figure.
-        let want = if args[0] == "solve" { 2 } else { 1 };
+        // and the cost by year, then the flows; the others have one figure.
+        let want = if args[0] == "solve" { 3 } else { 1 };
         assert_eq!(figures.len(), want, "reeplan {}: figures", args.join(" "));
-        if want == 2 {
+        if want == 3 {
             assert_svg(
                 &args.join(" "),
                 figures[0],
                 &[&["Share handled in the concern countries (CN), by stage"]],
+            );
+            assert_svg(
+                &args.join(" "),
+                figures[1],
+                &[&["Cost by year: resource cost, transfers, penalties"]],
             );
         }
         assert_svg(&args.join(" "), figures[want - 1], panels);

@@ -621,14 +621,15 @@ fn summary(plan: &Plan, source: &PlanSource) -> String {
 
 /// The front page of `solve --format html`: the executive summary (the
 /// outside-concern shares of the groups asked for and the ruled markets),
-/// the plan's notes, the glossary, the run; and the chart of the concern
-/// countries' share of each stage over the years.
+/// the plan's notes, the glossary, the run; and the charts of the concern
+/// countries' share of each stage and of the cost in its three groups,
+/// over the years.
 fn report_front(
     plan: &Plan,
     outcome: &crate::outcome::Outcome,
     groups: &[(String, Vec<String>)],
     text: &str,
-) -> Result<(report::brief::Front, Option<report::html::Figure>), Error> {
+) -> Result<(report::brief::Front, Vec<report::html::Figure>), Error> {
     use report::chart::{AxisFormat, LineChart, Series};
     let mut outside = Vec::new();
     if outcome.cost.is_some() {
@@ -671,7 +672,7 @@ fn report_front(
         ),
     };
     if outcome.cost.is_none() {
-        return Ok((front, None));
+        return Ok((front, Vec::new()));
     }
     let stages = ["t REO mined", "t REO separated", "t magnet made"];
     let series = (0..3)
@@ -697,18 +698,44 @@ fn report_front(
         series,
     };
     let svg = report::chart::line_chart(std::path::Path::new("concern.svg"), &chart)?;
-    Ok((
-        front,
-        Some(report::html::Figure {
-            caption: format!(
-                "Share of each stage handled in the concern countries ({}), all markets, {}–{}",
-                plan.concern.join(", "),
-                plan.first_year,
-                plan.last_year
-            ),
-            svg: String::from_utf8_lossy(&svg).into_owned(),
-        }),
-    ))
+    let mut figures = vec![report::html::Figure {
+        caption: format!(
+            "Share of each stage handled in the concern countries ({}), all markets, {}–{}",
+            plan.concern.join(", "),
+            plan.first_year,
+            plan.last_year
+        ),
+        svg: String::from_utf8_lossy(&svg).into_owned(),
+    }];
+    // Cost by year in its three groups (discounted, as the totals).
+    let groups = ["resource cost", "transfers", "penalties"];
+    let series = (0..3)
+        .map(|g| Series {
+            name: groups[g].to_string(),
+            points: outcome
+                .cost_by_year
+                .iter()
+                .map(|y| (y.year as f64, y.cost.groups()[g].2))
+                .collect(),
+        })
+        .collect();
+    let cost_chart = LineChart {
+        title: "Cost by year: resource cost, transfers, penalties".into(),
+        x_label: "year".into(),
+        y_label: format!("{} (discounted)", outcome.currency),
+        x_format: AxisFormat::Plain,
+        y_format: AxisFormat::Thousands,
+        series,
+    };
+    let svg = report::chart::line_chart(std::path::Path::new("cost.svg"), &cost_chart)?;
+    figures.push(report::html::Figure {
+        caption: format!(
+            "Cost by year in its three groups, {} (discounted): resource cost is what the chain uses up; transfers are tariffs less subsidies; penalties price what did not happen",
+            outcome.currency
+        ),
+        svg: String::from_utf8_lossy(&svg).into_owned(),
+    });
+    Ok((front, figures))
 }
 
 /// `--group NAME=ID,ID`: market groups, each a valid id-like name (not a
@@ -829,9 +856,9 @@ fn solve(args: &SolveArgs) -> Result<ExitCode, Error> {
     let mut figures = Vec::new();
     let mut front = None;
     if args.output.format == Format::Html {
-        let (f, chart) = report_front(&plan, &outcome, &groups, source.text())?;
+        let (f, charts) = report_front(&plan, &outcome, &groups, source.text())?;
         front = Some(f);
-        figures.extend(chart);
+        figures.extend(charts);
     }
     if args.output.format == Format::Html && outcome.cost.is_some() {
         let year = args.year.first().copied().unwrap_or(plan.last_year);

@@ -38,14 +38,22 @@ pub fn annuity_factor(rate: f64, lifetime: i64) -> f64 {
 /// Discounted cost of one t/yr built at `facility` coming online in `year`:
 /// `Σ_t w_t × (capex × a_f + fixed_cost)` over the horizon years it exists.
 pub fn build_cost_per_unit(plan: &Plan, facility: &Facility, year: i64) -> f64 {
+    plan.years()
+        .map(|t| build_cost_in_year(plan, facility, year, t))
+        .sum()
+}
+
+/// The part of [`build_cost_per_unit`] charged in year `t`: `w_t × (capex
+/// × a_f + fixed_cost)` while capacity added in `year` exists, else 0.
+pub fn build_cost_in_year(plan: &Plan, facility: &Facility, year: i64, t: i64) -> f64 {
     let Some(x) = &facility.expand else {
         return 0.0;
     };
+    if !facility.built_exists(year, t) {
+        return 0.0;
+    }
     let annual = x.capex * annuity_factor(plan.discount_rate, x.lifetime) + x.fixed_cost;
-    plan.years()
-        .filter(|&t| facility.built_exists(year, t))
-        .map(|t| plan.weight(t) * annual)
-        .sum()
+    plan.weight(t) * annual
 }
 
 fn facility_of(plan: &Plan, kind: FacilityKind, index: usize) -> &Facility {

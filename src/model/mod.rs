@@ -17,8 +17,8 @@ use crate::plan::{Facility, Plan, Product, Seller, Stage, StageSet, StockProduct
 use lp::{Col, Lp, Row};
 
 pub use instruments::{
-    annuity_factor, build_cost_per_unit, exclusive_buyers, BuildVar, ContractRow, LevelVar,
-    StockIn, StockOut,
+    annuity_factor, build_cost_in_year, build_cost_per_unit, exclusive_buyers, BuildVar,
+    ContractRow, LevelVar, StockIn, StockOut,
 };
 pub use resilience::{add_recourse, build_resilience, recourse_levels, Loss, ResilienceLp};
 
