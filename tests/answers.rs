@@ -266,3 +266,56 @@ fn cost_by_year_adds_up_to_the_total() {
     }
     close(num(&j["cost"]["total"]), want[0].1 + want[1].1);
 }
+
+#[test]
+fn the_workbook_has_native_charts_of_the_shares_and_the_cost_by_year() {
+    use std::io::Read;
+    let dir = common::plan_dir(&short_and_taxed());
+    let run = common::run_in(
+        dir.path(),
+        &["solve", "plan.toml", "--format", "xlsx", "--out", "out"],
+    );
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let file = std::fs::File::open(dir.path().join("out/report.xlsx")).expect("workbook");
+    let mut zip = zip::ZipArchive::new(file).expect("a zip");
+    let mut charts = Vec::new();
+    for i in 0..zip.len() {
+        let mut f = zip.by_index(i).expect("entry");
+        if f.name().expect("entry name").starts_with("xl/charts/chart") {
+            let mut xml = String::new();
+            f.read_to_string(&mut xml).expect("xml");
+            charts.push(xml);
+        }
+    }
+    assert_eq!(charts.len(), 2, "two native charts");
+    let all = charts.join("\n");
+    // The concern shares: a series per stage row (Excel rows 3-5), named by
+    // its first cell, over the year headers (row 2) from column B.
+    for row in 3..=5 {
+        assert!(
+            all.contains(&format!("<c:f>concern!$A${row}</c:f>")),
+            "{all}"
+        );
+        assert!(
+            all.contains(&format!("<c:f>concern!$B${row}</c:f>")),
+            "{all}"
+        );
+    }
+    assert!(all.contains("<c:f>concern!$B$2</c:f>"), "{all}");
+    // Cost by year: resource, transfers, penalties (columns B-D) over the
+    // years (column A), with the numbers of `cost_in_three_groups`.
+    for col in ["B", "C", "D"] {
+        assert!(
+            all.contains(&format!("<c:f>cost_by_year!${col}$3</c:f>")),
+            "{col}: {all}"
+        );
+    }
+    assert!(all.contains("<c:f>cost_by_year!$A$3</c:f>"), "{all}");
+    for cached in [
+        "<c:v>15000</c:v>",
+        "<c:v>100000000</c:v>",
+        "<c:v>resource cost (USD)</c:v>",
+    ] {
+        assert!(all.contains(cached), "{cached}: {all}");
+    }
+}

@@ -616,6 +616,13 @@ pub fn concern_table(plan: &Plan, o: &Outcome, years: &[i64]) -> Table {
         ),
         &header_refs,
     );
+    t.chart = Some(super::SheetChart::RowsAsSeries {
+        first: 1,
+        title: format!(
+            "Share handled in concern countries ({})",
+            plan.concern.join(", ")
+        ),
+    });
     let shares: Vec<[Option<f64>; 3]> = years.iter().map(|&y| concern_shares(plan, o, y)).collect();
     for (i, stage) in ["t REO mined", "t REO separated", "t magnet made"]
         .iter()

@@ -177,6 +177,20 @@ pub struct Table {
     /// Lines printed under the table on the terminal (a legend); the other
     /// formats carry the same facts in their rows or headers.
     pub notes: Vec<Note>,
+    /// A native chart of this table's numbers in the workbook (`--format
+    /// xlsx`); the other formats have their own charts or none.
+    pub chart: Option<SheetChart>,
+}
+
+/// How a table's numbers make a line chart in Excel.
+#[derive(Clone, Debug)]
+pub enum SheetChart {
+    /// Every row a series named by its first cell, over the columns from
+    /// `first` on (the headers are the categories: years).
+    RowsAsSeries { first: usize, title: String },
+    /// Each of these columns a series named by its header, over the rows
+    /// (the first column is the categories).
+    ColumnsAsSeries { columns: Vec<usize>, title: String },
 }
 
 /// A line under a terminal table: about one column (printed `column: text`,
@@ -197,6 +211,7 @@ impl Table {
             rows: Vec::new(),
             footer: Vec::new(),
             notes: Vec::new(),
+            chart: None,
         }
     }
 }
@@ -491,6 +506,29 @@ fn unmet_table(plan: &Plan, o: &Outcome, years: &[i64]) -> Option<Table> {
 fn detail_tables(o: &Outcome, view: &View, tables: &mut Vec<Table>) {
     let cur = &o.currency;
     let shown = |y: i64| view.years.is_empty() || view.years.contains(&y);
+    let resource = format!("resource cost ({cur})");
+    let transfers = format!("transfers ({cur})");
+    let penalties = format!("penalties ({cur})");
+    let total = format!("total ({cur})");
+    let mut t = Table::new(
+        "cost_by_year",
+        format!("Cost by year in its three groups ({cur}, discounted)"),
+        &["year", &resource, &transfers, &penalties, &total],
+    );
+    for y in o.cost_by_year.iter().filter(|y| shown(y.year)) {
+        t.rows.push(vec![
+            Cell::year(y.year),
+            Cell::money(y.cost.resource),
+            Cell::money(y.cost.transfers),
+            Cell::money(y.cost.penalties),
+            Cell::money(y.cost.total),
+        ]);
+    }
+    t.chart = Some(SheetChart::ColumnsAsSeries {
+        columns: vec![1, 2, 3],
+        title: format!("Cost by year ({cur}, discounted)"),
+    });
+    tables.push(t);
     let mut t = Table::new(
         "flows_concentrate",
         "Concentrate: mine → refinery (t REO)",

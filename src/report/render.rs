@@ -239,6 +239,7 @@ pub fn fit_width(t: Table, fixed: usize, width: usize) -> Vec<Table> {
                 rows: t.rows.iter().map(pick).collect(),
                 footer: t.footer.iter().map(pick).collect(),
                 notes,
+                chart: None,
             }
         })
         .collect()

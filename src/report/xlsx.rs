@@ -1,9 +1,9 @@
 //! One Excel workbook per run: a sheet per table, typed numeric cells,
 //! units in the headers, frozen header rows.
 
-use rust_xlsxwriter::{Format, Workbook};
+use rust_xlsxwriter::{Chart, ChartType, Format, Workbook};
 
-use super::{Cell, Table};
+use super::{Cell, SheetChart, Table};
 use crate::error::Error;
 
 fn sheet_name(name: &str, used: &mut Vec<String>) -> String {
@@ -52,7 +52,8 @@ pub fn workbook(tables: &[Table]) -> Result<Vec<u8>, Error> {
     let mut used = Vec::new();
     for t in tables {
         let ws = wb.add_worksheet();
-        ws.set_name(sheet_name(&t.name, &mut used)).map_err(err)?;
+        let name = sheet_name(&t.name, &mut used);
+        ws.set_name(&name).map_err(err)?;
         ws.write_string(0, 0, &t.title).map_err(err)?;
         ws.set_row_format(0, &bold).map_err(err)?;
         for (c, h) in t.headers.iter().enumerate() {
@@ -86,6 +87,53 @@ pub fn workbook(tables: &[Table]) -> Result<Vec<u8>, Error> {
                 }
             }
         }
+        if let Some(spec) = &t.chart {
+            if let Some(chart) = native_chart(&name, t, spec) {
+                // Beside the table: after its last column.
+                let col = u16::try_from(t.headers.len() + 1).unwrap_or(u16::MAX);
+                ws.insert_chart(2, col, &chart).map_err(err)?;
+            }
+        }
     }
     wb.save_to_buffer().map_err(err)
+}
+
+/// A native Excel line chart over the table's cells as written above (the
+/// title in row 0, headers in row 1, data from row 2). `None` for a table
+/// with nothing to draw.
+fn native_chart(sheet: &str, t: &Table, spec: &SheetChart) -> Option<Chart> {
+    let rows = t.rows.len();
+    if rows == 0 {
+        return None;
+    }
+    let (first_row, last_row) = (2u32, 2 + rows as u32 - 1);
+    let mut chart = Chart::new(ChartType::Line);
+    match spec {
+        SheetChart::RowsAsSeries { first, title } => {
+            let (first_col, last_col) = (*first as u16, (t.headers.len() - 1) as u16);
+            if *first >= t.headers.len() {
+                return None;
+            }
+            for r in first_row..=last_row {
+                chart
+                    .add_series()
+                    .set_name((sheet, r, 0))
+                    .set_categories((sheet, 1, first_col, 1, last_col))
+                    .set_values((sheet, r, first_col, r, last_col));
+            }
+            chart.title().set_name(title);
+        }
+        SheetChart::ColumnsAsSeries { columns, title } => {
+            for &c in columns.iter().filter(|&&c| c < t.headers.len()) {
+                let c = c as u16;
+                chart
+                    .add_series()
+                    .set_name((sheet, 1, c))
+                    .set_categories((sheet, first_row, 0, last_row, 0))
+                    .set_values((sheet, first_row, c, last_row, c));
+            }
+            chart.title().set_name(title);
+        }
+    }
+    Some(chart)
 }
