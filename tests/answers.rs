@@ -319,3 +319,68 @@ fn the_workbook_has_native_charts_of_the_shares_and_the_cost_by_year() {
         assert!(all.contains(cached), "{cached}: {all}");
     }
 }
+
+/// Two mines of 50 t REO each, one in CN separated in CN and one in AU
+/// separated in MY, feed one US plant making 100 t for one US market.
+const HALF_CLEAN: &str = r#"
+[plan]
+first_year = 2026
+last_year = 2026
+[elements.NdPr]
+price = 1
+[[mine]]
+id = "m_cn"
+country = "CN"
+capacity = 50
+cost = 1
+grade = { NdPr = 1 }
+[[mine]]
+id = "m_au"
+country = "AU"
+capacity = 50
+cost = 1
+grade = { NdPr = 1 }
+[[refinery]]
+id = "r_cn"
+country = "CN"
+capacity = 50
+[[refinery]]
+id = "r_my"
+country = "MY"
+capacity = 50
+[[magnet_plant]]
+id = "p_us"
+country = "US"
+capacity = 100
+recipe = { NdPr = 1 }
+[[market]]
+id = "us"
+country = "US"
+demand = 100
+"#;
+
+#[test]
+fn a_rule_that_measures_reports_what_the_flows_allow_and_changes_nothing() {
+    // Whatever the solver labels, half of the oxide was mined and separated
+    // outside CN, so at most 50 t of the 100 t of magnets can be clean at
+    // every stage: a 0 % rule reports 0.5 (not the solver's arbitrary
+    // labels), and the outside-concern shares are those of the flows —
+    // mined 50 %, separated 50 %, made 100 % — with and without the rule;
+    // the cost is the mines' 100 t × 1 either way.
+    let with_rule = format!(
+        "{HALF_CLEAN}[[share_rule]]\nid = \"measure\"\nmarkets = [\"us\"]\nmin_share = 0\n"
+    );
+    let plain = json(HALF_CLEAN, &[]);
+    let ruled = json(&with_rule, &[]);
+    let shares = ruled["shares"].as_array().expect("shares");
+    assert_eq!(shares.len(), 1);
+    close(num(&shares[0]["achieved"]), 0.5);
+    for j in [&plain, &ruled] {
+        let row = &j["outside_concern"][0];
+        assert_eq!(row["group"], "us");
+        close(num(&row["mining"]), 0.5);
+        close(num(&row["refining"]), 0.5);
+        close(num(&row["magnet"]), 1.0);
+        close(num(&j["cost"]["total"]), 100.0);
+    }
+}

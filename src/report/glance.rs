@@ -101,6 +101,15 @@ pub fn country_mix(by_country: &BTreeMap<String, f64>) -> String {
     )
 }
 
+/// Whether a share rule's year shapes its markets' sourcing: its share
+/// cannot be exceeded with the flows the plan has (the outcome's labels make
+/// the rule's markets as clean as those flows allow, so a share above the
+/// requirement means the rule is slack there). A slack rule changes nothing
+/// reported: its markets are traced like any other.
+pub fn binds(share: &crate::outcome::ShareResult) -> bool {
+    share.achieved.is_none_or(|a| a <= share.required + 1e-6)
+}
+
 /// Per stage, where one t of something came from: `[mined in, separated
 /// in, made in]`, each a map country → share (empty: that stage has not
 /// happened to it yet).
@@ -313,7 +322,7 @@ impl<'a> Sources<'a> {
                     .o
                     .shares
                     .iter()
-                    .any(|r| r.rule == rule.id && r.year == year)
+                    .any(|r| r.rule == rule.id && r.year == year && binds(r))
         };
         self.plan.share_rules.iter().any(in_force).then_some(k)
     }
@@ -357,7 +366,7 @@ pub fn sourcing_table(plan: &Plan, o: &Outcome, years: &[i64]) -> Table {
         .filter(|r| {
             o.shares
                 .iter()
-                .any(|s| s.rule == r.id && years.contains(&s.year))
+                .any(|s| s.rule == r.id && years.contains(&s.year) && binds(s))
         })
         .map(|r| {
             let ms: Vec<&str> = r
@@ -372,7 +381,7 @@ pub fn sourcing_table(plan: &Plan, o: &Outcome, years: &[i64]) -> Table {
         "each facility's output taken as mixed from its inputs".to_string()
     } else {
         format!(
-            "each facility's output taken as mixed from its inputs; a market's rows in the years a share rule applies to it ({}) follow the lots the LP keeps apart for the rule",
+            "each facility's output taken as mixed from its inputs; a market's rows in the years a share rule binds it ({}) follow the lots the LP keeps apart for the rule",
             ruled.join("; ")
         )
     };
@@ -535,7 +544,7 @@ pub fn outside_concern_table(plan: &Plan, shares: &[OutsideConcern], years: &[i6
     let mut t = Table::new(
         "outside_concern",
         format!(
-            "Share of each market's magnets handled outside the concern countries ({}), by stage (traced as in the sourcing table)",
+            "Share of each market's magnets handled outside the concern countries ({}), by stage, by tonnes of rare earths (traced as in the sourcing table; a share rule counts a magnet only when every element of its recipe was handled outside at every listed stage, so a few t of heavy rare earths from a concern country can hold its share far below these)",
             plan.concern.join(", ")
         ),
         &[
