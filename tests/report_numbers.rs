@@ -959,7 +959,7 @@ fn sourcing_and_concern_of(name: &str, want_tables: &[&str]) {
         .collect();
     let title = &tables[1].title;
     let want = format!(
-        "a market's rows in the years a share rule applies to it ({}) follow the lots the LP keeps apart for the rule",
+        "a market's rows in the years a share rule binds it ({}) follow the lots the LP keeps apart for the rule",
         named.join("; ")
     );
     assert!(

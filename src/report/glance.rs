@@ -73,7 +73,16 @@ pub fn country_mix(by_country: &BTreeMap<String, f64>) -> String {
         .map(|(c, t)| (c, t / total))
         .filter(|(_, s)| *s >= 0.005)
         .collect();
-    v.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
+    // Shares within solver noise of each other are a tie, broken by name.
+    v.sort_by(|a, b| {
+        let tie = (a.1 - b.1).abs() <= super::SHARE_EPS;
+        (if tie {
+            std::cmp::Ordering::Equal
+        } else {
+            b.1.total_cmp(&a.1)
+        })
+        .then(a.0.cmp(b.0))
+    });
     let pct = |s: f64| {
         super::percent(s, 0)
             .replace(" %", "%")
