@@ -660,7 +660,7 @@ fn countries_of(table: &Table, kinds: &[&str]) -> Vec<String> {
         if let Some(Node {
             value: Value::Array(items),
             ..
-        }) = table.get(*kind)
+        }) = table.get(kind)
         {
             for item in items {
                 if let Value::Table(t) = &item.value {
