@@ -1243,7 +1243,7 @@ fn share_rule_with_a_bad_stage_name() {
     fails(
         &plan,
         &[format!(
-            "{}: share_rule \"s\" stages = \"separation\": expected \"mining\", \"refining\" or \"magnet\"",
+            "{}: share_rule \"s\" stages = \"separation\": expected \"mining\", \"refining\" or \"magnet\" (did you mean \"refining\"?)",
             at(&plan, "|\"separation\"")
         )],
     );
@@ -1778,4 +1778,23 @@ fn coefficients_below_what_the_solver_resolves() {
             at(&plan, "grade = { NdPr = |1e-6 }")
         )],
     );
+}
+
+#[test]
+fn a_percentage_written_as_an_ad_valorem_share_is_a_warning() {
+    let plan = format!(
+        "{MINIMAL}\n[[tariff]]\nid = \"t\"\nproduct = \"magnet\"\nfrom = \"US\"\nto = \"MY\"\nad_valorem = 25\n"
+    );
+    let plan = edit(
+        &plan,
+        "price = 60000\n",
+        "price = 60000\n\n[prices]\nmagnet = 100000\n",
+    );
+    let run = run_plan(&plan, &["check"]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let want = format!(
+        "warning: {}: tariff \"t\": ad_valorem = 25 charges 2500% of the product's value; a share is written as a fraction (0.25 for 25 %)\n",
+        at(&plan, "ad_valorem = |25")
+    );
+    assert!(run.stderr.contains(&want), "{}", run.stderr);
 }

@@ -118,6 +118,26 @@ impl Stage {
         Stage::ALL.into_iter().find(|s| s.name() == name)
     }
 
+    /// The stage a planner most likely meant by another word for it
+    /// (`"separation"` → refining), for error messages.
+    pub fn meant(word: &str) -> Option<Stage> {
+        match word.trim().to_ascii_lowercase().as_str() {
+            "mining" | "mine" | "mines" | "mined" | "extraction" => Some(Stage::Mining),
+            "refining" | "refinery" | "refine" | "refined" | "separation" | "separating"
+            | "separated" | "processing" => Some(Stage::Refining),
+            "magnet" | "magnets" | "making" | "manufacturing" | "plant" => Some(Stage::Magnet),
+            _ => None,
+        }
+    }
+
+    /// ` (did you mean "refining"?)` where [`Stage::meant`] knows the word,
+    /// else nothing.
+    pub fn hint(word: &str) -> String {
+        Stage::meant(word).map_or(String::new(), |s| {
+            format!(" (did you mean \"{}\"?)", s.name())
+        })
+    }
+
     /// Bit of this stage in a [`StageSet`].
     pub fn bit(self) -> u8 {
         1 << (self as u8)

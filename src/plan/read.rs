@@ -615,6 +615,7 @@ pub fn warnings(root: &Node) -> Vec<Diagnostic> {
         return out;
     };
     countries_matching_nothing(table, &mut out);
+    duties_above_value(table, &mut out);
     let Some(Node {
         value: Value::Array(tariffs),
         ..
@@ -651,6 +652,42 @@ pub fn warnings(root: &Node) -> Vec<Diagnostic> {
         }
     }
     out
+}
+
+/// A tariff whose `ad_valorem` is above 1 charges more than the product is
+/// worth: almost always a percentage written where a share was meant
+/// (`25` for 25 %). Valid, so a warning.
+fn duties_above_value(table: &Table, out: &mut Vec<Diagnostic>) {
+    let Some(Node {
+        value: Value::Array(items),
+        ..
+    }) = table.get("tariff")
+    else {
+        return;
+    };
+    for (i, node) in items.iter().enumerate() {
+        let Value::Table(t) = &node.value else {
+            continue;
+        };
+        let Some(n) = t.get("ad_valorem") else {
+            continue;
+        };
+        let v = match n.value {
+            Value::Float(v) => v,
+            Value::Int(v) => v as f64,
+            _ => continue,
+        };
+        if v > 1.0 {
+            out.push(Diagnostic {
+                span: Some(n.span.clone()),
+                message: format!(
+                    "{}: ad_valorem = {v} charges {}% of the product's value; a share is written as a fraction (0.25 for 25 %)",
+                    entry_name("tariff", node, i),
+                    v * 100.0
+                ),
+            });
+        }
+    }
 }
 
 /// The `country` of every entry of the arrays `kinds`.

@@ -85,9 +85,14 @@ impl Reader {
                         .iter()
                         .map(|s| format!("\"{}\"", s.name()))
                         .collect();
+                    let hint = Stage::meant(&s)
+                        .filter(|st| allowed.contains(st))
+                        .map_or(String::new(), |st| {
+                            format!(" (did you mean \"{}\"?)", st.name())
+                        });
                     self.error(
                         &span,
-                        format!("{what} = {s:?}: expected one of {}", names.join(", ")),
+                        format!("{what} = {s:?}: expected one of {}{hint}", names.join(", ")),
                     );
                     ok = false;
                 }
@@ -363,8 +368,9 @@ pub(super) fn read_subsidies(r: &mut Reader, root: &Table, parties: &Parties) ->
                 r.error(
                     &n.span,
                     format!(
-                        "{} = {s:?}: expected \"mining\", \"refining\" or \"magnet\"",
-                        f.field("stage")
+                        "{} = {s:?}: expected \"mining\", \"refining\" or \"magnet\"{}",
+                        f.field("stage"),
+                        Stage::hint(&s)
                     ),
                 );
             }

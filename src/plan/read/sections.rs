@@ -623,8 +623,9 @@ pub(super) fn read_share_rules(
                             r.error(
                                 &span,
                                 format!(
-                                    "{} = {s:?}: expected \"mining\", \"refining\" or \"magnet\"",
-                                    f.field("stages")
+                                    "{} = {s:?}: expected \"mining\", \"refining\" or \"magnet\"{}",
+                                    f.field("stages"),
+                                    Stage::hint(&s)
                                 ),
                             );
                             ok = false;
