@@ -1798,3 +1798,20 @@ fn a_percentage_written_as_an_ad_valorem_share_is_a_warning() {
     );
     assert!(run.stderr.contains(&want), "{}", run.stderr);
 }
+
+#[test]
+fn a_misspelt_id_in_a_scenario_patch_is_named_as_such() {
+    // "s-301" patches nothing: the base's tariff is "s301". As a new tariff
+    // it would lack product, from and to, so it is the id that is wrong.
+    let plan = format!(
+        "{MINIMAL}\n[[tariff]]\nid = \"s301\"\nproduct = \"magnet\"\nfrom = \"MY\"\nto = \"US\"\nper_tonne = 5\n\n\
+         [scenario.high]\n[[scenario.high.tariff]]\nid = \"s-301\"\nper_tonne = 50\n"
+    );
+    fails(
+        &plan,
+        &[format!(
+            "{}: scenario \"high\" tariff \"s-301\" matches no tariff of the base plan (did you mean \"s301\"?), and as a new one it lacks product, from, to",
+            at(&plan, "id = |\"s-301\"")
+        )],
+    );
+}

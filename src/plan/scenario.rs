@@ -278,6 +278,38 @@ pub fn apply(base: &Node, sc: &ScenarioNode) -> Result<Node, Vec<Diagnostic>> {
             }
         }
         for entry in patch_entries {
+            // An id the base does not have, on an entry that could not stand
+            // as a new one: most likely a misspelt id of the base's.
+            if let (Some(id_node), Value::Table(fields)) = (id_node(entry), &entry.value) {
+                if let Value::Str(id) = &id_node.value {
+                    let base_ids: Vec<String> = base_entries
+                        .iter()
+                        .filter_map(|b| entry_id(b).map(str::to_string))
+                        .collect();
+                    let missing: Vec<&str> = schema::fields(&key.name)
+                        .iter()
+                        .filter(|f| f.required && fields.get(f.name).is_none())
+                        .map(|f| f.name)
+                        .collect();
+                    if !base_ids.contains(id) && !missing.is_empty() && !base_ids.is_empty() {
+                        let closest = base_ids
+                            .iter()
+                            .min_by_key(|b| super::read::strsim_distance(id, b))
+                            .filter(|b| super::read::strsim_distance(id, b) <= 3)
+                            .map_or(String::new(), |b| format!(" (did you mean \"{b}\"?)"));
+                        diags.push(diag(
+                            &id_node.span,
+                            format!(
+                                "scenario \"{name}\" {} \"{id}\" matches no {} of the base plan{closest}, and as a new one it lacks {}",
+                                key.name,
+                                key.name,
+                                missing.join(", ")
+                            ),
+                        ));
+                        continue;
+                    }
+                }
+            }
             let target = entry_id(entry)
                 .and_then(|id| base_entries.iter_mut().find(|b| entry_id(b) == Some(id)));
             match (target, &entry.value) {
