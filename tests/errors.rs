@@ -1815,3 +1815,29 @@ fn a_misspelt_id_in_a_scenario_patch_is_named_as_such() {
         )],
     );
 }
+
+#[test]
+fn a_rule_naming_an_invalid_market_points_at_that_market() {
+    // The market's country is wrong; the rule naming it says so instead of
+    // "it is a market" (which read as a contradiction).
+    let plan = edit(
+        MINIMAL,
+        "id = \"us\"\ncountry = \"US\"",
+        "id = \"us\"\ncountry = \"USA\"",
+    );
+    let plan = format!("{plan}\n[[share_rule]]\nid = \"s\"\nmarkets = [\"us\"]\nmin_share = 0.5\n");
+    fails(
+        &plan,
+        &[
+            format!(
+                "{}: market \"us\" country = \"USA\": {NOT_A_CODE} (did you mean \"US\"?)",
+                at(&plan, "country = |\"USA\"")
+            ),
+            format!(
+                "{}: share_rule \"s\" markets = \"us\": no market has this id that could be read: the market at {} is invalid (see its error)",
+                at(&plan, "markets = [|\"us\"]"),
+                at(&plan, "id = |\"us\"\ncountry = \"USA\"")
+            ),
+        ],
+    );
+}

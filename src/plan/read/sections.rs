@@ -599,8 +599,17 @@ pub(super) fn read_share_rules(
                 markets,
                 "pool all markets",
                 &|m| {
-                    ids.get(m)
-                        .map(|(kind, _)| format!(" (it is a {kind}; a share rule pools markets)"))
+                    ids.get(m).map(|(kind, span)| {
+                        if kind == "market" {
+                            // Claimed by a market whose entry has an error.
+                            format!(
+                                " that could be read: the market at {} is invalid (see its error)",
+                                span.location()
+                            )
+                        } else {
+                            format!(" (it is a {kind}; a share rule pools markets)")
+                        }
+                    })
                 },
             ),
         };
