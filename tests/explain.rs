@@ -397,6 +397,23 @@ fn explain_fits_160_columns_and_asks_about_one_market() {
         assert!(line.chars().count() <= 160, "{line}");
     }
     assert!(text.contains("│ m_au "), "{text}");
+    // The remedy table's cells, as Markdown, against the JSON's builds
+    // (one row per facility: its additions summed, from its first year).
+    let md = Command::new(env!("CARGO_BIN_EXE_reeplan"))
+        .args([
+            "explain",
+            path.to_str().expect("utf-8"),
+            "--format",
+            "markdown",
+        ])
+        .output()
+        .expect("run reeplan");
+    let md = String::from_utf8_lossy(&md.stdout);
+    assert!(
+        md.contains("| m_au | AU | mining | 2026 | 900.0 | 18,000,000 | assumed |"),
+        "{md}"
+    );
+    assert!(md.contains("| Tb | 2026 | 1.0 | 0.1 |"), "{md}");
     let bad = Command::new(env!("CARGO_BIN_EXE_reeplan"))
         .args(["explain", path.to_str().expect("utf-8"), "--market", "eu"])
         .output()
