@@ -902,3 +902,44 @@ fn us_civil_target_needs_no_build_on_the_contracted_world() {
         );
     }
 }
+
+/// README's "what share of US magnets is China-free" figures: the group
+/// us = us-defense + us-other, by stage, 2027 and 2030, from the JSON
+/// (each market's shares are checked against an independent trace in
+/// tests/report_numbers.rs; a group is their delivery-weighted sum, here
+/// recomputed from the two markets' rows).
+#[test]
+fn readme_us_china_free_figures() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    for text in [
+        "46.7 % mined, 45.1 % separated,\n  39.1 % made outside in 2027; 98.9 %, 100 %, 100 % in 2030",
+    ] {
+        assert!(readme.contains(text), "README no longer says {text:?}");
+    }
+    let json = solve(&["--group", "us=us-defense,us-other"]);
+    let rows = json["outside_concern"].as_array().unwrap();
+    let row = |g: &str, y: i64| {
+        rows.iter()
+            .find(|r| r["group"] == g && r["year"] == y)
+            .unwrap_or_else(|| panic!("no {g} {y}"))
+    };
+    for (year, want) in [(2027, [46.7, 45.1, 39.1]), (2030, [98.9, 100.0, 100.0])] {
+        let (d, o) = (row("us-defense", year), row("us-other", year));
+        let (td, to) = (
+            d["delivered"].as_f64().unwrap(),
+            o["delivered"].as_f64().unwrap(),
+        );
+        for (i, stage) in ["mining", "refining", "magnet"].iter().enumerate() {
+            let weighted =
+                (d[*stage].as_f64().unwrap() * td + o[*stage].as_f64().unwrap() * to) / (td + to);
+            let group = row("us", year)[*stage].as_f64().unwrap();
+            assert!((weighted - group).abs() < 1e-9, "{year} {stage}");
+            assert!(
+                (group * 100.0 - want[i]).abs() < 0.05,
+                "{year} {stage}: {} vs README {}",
+                group * 100.0,
+                want[i]
+            );
+        }
+    }
+}
