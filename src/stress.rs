@@ -284,20 +284,23 @@ fn joint_shares(
     })
 }
 
-/// What a t of market `k`'s demand is worth to the plan's objective, over
+/// What a t of each market's demand is worth to the plan's objective, over
 /// the largest: its `unmet_penalty`; a market without one, which the plan
 /// must serve in full, 2 (above every market that has one).
-fn priority(plan: &Plan, k: usize) -> f64 {
+fn priorities(plan: &Plan) -> Vec<f64> {
     let largest = plan
         .markets
         .iter()
         .filter_map(|m| m.unmet_penalty)
         .fold(0.0f64, f64::max);
-    match plan.markets[k].unmet_penalty {
-        Some(p) if largest > 0.0 => p / largest,
-        Some(_) => 1.0,
-        None => 2.0,
-    }
+    plan.markets
+        .iter()
+        .map(|m| match m.unmet_penalty {
+            Some(p) if largest > 0.0 => p / largest,
+            Some(_) => 1.0,
+            None => 2.0,
+        })
+        .collect()
 }
 
 /// The most rounds of [`share_fairly`]: each round fixes at least one
@@ -307,7 +310,7 @@ const FAIR_ROUNDS: usize = 8;
 
 /// The recourse allocation of the deliveries `rows`. First the most demand
 /// served as the plan's objective values it: each t delivered to market `k`
-/// in year `y` worth `w_y ×` [`priority`]. Then, holding that, what is left
+/// in year `y` worth `w_y ×` its [`priorities`] entry. Then, holding that, what is left
 /// is shared fairly ([`share_fairly`]). `None` when the LP could not be
 /// solved.
 fn most_served(
@@ -319,11 +322,12 @@ fn most_served(
     if rows.is_empty() {
         return Ok(None);
     }
+    let priority = priorities(plan);
     let mut first = lp.clone();
     first.sense = Sense::Maximize;
     let mut value = Vec::new();
     for (k, y, _, cols) in rows {
-        let v = priority(plan, *k) * plan.weight(*y);
+        let v = priority[*k] * plan.weight(*y);
         for c in cols {
             first.col_cost[c.0 as usize] += v;
             value.push((*c, v));

@@ -634,13 +634,7 @@ fn report_front(
     let mut outside = Vec::new();
     if outcome.cost.is_some() {
         outside = report::glance::outside_concern_shares(plan, outcome, groups);
-        outside.retain(|s| {
-            groups.iter().any(|g| g.0 == s.group)
-                || plan
-                    .share_rules
-                    .iter()
-                    .any(|r| r.markets.iter().any(|&k| plan.markets[k].id == s.group))
-        });
+        outside.retain(|s| report::glance::asked_or_ruled(plan, groups, s));
     }
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

@@ -547,6 +547,17 @@ pub fn outside_concern_shares(
     out
 }
 
+/// Whether an outside-concern row belongs on one screen (the report's
+/// summary and the default view): a group asked for, or a market under a
+/// share rule.
+pub fn asked_or_ruled(plan: &Plan, groups: &[(String, Vec<String>)], s: &OutsideConcern) -> bool {
+    groups.iter().any(|g| g.0 == s.group)
+        || plan
+            .share_rules
+            .iter()
+            .any(|r| r.markets.iter().any(|&k| plan.markets[k].id == s.group))
+}
+
 /// The outside-concern shares as a table: a row per market (and group) and
 /// year shown, a column per stage.
 pub fn outside_concern_table(plan: &Plan, shares: &[OutsideConcern], years: &[i64]) -> Table {

@@ -358,13 +358,7 @@ pub fn solve_report(plan: &Plan, o: &Outcome, view: &View) -> Vec<Table> {
     let mut outside = glance::outside_concern_shares(plan, o, &view.groups);
     let outside_years = if view.detail { &every_shown } else { &key };
     if !view.detail {
-        outside.retain(|s| {
-            view.groups.iter().any(|g| g.0 == s.group)
-                || plan
-                    .share_rules
-                    .iter()
-                    .any(|r| r.markets.iter().any(|&k| plan.markets[k].id == s.group))
-        });
+        outside.retain(|s| glance::asked_or_ruled(plan, &view.groups, s));
     }
     if !outside.is_empty() {
         tables.push(glance::outside_concern_table(plan, &outside, outside_years));
